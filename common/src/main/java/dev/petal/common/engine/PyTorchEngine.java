@@ -1,0 +1,102 @@
+package dev.petal.common.engine;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URL;
+import java.util.Locale;
+import java.util.Properties;
+
+/**
+ * Loads DJL's PyTorch engine from the libtorch bundled on the classpath, never from the network.
+ * Every Petal process calls {@link #get()} before touching an NDArray.
+ */
+public final class PyTorchEngine {
+    private static final String NATIVE_PROPERTIES = "native/lib/pytorch.properties";
+
+    private PyTorchEngine() {}
+
+    /** The engine, loaded once; throws {@link IllegalStateException} with a fix when it can't load. */
+    public static synchronized Engine get() {
+        // DJL would otherwise try to download libtorch or report usage when the bundled one is missing.
+        if (System.getProperty("ai.djl.offline") == null && System.getenv("DJL_OFFLINE") == null) {
+            System.setProperty("ai.djl.offline", "true");
+        }
+        String bundled = bundledClassifier();
+        String here = platformClassifier();
+        if (bundled == null && System.getenv("PYTORCH_LIBRARY_PATH") == null) {
+            throw new IllegalStateException(missingNativeMessage(here, "no libtorch is bundled"));
+        }
+        if (bundled != null && !bundled.equals(here) && System.getenv("PYTORCH_LIBRARY_PATH") == null) {
+            throw new IllegalStateException(missingNativeMessage(here, "the bundled libtorch is for " + bundled));
+        }
+        try {
+            return Engine.getEngine("PyTorch");
+        } catch (RuntimeException | UnsatisfiedLinkError e) {
+            throw new IllegalStateException(missingNativeMessage(here, "libtorch failed to load: " + e.getMessage()), e);
+        }
+    }
+
+    /** Resolves {@code cpu|gpu|auto}; gpu fails clearly when no CUDA build of libtorch is loaded. */
+    public static Device device(String requested) {
+        Engine engine = get();
+        String choice = requested == null ? "auto" : requested.toLowerCase(Locale.ROOT);
+        int gpus = engine.getGpuCount();
+        switch (choice) {
+            case "cpu":
+                return Device.cpu();
+            case "gpu":
+                if (gpus == 0) {
+                    throw new IllegalStateException("--device gpu was asked for, but the loaded libtorch ("
+                            + engine.getVersion() + ", " + bundledFlavor() + ") sees no CUDA GPU; on a GPU machine "
+                            + "put ai.djl.pytorch:pytorch-native-cu<version> on the classpath or set "
+                            + "PYTORCH_FLAVOR=cu<version> with network access (see docs/engine.md).");
+                }
+                return Device.gpu();
+            case "auto":
+                return gpus > 0 ? Device.gpu() : Device.cpu();
+            default:
+                throw new IllegalArgumentException("unknown device '" + requested + "'; choose cpu, gpu or auto");
+        }
+    }
+
+    static String platformClassifier() {
+        String os = System.getProperty("os.name").toLowerCase(Locale.ROOT);
+        String arch = System.getProperty("os.arch").toLowerCase(Locale.ROOT);
+        String osPart = os.startsWith("linux") ? "linux" : os.startsWith("mac") ? "osx" : os.startsWith("win") ? "win" : os;
+        String archPart = arch.equals("amd64") || arch.equals("x86_64") ? "x86_64" : arch.equals("arm64") ? "aarch64" : arch;
+        return osPart + "-" + archPart;
+    }
+
+    private static Properties bundledProperties() {
+        URL url = PyTorchEngine.class.getClassLoader().getResource(NATIVE_PROPERTIES);
+        if (url == null) {
+            return null;
+        }
+        Properties props = new Properties();
+        try (InputStream in = url.openStream()) {
+            props.load(in);
+            return props;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    static String bundledClassifier() {
+        Properties props = bundledProperties();
+        return props == null ? null : props.getProperty("classifier");
+    }
+
+    private static String bundledFlavor() {
+        Properties props = bundledProperties();
+        return props == null ? "none" : props.getProperty("flavor", "unknown");
+    }
+
+    static String missingNativeMessage(String platform, String why) {
+        return "Cannot start the PyTorch engine on " + platform + " (" + why + "): add the Maven dependency "
+                + "ai.djl.pytorch:pytorch-native-cpu:2.7.1 with classifier " + platform
+                + " (or pytorch-native-cu<version> for a CUDA GPU, or set PYTORCH_LIBRARY_PATH to a libtorch 2.7.1 "
+                + "folder) and rebuild; see docs/engine.md.";
+    }
+}

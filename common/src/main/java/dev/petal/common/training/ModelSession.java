@@ -1,0 +1,102 @@
+package dev.petal.common.training;
+
+import ai.djl.Device;
+import ai.djl.Model;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.DefaultTrainingConfig;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.Trainer;
+import ai.djl.training.loss.Loss;
+import ai.djl.training.optimizer.Optimizer;
+import dev.petal.common.engine.PyTorchEngine;
+import dev.petal.common.model.ResNet;
+import dev.petal.common.model.ResNetConfig;
+
+/**
+ * A ResNet with its AdamW trainer: one optimizer step per {@link #trainStep}, evaluation-mode logits
+ * from {@link #logits}. Every step's arrays live in a sub-manager closed at the end of the step, so
+ * memory stays flat however long the run.
+ */
+public final class ModelSession implements AutoCloseable {
+    private final Model model;
+    private final Trainer trainer;
+    private final ResNet net;
+    private final int imageSize;
+
+    /** Loss of the batch and how many of its predictions were right. */
+    public record StepResult(float loss, int correct, int size) {}
+
+    public ModelSession(ResNetConfig config, int imageSize, TrainingSettings settings, Device device) {
+        PyTorchEngine.get().setRandomSeed((int) settings.seed());
+        this.imageSize = imageSize;
+        this.net = new ResNet(config);
+        this.model = Model.newInstance("resnet", device, "PyTorch");
+        model.setBlock(net);
+        Optimizer adamW = Optimizer.adamW()
+                .optLearningRateTracker(settings.schedule())
+                .optWeightDecays(settings.weightDecay())
+                .build();
+        DefaultTrainingConfig trainingConfig = new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
+                .optOptimizer(adamW)
+                .optDevices(new Device[] {device});
+        this.trainer = model.newTrainer(trainingConfig);
+        trainer.initialize(new Shape(1, 3, imageSize, imageSize));
+    }
+
+    public ResNet net() {
+        return net;
+    }
+
+    public Model model() {
+        return model;
+    }
+
+    public int imageSize() {
+        return imageSize;
+    }
+
+    /** One forward/backward/update on a batch of NCHW float pixels. */
+    public StepResult trainStep(float[] pixels, int[] labels) {
+        int batch = labels.length;
+        try (NDManager step = trainer.getManager().newSubManager()) {
+            NDArray x = step.create(pixels, new Shape(batch, 3, imageSize, imageSize));
+            NDArray y = step.create(labels).toType(DataType.INT64, false);
+            float loss;
+            int correct;
+            try (GradientCollector collector = trainer.newGradientCollector()) {
+                NDArray logits = trainer.forward(new NDList(x)).singletonOrThrow();
+                NDArray lossValue = trainer.getLoss().evaluate(new NDList(y), new NDList(logits));
+                collector.backward(lossValue);
+                loss = lossValue.getFloat();
+                correct = (int) logits.argMax(1).eq(y).sum().getLong();
+            }
+            trainer.step();
+            return new StepResult(loss, correct, batch);
+        }
+    }
+
+    /** Evaluation-mode logits (running BatchNorm statistics, no gradients), row-major [batch][classes]. */
+    public float[][] logits(float[] pixels, int batch) {
+        try (NDManager step = trainer.getManager().newSubManager()) {
+            NDArray x = step.create(pixels, new Shape(batch, 3, imageSize, imageSize));
+            NDArray logits = trainer.evaluate(new NDList(x)).singletonOrThrow();
+            int classes = (int) logits.getShape().get(1);
+            float[] flat = logits.toFloatArray();
+            float[][] rows = new float[batch][classes];
+            for (int i = 0; i < batch; i++) {
+                System.arraycopy(flat, i * classes, rows[i], 0, classes);
+            }
+            return rows;
+        }
+    }
+
+    @Override
+    public void close() {
+        trainer.close();
+        model.close();
+    }
+}
