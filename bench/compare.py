@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""Petal vs PyTorch on this machine, side by side: runs `./petal bench MODE` and
+bench/pytorch_reference.py alternately, ROUNDS times each, with the same allocator environment,
+and prints the medians and the ratio Petal/PyTorch as one JSON line per mode.
+
+  bench/compare.py train --batch-size 32 --steps 10 --rounds 3
+  bench/compare.py infer --batch-size 32 --steps 10 --rounds 3
+"""
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ALLOCATOR = {"MALLOC_ARENA_MAX": "1", "MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": "17179869184"}
+
+
+def run(cmd, env):
+    out = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed ({out.returncode}):\n{out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("mode", choices=["train", "infer"])
+    p.add_argument("--arch", default="resnet18")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--image-size", type=int, default=224)
+    p.add_argument("--steps", type=int, default=10)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--python", default="/usr/bin/python3")
+    a = p.parse_args()
+
+    probe = subprocess.run([a.python, "-c", "import torch, torchvision"], capture_output=True)
+    if not shutil.which(a.python) or probe.returncode != 0:
+        print(f"skipped: {a.python} has no torch/torchvision (apt-get install python3-torch python3-torchvision)")
+        return
+
+    env = dict(os.environ, **ALLOCATOR)
+    common = ["--arch", a.arch, "--batch-size", str(a.batch_size), "--image-size", str(a.image_size),
+              "--steps", str(a.steps)]
+    petal, torch_runs = [], []
+    for r in range(a.rounds):
+        petal.append(run([os.path.join(ROOT, "petal"), "bench", a.mode] + common, env))
+        torch_runs.append(run([a.python, os.path.join(ROOT, "bench", "pytorch_reference.py"), a.mode] + common, env))
+        print(f"round {r + 1}/{a.rounds}: petal {petal[-1]['imagesPerSec']} img/s, "
+              f"pytorch {torch_runs[-1]['imagesPerSec']} img/s", file=sys.stderr)
+    med = lambda runs, k: statistics.median(x[k] for x in runs)
+    print(json.dumps({
+        "mode": a.mode, "arch": a.arch, "batchSize": a.batch_size, "imageSize": a.image_size,
+        "rounds": a.rounds, "petalImagesPerSec": med(petal, "imagesPerSec"),
+        "pytorchImagesPerSec": med(torch_runs, "imagesPerSec"),
+        "ratio": round(med(petal, "imagesPerSec") / med(torch_runs, "imagesPerSec"), 3),
+        "petalPeakRssMb": med(petal, "peakRssMb"), "pytorchPeakRssMb": med(torch_runs, "peakRssMb"),
+        "memoryRatio": round(med(petal, "peakRssMb") / med(torch_runs, "peakRssMb"), 3),
+        "pytorchVersion": torch_runs[0]["version"],
+    }))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""PyTorch reference for Petal's model benchmarks: the tutorial's model, at its best settings.
+
+torchvision's resnet18(num_classes=5), AdamW, cross-entropy, torch.set_num_threads(2) (Debian's
+build defaults to 1), random inputs with a fixed seed. Run it with the same allocator environment
+as Petal (bench/compare.py does). Prints one JSON line, the same fields as `./petal bench`.
+"""
+import argparse
+import json
+import resource
+import time
+
+import torch
+import torchvision
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("mode", choices=["train", "infer"])
+    p.add_argument("--arch", default="resnet18")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--image-size", type=int, default=224)
+    p.add_argument("--steps", type=int, default=10)
+    p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--threads", type=int, default=2)
+    a = p.parse_args()
+
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(100)
+    model = getattr(torchvision.models, a.arch)(num_classes=5)
+    x = torch.randn(a.batch_size, 3, a.image_size, a.image_size)
+    y = torch.randint(0, 5, (a.batch_size,))
+
+    if a.mode == "train":
+        model.train()
+        opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+        loss_fn = torch.nn.CrossEntropyLoss()
+
+        def step():
+            opt.zero_grad(set_to_none=True)
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            opt.step()
+    else:
+        model.eval()
+
+        def step():
+            with torch.inference_mode():
+                model(x)
+
+    for _ in range(a.warmup):
+        step()
+    start = time.perf_counter()
+    for _ in range(a.steps):
+        step()
+    seconds = time.perf_counter() - start
+    print(json.dumps({
+        "engine": "pytorch", "version": torch.__version__, "mode": a.mode, "arch": a.arch,
+        "batchSize": a.batch_size, "imageSize": a.image_size, "steps": a.steps,
+        "imagesPerSec": round(a.steps * a.batch_size / seconds, 3),
+        "peakRssMb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "threads": torch.get_num_threads(),
+    }))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+package dev.petal.common.bench;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import dev.petal.common.engine.PyTorchEngine;
+import dev.petal.common.model.Architecture;
+import dev.petal.common.model.ResNetConfig;
+import dev.petal.common.training.ModelSession;
+import dev.petal.common.training.TrainingSettings;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.IntConsumer;
+
+/**
+ * Steady-state speed of the model alone, on random inputs: warm-up steps first, then timed steps.
+ * The same measurement as bench/pytorch_reference.py, so the two can be compared side by side.
+ */
+public final class ModelBenchmark {
+    /** What to measure. */
+    public enum Mode { TRAIN, INFER }
+
+    public record Options(Mode mode, Architecture arch, int batchSize, int imageSize, int steps, int warmup, String device) {}
+
+    private ModelBenchmark() {}
+
+    public static Map<String, Object> run(Options o) {
+        Engine engine = PyTorchEngine.get();
+        Device device = PyTorchEngine.device(o.device());
+        Random random = new Random(100);
+        float[] pixels = new float[o.batchSize() * 3 * o.imageSize() * o.imageSize()];
+        for (int i = 0; i < pixels.length; i++) {
+            pixels[i] = (float) random.nextGaussian();
+        }
+        int[] labels = new int[o.batchSize()];
+        for (int i = 0; i < labels.length; i++) {
+            labels[i] = random.nextInt(5);
+        }
+        int totalSteps = o.warmup() + o.steps();
+        try (ModelSession session = new ModelSession(ResNetConfig.of(o.arch(), 5), o.imageSize(),
+                TrainingSettings.seedRecipe(totalSteps), device)) {
+            IntConsumer step = o.mode() == Mode.TRAIN
+                    ? i -> session.trainStep(pixels, labels)
+                    : i -> session.logits(pixels, o.batchSize());
+            for (int i = 0; i < o.warmup(); i++) {
+                step.accept(i);
+            }
+            long start = System.nanoTime();
+            for (int i = 0; i < o.steps(); i++) {
+                step.accept(i);
+            }
+            double seconds = (System.nanoTime() - start) / 1e9;
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("engine", "djl-pytorch");
+            out.put("version", engine.getVersion());
+            out.put("mode", o.mode().name().toLowerCase());
+            out.put("arch", o.arch().id());
+            out.put("batchSize", o.batchSize());
+            out.put("imageSize", o.imageSize());
+            out.put("steps", o.steps());
+            out.put("device", device.toString());
+            out.put("imagesPerSec", Math.round(o.steps() * o.batchSize() / seconds * 1000) / 1000.0);
+            out.put("peakRssMb", peakRssMb());
+            return out;
+        }
+    }
+
+    /** Peak resident set of this process (VmHWM), heap and native memory together. */
+    public static double peakRssMb() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Math.round(Long.parseLong(line.replaceAll("[^0-9]", "")) / 102.4) / 10.0;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            // not Linux: report unknown
+        }
+        return -1;
+    }
+}

@@ -1,0 +1,52 @@
+package dev.petal.common.checkpoint;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code models/<name>/<version>/manifest.json}: what a checkpoint is, how it was made, and the
+ * sha256 of every file in it. Written last, so a version without a manifest does not exist.
+ *
+ * @param files file name (relative to the version folder) to its size and sha256
+ * @param dataset the topic and per-partition offset ranges the model trained on
+ * @param signature optional HMAC/Ed25519 signature over the manifest without this field
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonIgnoreProperties(ignoreUnknown = true)
+public record CheckpointManifest(
+        int formatVersion,
+        String name,
+        String version,
+        String parentVersion,
+        String createdAt,
+        ModelSpec model,
+        Map<String, Object> recipe,
+        int epoch,
+        long step,
+        Map<String, Object> metrics,
+        DatasetRange dataset,
+        Map<String, FileEntry> files,
+        String signature) {
+
+    public static final int FORMAT_VERSION = 1;
+    public static final String MANIFEST_FILE = "manifest.json";
+    public static final String WEIGHTS_FILE = "weights.params";
+
+    /** One stored file. */
+    public record FileEntry(long bytes, String sha256) {}
+
+    /** The slice of a topic a model saw: partition to [first offset, last offset + 1). */
+    public record DatasetRange(String topic, Map<Integer, List<Long>> offsets) {}
+
+    public CheckpointManifest withFiles(Map<String, FileEntry> newFiles) {
+        return new CheckpointManifest(formatVersion, name, version, parentVersion, createdAt, model, recipe,
+                epoch, step, metrics, dataset, Map.copyOf(newFiles), signature);
+    }
+
+    public CheckpointManifest withSignature(String newSignature) {
+        return new CheckpointManifest(formatVersion, name, version, parentVersion, createdAt, model, recipe,
+                epoch, step, metrics, dataset, files, newSignature);
+    }
+}

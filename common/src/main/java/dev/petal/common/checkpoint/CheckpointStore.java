@@ -1,0 +1,110 @@
+package dev.petal.common.checkpoint;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.petal.common.storage.NoSuchObjectException;
+import dev.petal.common.storage.ObjectStore;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The checkpoint layout in object storage: {@code models/<name>/<version>/} holds the files and
+ * {@code manifest.json}; {@code models/<name>/latest} holds the newest version's id. Files go
+ * first, the manifest last, then {@code latest}: a reader never sees a half-written version.
+ */
+public final class CheckpointStore {
+    public static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private final ObjectStore store;
+
+    public CheckpointStore(ObjectStore store) {
+        this.store = store;
+    }
+
+    public static String versionPrefix(String name, String version) {
+        return "models/" + name + "/" + version + "/";
+    }
+
+    public static String latestKey(String name) {
+        return "models/" + name + "/latest";
+    }
+
+    /** A verified checkpoint: its manifest and the bytes of each file it lists. */
+    public record Checkpoint(CheckpointManifest manifest, Map<String, byte[]> files) {
+        public byte[] weights() {
+            return files.get(CheckpointManifest.WEIGHTS_FILE);
+        }
+    }
+
+    /**
+     * Uploads {@code files}, then the manifest (with their sizes and hashes filled in), then moves
+     * {@code latest}. Returns the manifest as written.
+     */
+    public CheckpointManifest publish(CheckpointManifest draft, Map<String, byte[]> files) {
+        String prefix = versionPrefix(draft.name(), draft.version());
+        if (store.exists(prefix + CheckpointManifest.MANIFEST_FILE)) {
+            throw new IllegalStateException("version " + draft.version() + " of " + draft.name()
+                    + " exists already; versions are immutable");
+        }
+        Map<String, CheckpointManifest.FileEntry> entries = new LinkedHashMap<>();
+        for (Map.Entry<String, byte[]> file : files.entrySet()) {
+            store.put(prefix + file.getKey(), file.getValue());
+            entries.put(file.getKey(), new CheckpointManifest.FileEntry(file.getValue().length, Sha256.hex(file.getValue())));
+        }
+        CheckpointManifest manifest = draft.withFiles(entries);
+        store.put(prefix + CheckpointManifest.MANIFEST_FILE, toJson(manifest));
+        store.put(latestKey(draft.name()), draft.version().getBytes(StandardCharsets.UTF_8));
+        return manifest;
+    }
+
+    public Optional<String> latestVersion(String name) {
+        try {
+            return Optional.of(new String(store.get(latestKey(name)), StandardCharsets.UTF_8).trim());
+        } catch (NoSuchObjectException e) {
+            return Optional.empty();
+        }
+    }
+
+    public CheckpointManifest manifest(String name, String version) {
+        byte[] json = store.get(versionPrefix(name, version) + CheckpointManifest.MANIFEST_FILE);
+        try {
+            return JSON.readValue(json, CheckpointManifest.class);
+        } catch (IOException | IllegalArgumentException e) {
+            throw new CheckpointIntegrityException("manifest of " + name + "/" + version + " is unreadable: " + e.getMessage(), e);
+        }
+    }
+
+    /** Downloads every file the manifest lists and checks its size and sha256. */
+    public Checkpoint fetch(CheckpointManifest manifest) {
+        String prefix = versionPrefix(manifest.name(), manifest.version());
+        if (manifest.files() == null || !manifest.files().containsKey(CheckpointManifest.WEIGHTS_FILE)) {
+            throw new CheckpointIntegrityException("manifest of " + manifest.name() + "/" + manifest.version() + " lists no weights");
+        }
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        for (Map.Entry<String, CheckpointManifest.FileEntry> entry : manifest.files().entrySet()) {
+            if (entry.getKey().contains("..") || entry.getKey().startsWith("/")) {
+                throw new CheckpointIntegrityException("manifest names a file outside its version: " + entry.getKey());
+            }
+            byte[] bytes = store.get(prefix + entry.getKey());
+            String actual = Sha256.hex(bytes);
+            if (bytes.length != entry.getValue().bytes() || !actual.equals(entry.getValue().sha256())) {
+                throw new CheckpointIntegrityException(prefix + entry.getKey() + " has sha256 " + actual
+                        + " but the manifest says " + entry.getValue().sha256());
+            }
+            files.put(entry.getKey(), bytes);
+        }
+        return new Checkpoint(manifest, files);
+    }
+
+    public static byte[] toJson(CheckpointManifest manifest) {
+        try {
+            return JSON.writeValueAsBytes(manifest);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
