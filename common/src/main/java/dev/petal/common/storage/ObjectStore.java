@@ -1,0 +1,176 @@
+package dev.petal.common.storage;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.S3ClientBuilder;
+import software.amazon.awssdk.services.s3.model.BucketAlreadyOwnedByYouException;
+import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+import software.amazon.awssdk.services.s3.model.S3Exception;
+import software.amazon.awssdk.services.s3.model.S3Object;
+
+/**
+ * A small client for the one bucket that Petal stores its objects in: checkpoints, and the
+ * bytes of claim-checked images. Works against AWS S3, MinIO and S3Proxy.
+ *
+ * <p>Every failure is an unchecked {@link ObjectStoreException} naming the bucket and key; a
+ * missing object is a {@link NoSuchObjectException}. Thread-safe.
+ */
+public final class ObjectStore implements AutoCloseable {
+
+    private final S3Settings settings;
+    private final S3Client s3;
+
+    public ObjectStore(S3Settings settings) {
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.s3 = buildClient(settings);
+    }
+
+    private static S3Client buildClient(S3Settings settings) {
+        AwsCredentialsProvider credentials = settings.hasStaticCredentials()
+                ? StaticCredentialsProvider.create(AwsBasicCredentials.create(settings.accessKey(), settings.secretKey()))
+                : DefaultCredentialsProvider.builder().build();
+        S3ClientBuilder builder = S3Client.builder()
+                .httpClient(UrlConnectionHttpClient.create())
+                .region(Region.of(settings.region()))
+                .credentialsProvider(credentials)
+                .forcePathStyle(settings.pathStyle())
+                // Since SDK 2.30 the client adds CRC checksums to every upload by default; S3-compatible
+                // servers (S3Proxy, older MinIO) do not all understand them. Only send them when required.
+                .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+                .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
+        if (settings.endpoint() != null) {
+            builder.endpointOverride(settings.endpoint());
+        }
+        return builder.build();
+    }
+
+    public S3Settings settings() {
+        return settings;
+    }
+
+    public String bucket() {
+        return settings.bucket();
+    }
+
+    /** Creates the bucket unless it already exists. */
+    public void ensureBucket() {
+        call("create bucket", null, () -> {
+            try {
+                s3.headBucket(b -> b.bucket(bucket()));
+                return null;
+            } catch (NoSuchBucketException e) {
+                // fall through and create it
+            } catch (S3Exception e) {
+                if (e.statusCode() != 404) {
+                    throw e;
+                }
+            }
+            try {
+                s3.createBucket(b -> b.bucket(bucket()));
+            } catch (BucketAlreadyOwnedByYouException e) {
+                // a concurrent caller won the race: fine
+            }
+            return null;
+        });
+    }
+
+    public void put(String key, byte[] bytes) {
+        call("put", key, () -> s3.putObject(r -> r.bucket(bucket()).key(key), RequestBody.fromBytes(bytes)));
+    }
+
+    public void put(String key, Path file) {
+        call("put", key, () -> s3.putObject(r -> r.bucket(bucket()).key(key), RequestBody.fromFile(file)));
+    }
+
+    public byte[] get(String key) {
+        return call("get", key, () -> s3.getObjectAsBytes(r -> r.bucket(bucket()).key(key)).asByteArray());
+    }
+
+    /** Downloads to {@code target} (replacing it) through a temporary file, so a failure leaves no partial file. */
+    public void download(String key, Path target) {
+        call("download", key, () -> {
+            Path dir = target.toAbsolutePath().getParent();
+            Files.createDirectories(dir);
+            Path tmp = Files.createTempFile(dir, ".download-", ".tmp");
+            try {
+                Files.delete(tmp); // the SDK refuses to overwrite an existing file
+                s3.getObject(r -> r.bucket(bucket()).key(key), tmp);
+                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
+            return null;
+        });
+    }
+
+    public boolean exists(String key) {
+        try {
+            call("head", key, () -> s3.headObject(r -> r.bucket(bucket()).key(key)));
+            return true;
+        } catch (NoSuchObjectException e) {
+            return false;
+        }
+    }
+
+    /** Every key that starts with {@code prefix} ({@code ""} for all), in lexicographic order. */
+    public List<String> list(String prefix) {
+        return call("list", prefix, () -> {
+            List<String> keys = new ArrayList<>();
+            for (S3Object object : s3.listObjectsV2Paginator(r -> r.bucket(bucket()).prefix(prefix)).contents()) {
+                keys.add(object.key());
+            }
+            return keys;
+        });
+    }
+
+    /** Deletes the object; deleting a missing key is not an error. */
+    public void delete(String key) {
+        call("delete", key, () -> s3.deleteObject(r -> r.bucket(bucket()).key(key)));
+    }
+
+    @Override
+    public void close() {
+        s3.close();
+    }
+
+    @Override
+    public String toString() {
+        return "ObjectStore[" + settings + "]";
+    }
+
+    private interface Call<T> {
+        T run() throws IOException;
+    }
+
+    private <T> T call(String operation, String key, Call<T> call) {
+        try {
+            return call.run();
+        } catch (NoSuchKeyException | NoSuchBucketException e) {
+            throw new NoSuchObjectException(operation, bucket(), key, e);
+        } catch (S3Exception e) {
+            if (e.statusCode() == 404) { // HEAD responses carry no error code, only the status
+                throw new NoSuchObjectException(operation, bucket(), key, e);
+            }
+            throw new ObjectStoreException(operation, bucket(), key, e);
+        } catch (IOException | RuntimeException e) {
+            throw new ObjectStoreException(operation, bucket(), key, e);
+        }
+    }
+}
