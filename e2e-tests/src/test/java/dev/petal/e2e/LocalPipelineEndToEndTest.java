@@ -1,0 +1,154 @@
+package dev.petal.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.petal.localstack.pipeline.DemoDataset;
+import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * The user's path, through the launcher and real processes: {@code ./petal demo} on a generated
+ * dataset (up, ingest, train, hot-load, score), a third-party Kafka client, status, down.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class LocalPipelineEndToEndTest {
+    private static final Pattern FINAL_LINE = Pattern.compile(
+            "demo: (\\d+) images scored, accuracy ([0-9.]+)%, model (\\S+), report (\\S+)");
+    private static Path root;
+    private static Path state;
+    private static Path dataset;
+
+    /** Exit code and everything the command printed. */
+    record Run(int exit, String output) {}
+
+    @BeforeAll
+    static void generateDataset() throws IOException {
+        root = Path.of("").toAbsolutePath();
+        while (!Files.exists(root.resolve("petal"))) {
+            root = root.getParent();
+        }
+        state = Files.createTempDirectory("petal-e2e-");
+        dataset = state.resolve("shapes");
+        DemoDataset.generate(dataset, 40, 48);
+    }
+
+    @AfterAll
+    static void down() throws Exception {
+        petal(120, "down");
+    }
+
+    @Test
+    @Order(1)
+    void demoScoresEveryValidImageAndWritesTheReport() throws Exception {
+        Run demo = petal(1200, "demo", "--dataset", dataset.toString());
+        assertEquals(0, demo.exit(), demo.output());
+        Matcher last = FINAL_LINE.matcher(demo.output());
+        assertTrue(last.find(), "no final demo line in:\n" + demo.output());
+        int scored = Integer.parseInt(last.group(1));
+        assertTrue(scored >= 16 && scored <= 64, "about 20% of 160 images are held out, scored " + scored);
+        assertTrue(Double.parseDouble(last.group(2)) > 25.0, "above chance (4 classes): " + last.group(2));
+        String report = Files.readString(Path.of(last.group(4)));
+        assertTrue(report.contains("<svg") && report.contains("Confusion matrix") && report.contains("data:image/jpeg;base64,"),
+                "report has curves, matrix and images");
+    }
+
+    @Test
+    @Order(2)
+    void aSecondUpSaysItIsAlreadyUp() throws Exception {
+        Run up = petal(120, "up");
+        assertEquals(0, up.exit(), up.output());
+        assertTrue(up.output().contains("already up"), up.output());
+        Run status = petal(60, "status");
+        assertEquals(0, status.exit(), status.output());
+    }
+
+    @Test
+    @Order(3)
+    void kcatScoresAJpegWithNoPetalCode() throws Exception {
+        assumeTrue(onPath("kcat"), "kcat is not installed (.ci/run installs it)");
+        Properties stack = new Properties();
+        try (var in = Files.newInputStream(state.resolve("stack.properties"))) {
+            stack.load(in);
+        }
+        String broker = stack.getProperty("kafka");
+        BufferedImage image = new BufferedImage(64, 64, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = image.createGraphics();
+        g.setColor(Color.ORANGE);
+        g.fillOval(8, 8, 48, 48);
+        g.dispose();
+        Path jpeg = state.resolve("kcat-input.jpg");
+        ImageIO.write(image, "jpg", jpeg.toFile());
+
+        Run produce = run(60, List.of("kcat", "-P", "-b", broker, "-t", "petal.images", "-k", "kcat-e2e-1", jpeg.toString()));
+        assertEquals(0, produce.exit(), produce.output());
+        String answer = "";
+        for (int attempt = 0; attempt < 60 && !answer.contains("kcat-e2e-1\t"); attempt++) {
+            answer = run(60, List.of("kcat", "-C", "-b", broker, "-t", "petal.predictions", "-o", "beginning", "-e",
+                    "-q", "-f", "%k\t%s\n")).output();
+            Thread.sleep(1000);
+        }
+        String line = answer.lines().filter(l -> l.startsWith("kcat-e2e-1\t")).findFirst().orElse("");
+        assertTrue(line.contains("\"label\"") && line.contains("\"model\""), "prediction for kcat-e2e-1 in:\n" + answer);
+        assertEquals(1, answer.lines().filter(l -> l.startsWith("kcat-e2e-1\t")).count(), "exactly one prediction");
+    }
+
+    @Test
+    @Order(4)
+    void downStopsEverything() throws Exception {
+        Run down = petal(120, "down");
+        assertEquals(0, down.exit(), down.output());
+        assertTrue(down.output().contains("stopped the local stack"), down.output());
+        Run status = petal(60, "status");
+        assertEquals(3, status.exit(), status.output());
+    }
+
+    static Run petal(int timeoutSeconds, String... args) throws Exception {
+        List<String> command = new ArrayList<>();
+        command.add(root.resolve("petal").toString());
+        command.addAll(List.of(args));
+        return run(timeoutSeconds, command);
+    }
+
+    static Run run(int timeoutSeconds, List<String> command) throws Exception {
+        Path log = Files.createTempFile(state, "run-", ".log");
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        pb.environment().put("PETAL_STATE_DIR", state.toString());
+        Process process = pb.start();
+        if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            return new Run(-1, "timed out after " + timeoutSeconds + " s:\n" + Files.readString(log, StandardCharsets.UTF_8));
+        }
+        String output = Files.readString(log, StandardCharsets.UTF_8);
+        System.out.println("$ " + String.join(" ", command) + "\n" + output);
+        return new Run(process.exitValue(), output);
+    }
+
+    static boolean onPath(String tool) {
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
+            if (Files.isExecutable(Path.of(dir, tool))) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

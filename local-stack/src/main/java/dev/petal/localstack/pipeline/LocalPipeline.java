@@ -1,0 +1,154 @@
+package dev.petal.localstack.pipeline;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * The local pipeline: the embedded stack (Kafka + S3) and the three services, each its own process,
+ * the same builds and configuration keys as in docker-compose and Kubernetes.
+ */
+public final class LocalPipeline {
+    /** A service of the pipeline and the health endpoint that says it has started. */
+    public record Service(String name, String healthPath) {
+        Path jar(Path root) {
+            return root.resolve(name + "-service/target/quarkus-app/quarkus-run.jar");
+        }
+    }
+
+    /** Inference is "ready" only with a model; at start-up we wait for it to be alive. */
+    public static final List<Service> SERVICES = List.of(
+            new Service("ingest", "/q/health/ready"),
+            new Service("trainer", "/q/health/ready"),
+            new Service("inference", "/q/health/live"));
+
+    private static final Duration STACK_TIMEOUT = Duration.ofSeconds(90);
+    private static final Duration SERVICE_TIMEOUT = Duration.ofSeconds(240);
+
+    private final StateDir state;
+    private final Path root;
+    private final PrintStream out;
+
+    public LocalPipeline(StateDir state, Path root, PrintStream out) {
+        this.state = state;
+        this.root = root;
+        this.out = out;
+    }
+
+    public boolean stackUp() {
+        return state.stack().map(p -> StateDir.alive(p.getProperty("pid"))).orElse(false);
+    }
+
+    public boolean servicesUp() {
+        return state.services().map(p -> SERVICES.stream()
+                .allMatch(s -> StateDir.alive(p.getProperty(s.name() + ".pid")))).orElse(false);
+    }
+
+    /** Starts what is not running; returns the services' addresses. */
+    public Properties up() throws IOException, InterruptedException {
+        if (stackUp() && servicesUp()) {
+            out.println("petal: already up (./petal status shows it, ./petal down stops it)");
+            return state.services().orElseThrow();
+        }
+        if (!stackUp()) {
+            startStack();
+        }
+        Map<String, String> config = state.clientConfig();
+        Map<String, String> services = new LinkedHashMap<>();
+        Properties previous = state.services().orElse(new Properties());
+        for (Service service : SERVICES) {
+            String oldPid = previous.getProperty(service.name() + ".pid");
+            if (StateDir.alive(oldPid)) {
+                services.put(service.name() + ".pid", oldPid);
+                services.put(service.name() + ".port", previous.getProperty(service.name() + ".port"));
+                continue;
+            }
+            int port = freePort();
+            Path jar = service.jar(root);
+            if (!Files.isRegularFile(jar)) {
+                throw new IllegalStateException(jar + " is missing: build with ./mvnw -B install -DskipTests");
+            }
+            Map<String, String> props = new LinkedHashMap<>(config);
+            props.put("quarkus.http.port", Integer.toString(port));
+            Path log = state.logs().resolve(service.name() + ".log");
+            out.printf("petal: starting %s on port %d (log %s)%n", service.name(), port, root.relativize(log.toAbsolutePath()));
+            Process process = ServiceProcess.launch(List.of(), props, List.of("-jar", jar.toString(), "serve"), log);
+            services.put(service.name() + ".pid", Long.toString(process.pid()));
+            services.put(service.name() + ".port", Integer.toString(port));
+            state.writeServices(services);
+            String url = "http://127.0.0.1:" + port + service.healthPath();
+            if (!ServiceProcess.awaitHealthy(process, url, SERVICE_TIMEOUT)) {
+                throw new IllegalStateException(service.name() + " did not become healthy at " + url
+                        + (process.isAlive() ? " within " + SERVICE_TIMEOUT.toSeconds() + " s" : " (it exited)")
+                        + "; see " + log);
+            }
+        }
+        state.writeServices(services);
+        Properties written = state.services().orElseThrow();
+        printAddresses(written);
+        return written;
+    }
+
+    private void startStack() throws IOException, InterruptedException {
+        Files.deleteIfExists(state.stackFile());
+        Path jar = root.resolve("local-stack/target/petal-local-stack-0.1.0-SNAPSHOT.jar");
+        Path log = state.logs().resolve("stack.log");
+        out.println("petal: starting the local stack (Kafka + S3, data in " + state.root() + ")");
+        Process stack = ServiceProcess.launch(List.of(), Map.of(),
+                List.of("-jar", jar.toString(), state.root().toAbsolutePath().toString()), log);
+        long deadline = System.nanoTime() + STACK_TIMEOUT.toNanos();
+        while (!stackUp()) {
+            if (!stack.isAlive() || System.nanoTime() > deadline) {
+                throw new IllegalStateException("the local stack did not start; see " + log);
+            }
+            Thread.sleep(200);
+        }
+    }
+
+    /** Stops the services, then the stack; returns how many processes were stopped. */
+    public int down() throws InterruptedException, IOException {
+        int stopped = 0;
+        Properties services = state.services().orElse(new Properties());
+        for (Service service : SERVICES) {
+            String pid = services.getProperty(service.name() + ".pid");
+            if (StateDir.alive(pid)) {
+                boolean killed = ServiceProcess.stop(Long.parseLong(pid), Duration.ofSeconds(30));
+                out.println("petal: stopped " + service.name() + (killed ? " (forcibly, after 30 s)" : ""));
+                stopped++;
+            }
+        }
+        Files.deleteIfExists(state.servicesFile());
+        String stackPid = state.stack().map(p -> p.getProperty("pid")).orElse(null);
+        if (StateDir.alive(stackPid)) {
+            boolean killed = ServiceProcess.stop(Long.parseLong(stackPid), Duration.ofSeconds(30));
+            out.println("petal: stopped the local stack" + (killed ? " (forcibly, after 30 s)" : ""));
+            stopped++;
+        }
+        Files.deleteIfExists(state.stackFile());
+        return stopped;
+    }
+
+    public void printAddresses(Properties services) {
+        Properties stack = state.stack().orElse(new Properties());
+        out.println("kafka:     " + stack.getProperty("kafka", "-"));
+        out.println("s3:        " + stack.getProperty("s3", "-") + "  bucket " + stack.getProperty("bucket", "-"));
+        for (Service service : SERVICES) {
+            out.printf("%-10s http://127.0.0.1:%s%n", service.name() + ":", services.getProperty(service.name() + ".port", "-"));
+        }
+        out.println("(written to " + state.stackFile() + " and " + state.servicesFile() + ")");
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            socket.setReuseAddress(true);
+            return socket.getLocalPort();
+        }
+    }
+}

@@ -1,0 +1,88 @@
+package dev.petal.localstack.pipeline;
+
+import java.nio.file.Path;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+/** {@code ./petal up|down|status|demo}: the local pipeline on the embedded stack. */
+@Command(name = "petal", mixinStandardHelpOptions = true, version = "Petal 0.1.0",
+        description = "The local pipeline: embedded Kafka and S3 plus the three services.",
+        subcommands = {PipelineCli.Up.class, PipelineCli.Down.class, PipelineCli.Status.class, DemoCommand.class})
+public final class PipelineCli {
+    @Option(names = "--state-dir", defaultValue = "${env:PETAL_STATE_DIR:-.petal}",
+            description = "Where the stack keeps its data, addresses and logs (default: ${DEFAULT-VALUE}).", scope = CommandLine.ScopeType.INHERIT)
+    Path stateDir;
+
+    @Option(names = "--root", defaultValue = "${sys:petal.root:-.}", hidden = true, scope = CommandLine.ScopeType.INHERIT)
+    Path root;
+
+    LocalPipeline pipeline() {
+        return new LocalPipeline(new StateDir(stateDir), root, System.out);
+    }
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new PipelineCli()).execute(args));
+    }
+
+    @Command(name = "up", mixinStandardHelpOptions = true,
+            description = "Start the embedded Kafka and S3 and the three services; print their addresses.")
+    static final class Up implements Callable<Integer> {
+        @ParentCommand
+        PipelineCli parent;
+
+        @Override
+        public Integer call() throws Exception {
+            parent.pipeline().up();
+            return 0;
+        }
+    }
+
+    @Command(name = "down", mixinStandardHelpOptions = true, description = "Stop the services and the stack (data is kept).")
+    static final class Down implements Callable<Integer> {
+        @ParentCommand
+        PipelineCli parent;
+
+        @Override
+        public Integer call() throws Exception {
+            if (parent.pipeline().down() == 0) {
+                System.out.println("petal: nothing was running");
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "status", mixinStandardHelpOptions = true,
+            description = "Show what runs: stack and services, with their health. Exit 0 when all are up, 3 otherwise.")
+    static final class Status implements Callable<Integer> {
+        @ParentCommand
+        PipelineCli parent;
+
+        @Override
+        public Integer call() {
+            StateDir state = new StateDir(parent.stateDir);
+            Properties stack = state.stack().orElse(new Properties());
+            boolean stackUp = StateDir.alive(stack.getProperty("pid"));
+            System.out.printf("%-10s %-5s %s%n", "stack", stackUp ? "up" : "down",
+                    stackUp ? "kafka " + stack.getProperty("kafka") + ", s3 " + stack.getProperty("s3") : "");
+            Properties services = state.services().orElse(new Properties());
+            boolean all = stackUp;
+            for (LocalPipeline.Service service : LocalPipeline.SERVICES) {
+                String pid = services.getProperty(service.name() + ".pid");
+                String port = services.getProperty(service.name() + ".port");
+                boolean alive = StateDir.alive(pid);
+                String health = "";
+                if (alive) {
+                    int ready = ServiceProcess.status("http://127.0.0.1:" + port + "/q/health/ready");
+                    health = "http://127.0.0.1:" + port + (ready == 200 ? "  ready" : "  not ready (HTTP " + ready + ")");
+                }
+                System.out.printf("%-10s %-5s %s%n", service.name(), alive ? "up" : "down", health);
+                all &= alive;
+            }
+            return all ? 0 : 3;
+        }
+    }
+}

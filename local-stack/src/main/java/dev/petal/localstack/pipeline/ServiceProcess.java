@@ -1,0 +1,91 @@
+package dev.petal.localstack.pipeline;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** Starts one Petal JVM as a child process with its own log file, and waits until it answers. */
+final class ServiceProcess {
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    private ServiceProcess() {}
+
+    static String javaBinary() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    /** Launches {@code java <jvmArgs> <mainArgs>} detached from this process, logging to {@code log}. */
+    static Process launch(List<String> jvmArgs, Map<String, String> systemProperties, List<String> mainArgs, Path log)
+            throws IOException {
+        Files.createDirectories(log.getParent());
+        List<String> command = new ArrayList<>();
+        command.add(javaBinary());
+        systemProperties.forEach((k, v) -> command.add("-D" + k + "=" + v));
+        command.addAll(jvmArgs);
+        command.addAll(mainArgs);
+        ProcessBuilder pb = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
+        // The same allocator and offline settings as the launcher and the container images.
+        pb.environment().putIfAbsent("MALLOC_ARENA_MAX", "1");
+        pb.environment().putIfAbsent("MALLOC_MMAP_MAX_", "0");
+        pb.environment().putIfAbsent("MALLOC_TRIM_THRESHOLD_", "17179869184");
+        pb.environment().putIfAbsent("DJL_OFFLINE", "true");
+        return pb.start();
+    }
+
+    /** HTTP status of GET url, or -1 when nothing answers. */
+    static int status(String url) {
+        try {
+            HttpRequest request = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(3)).GET().build();
+            return HTTP.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
+        } catch (IOException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
+    }
+
+    /** Waits until url answers 200, the process dies, or the timeout passes. */
+    static boolean awaitHealthy(Process process, String url, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                return false;
+            }
+            if (status(url) == 200) {
+                return true;
+            }
+            Thread.sleep(250);
+        }
+        return false;
+    }
+
+    /** SIGTERM, then SIGKILL after the grace period. Returns whether it had to kill. */
+    static boolean stop(long pid, Duration grace) throws InterruptedException {
+        var handle = ProcessHandle.of(pid);
+        if (handle.isEmpty() || !handle.get().isAlive()) {
+            return false;
+        }
+        handle.get().destroy();
+        long deadline = System.nanoTime() + grace.toNanos();
+        while (handle.get().isAlive() && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        if (handle.get().isAlive()) {
+            handle.get().destroyForcibly();
+            return true;
+        }
+        return false;
+    }
+}

@@ -1,0 +1,59 @@
+package dev.petal.localstack.pipeline;
+
+import dev.petal.common.records.Headers;
+import dev.petal.common.records.Topics;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+/** The valid-split images of one dataset, read back from the dataset topic itself. */
+final class ValidSplit {
+    /** One held-out image: its id (sha256), true label, bytes, and claim-check reference if it had one. */
+    record Image(String id, String label, byte[] bytes, String imageRef, String source) {}
+
+    private ValidSplit() {}
+
+    static List<Image> read(Properties kafka, String dataset) {
+        Properties props = new Properties();
+        props.putAll(kafka);
+        props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        List<Image> images = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props)) {
+            List<TopicPartition> partitions = consumer.partitionsFor(Topics.TRAIN, Duration.ofSeconds(30)).stream()
+                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = new HashMap<>(consumer.endOffsets(partitions));
+            while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
+                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+                    if (Headers.SPLIT_VALID.equals(header(record, Headers.SPLIT))
+                            && dataset.equals(header(record, Headers.DATASET))) {
+                        images.add(new Image(
+                                record.key() == null ? record.partition() + ":" + record.offset()
+                                        : new String(record.key(), StandardCharsets.UTF_8),
+                                header(record, Headers.LABEL), record.value(),
+                                header(record, Headers.IMAGE_REF), header(record, Headers.SOURCE)));
+                    }
+                }
+            }
+        }
+        return images;
+    }
+
+    static String header(ConsumerRecord<?, ?> record, String name) {
+        Header header = record.headers().lastHeader(name);
+        return header == null || header.value() == null ? null : new String(header.value(), StandardCharsets.UTF_8);
+    }
+}
