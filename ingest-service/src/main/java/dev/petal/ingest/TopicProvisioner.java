@@ -1,0 +1,70 @@
+package dev.petal.ingest;
+
+import dev.petal.common.records.Topics;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Creates missing topics with the configured partition counts, never the broker's silent defaults.
+ * Doubles as the reachability check: an unreachable broker fails here, within the broker timeout.
+ */
+public final class TopicProvisioner {
+    private static final Logger LOG = LoggerFactory.getLogger(TopicProvisioner.class);
+
+    private TopicProvisioner() {}
+
+    public static void ensure(IngestSettings settings, String... topics) {
+        long timeoutMs = settings.brokerTimeout().toMillis();
+        try (Admin admin = Admin.create(KafkaClients.admin(settings))) {
+            Set<String> existing = admin.listTopics().names().get(timeoutMs, TimeUnit.MILLISECONDS);
+            List<NewTopic> missing = new ArrayList<>();
+            for (String topic : topics) {
+                if (!existing.contains(topic)) {
+                    NewTopic created = new NewTopic(topic, settings.partitionsOf(topic), settings.replicationFactor());
+                    if (Topics.TRAIN.equals(topic)) {
+                        created.configs(Map.of("retention.ms", "-1")); // the dataset is kept forever
+                    }
+                    missing.add(created);
+                }
+            }
+            if (missing.isEmpty()) {
+                return;
+            }
+            try {
+                admin.createTopics(missing).all().get(timeoutMs, TimeUnit.MILLISECONDS);
+                missing.forEach(t -> LOG.info("created topic {} with {} partitions", t.name(), t.numPartitions()));
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof TopicExistsException)) { // another client created it meanwhile: fine
+                    throw e;
+                }
+            }
+        } catch (TimeoutException e) {
+            throw unreachable(settings, e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof org.apache.kafka.common.errors.TimeoutException) {
+                throw unreachable(settings, e.getCause());
+            }
+            throw new IngestFailedException("could not create topics on Kafka at " + settings.bootstrapServers()
+                    + ": " + e.getCause().getMessage(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IngestFailedException("interrupted while contacting Kafka", e);
+        }
+    }
+
+    static IngestFailedException unreachable(IngestSettings settings, Throwable cause) {
+        return new IngestFailedException("Kafka at " + settings.bootstrapServers() + " did not answer within "
+                + settings.brokerTimeout().toSeconds() + " s; is the broker running? (set "
+                + IngestSettings.BOOTSTRAP_SERVERS + " or KAFKA_BOOTSTRAP_SERVERS)", cause);
+    }
+}

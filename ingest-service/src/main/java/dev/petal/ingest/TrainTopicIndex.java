@@ -1,0 +1,82 @@
+package dev.petal.ingest;
+
+import dev.petal.common.records.Headers;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TimeoutException;
+import org.apache.kafka.common.header.Header;
+
+/**
+ * What {@code petal.train} already holds: image id (sha256) to label and source, read from the
+ * beginning to the end offsets seen at the start. Values are skipped. Lets a re-run publish only
+ * what is new and see label conflicts with earlier runs.
+ */
+public final class TrainTopicIndex {
+
+    /** {@code split} is the one the record was published with (an earlier run may have used another seed). */
+    public record Entry(String label, String split, String source) {}
+
+    private final Map<String, Entry> entries;
+
+    private TrainTopicIndex(Map<String, Entry> entries) {
+        this.entries = entries;
+    }
+
+    public static TrainTopicIndex empty() {
+        return new TrainTopicIndex(Map.of());
+    }
+
+    public static TrainTopicIndex read(IngestSettings settings, String topic) {
+        Map<String, Entry> entries = new HashMap<>();
+        try (KafkaConsumer<String, Void> consumer = new KafkaConsumer<>(KafkaClients.indexConsumer(settings))) {
+            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = new HashMap<>(consumer.endOffsets(partitions));
+            end.entrySet().removeIf(e -> e.getValue() == 0);
+            long deadline = System.nanoTime() + settings.brokerTimeout().toNanos();
+            while (!end.isEmpty()) {
+                var records = consumer.poll(Duration.ofMillis(500));
+                if (!records.isEmpty()) {
+                    deadline = System.nanoTime() + settings.brokerTimeout().toNanos();
+                } else if (System.nanoTime() > deadline) {
+                    throw new IngestFailedException("reading " + topic + " made no progress for "
+                            + settings.brokerTimeout().toSeconds() + " s");
+                }
+                for (ConsumerRecord<String, Void> record : records) {
+                    if (record.key() != null) {
+                        entries.putIfAbsent(record.key(), new Entry(header(record, Headers.LABEL),
+                                header(record, Headers.SPLIT), header(record, Headers.SOURCE)));
+                    }
+                }
+                end.entrySet().removeIf(e -> consumer.position(e.getKey()) >= e.getValue());
+            }
+        } catch (TimeoutException e) {
+            throw TopicProvisioner.unreachable(settings, e);
+        } catch (KafkaException e) {
+            throw new IngestFailedException("cannot read " + topic + ": " + e.getMessage(), e);
+        }
+        return new TrainTopicIndex(entries);
+    }
+
+    public Entry get(String sha256) {
+        return entries.get(sha256);
+    }
+
+    public int size() {
+        return entries.size();
+    }
+
+    private static String header(ConsumerRecord<?, ?> record, String name) {
+        Header header = record.headers().lastHeader(name);
+        return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,76 @@
+package dev.petal.ingest;
+
+import static dev.petal.ingest.TopicReader.header;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.petal.common.image.ImageLimits;
+import dev.petal.common.records.Headers;
+import dev.petal.common.records.Topics;
+import dev.petal.localstack.LocalStack;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ImagesIngestTest {
+    private static final LocalStack STACK = LocalStack.shared();
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void goodImagesGoToImagesAndBadOnesToTheDlqUntouched() {
+        String run = "run-" + System.nanoTime();
+        Path folder = dir.resolve(run);
+        byte[] a = TestFiles.jpeg(32, System.nanoTime());
+        byte[] b = TestFiles.png16(20);
+        byte[] truncated = TestFiles.truncatedJpeg(System.nanoTime());
+        TestFiles.write(folder.resolve("a.jpg"), a);
+        TestFiles.write(folder.resolve("sub/b.png"), b);
+        TestFiles.write(folder.resolve("broken.jpg"), truncated);
+        Path single = TestFiles.write(dir.resolve("single.jpg"), a);
+
+        List<ImagesIngest.Input> inputs = ImagesIngest.expand(List.of(folder), null);
+        assertEquals(List.of("a.jpg", "broken.jpg", "sub/b.png"), inputs.stream().map(ImagesIngest.Input::key).toList());
+        ImagesIngest ingest = new ImagesIngest(IngestSettings.defaults(STACK.bootstrapServers()),
+                new ImageCheck(ImageLimits.defaults()), STACK::objectStore);
+        ImagesIngest.Report report = ingest.run(inputs);
+        ImagesIngest.Report byId = ingest.run(ImagesIngest.expand(List.of(single), run + "-id"));
+
+        assertEquals(2, report.summary().published());
+        assertEquals(1, report.summary().rejected());
+        assertEquals(3, report.summary().exitCode());
+        assertEquals(0, byId.summary().exitCode());
+
+        Map<String, ConsumerRecord<String, byte[]>> images = TopicReader.readAll(STACK.bootstrapServers(), Topics.IMAGES).stream()
+                .filter(r -> r.key() != null && Set.of("a.jpg", "sub/b.png", run + "-id").contains(r.key())
+                        && header(r, Headers.SOURCE).contains(dir.toString()))
+                .collect(Collectors.toMap(ConsumerRecord::key, r -> r, (x, y) -> y));
+        assertArrayEquals(a, images.get("a.jpg").value());
+        assertArrayEquals(b, images.get("sub/b.png").value());
+        assertArrayEquals(a, images.get(run + "-id").value());
+        assertEquals("image/png", header(images.get("sub/b.png"), Headers.CONTENT_TYPE));
+
+        List<ConsumerRecord<String, byte[]>> dead = TopicReader.readAll(STACK.bootstrapServers(), Topics.DLQ).stream()
+                .filter(r -> folder.resolve("broken.jpg").toString().equals(header(r, Headers.SOURCE))).toList();
+        assertEquals(1, dead.size());
+        assertEquals("broken.jpg", dead.get(0).key());
+        assertArrayEquals(truncated, dead.get(0).value(), "the dlq keeps the input untouched");
+        assertEquals("truncated", header(dead.get(0), Headers.ERROR_CLASS));
+        assertEquals(report.rejections().get(0).rejection().reason(), header(dead.get(0), Headers.ERROR_REASON));
+    }
+
+    @Test
+    void anIdNeedsExactlyOneFile() {
+        Path one = TestFiles.write(dir.resolve("one.jpg"), TestFiles.jpeg(16, 1));
+        Path two = TestFiles.write(dir.resolve("two.jpg"), TestFiles.jpeg(16, 2));
+        assertThrows(IllegalArgumentException.class, () -> ImagesIngest.expand(List.of(one, two), "x"));
+        assertThrows(IllegalArgumentException.class, () -> ImagesIngest.expand(List.of(dir.resolve("missing.jpg")), null));
+    }
+}
