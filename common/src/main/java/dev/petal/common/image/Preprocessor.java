@@ -36,7 +36,11 @@ public final class Preprocessor {
         return 3 * size * size;
     }
 
-    /** RGB image of exactly {@code size x size}; alpha is dropped, other colour models converted by Java2D. */
+    /**
+     * RGB image of exactly {@code size x size}. Alpha is dropped (the colour under it kept), gray
+     * is copied to R, G and B, 16-bit samples scaled to 8 bits ({@link RgbConversion}); then
+     * Java2D resizes bilinearly.
+     */
     public BufferedImage toRgb(BufferedImage source) {
         BufferedImage rgb = new BufferedImage(size, size, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = rgb.createGraphics();
@@ -44,7 +48,7 @@ public final class Preprocessor {
             g.setComposite(AlphaComposite.Src);
             g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
             g.setRenderingHint(RenderingHints.KEY_RENDERING, RenderingHints.VALUE_RENDER_SPEED);
-            g.drawImage(source, 0, 0, size, size, null);
+            g.drawImage(RgbConversion.toRgb(source), 0, 0, size, size, null);
         } finally {
             g.dispose();
         }
