@@ -10,5 +10,5 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "Petal ingest 0.1.0",
         description = "Petal ingest: publish datasets and images to Kafka.",
-        subcommands = {DatasetCommand.class, ImagesCommand.class, DownloadCommand.class})
+        subcommands = {DatasetCommand.class, ImagesCommand.class, DownloadCommand.class, ServeCommand.class})
 public class IngestCommand {}

@@ -10,24 +10,24 @@ import java.util.function.Supplier;
 import org.eclipse.microprofile.config.ConfigProvider;
 
 /** Reads the ingest, image-limit and object-store settings from Quarkus configuration (with env overrides). */
-final class IngestConfig {
+public final class IngestConfig {
     private IngestConfig() {}
 
-    static Function<String, String> lookup() {
+    public static Function<String, String> lookup() {
         var config = ConfigProvider.getConfig();
         return key -> config.getOptionalValue(key, String.class).orElse(null);
     }
 
-    static IngestSettings settings() {
+    public static IngestSettings settings() {
         return IngestSettings.fromConfig(lookup());
     }
 
-    static ImageCheck imageCheck() {
+    public static ImageCheck imageCheck() {
         return new ImageCheck(ImageLimits.from(lookup()));
     }
 
     /** Opens the object store only when a claim-check needs it. */
-    static Supplier<ObjectStore> objectStore() {
+    public static Supplier<ObjectStore> objectStore() {
         S3Settings s3 = S3Settings.fromConfig(lookup());
         return () -> new ObjectStore(s3);
     }

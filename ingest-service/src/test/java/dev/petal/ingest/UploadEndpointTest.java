@@ -1,0 +1,67 @@
+package dev.petal.ingest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.petal.common.records.Headers;
+import dev.petal.common.records.Topics;
+import dev.petal.localstack.LocalStack;
+import dev.petal.localstack.LocalStackTestResource;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.net.URI;
+import java.net.URL;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Test;
+
+/** Serve mode: an HTTP upload ends as exactly one record, on petal.images or on petal.dlq with the reason. */
+@QuarkusTest
+@WithTestResource(LocalStackTestResource.class)
+class UploadEndpointTest {
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    @TestHTTPResource("/images")
+    URL images;
+
+    @TestHTTPResource("/q/health/ready")
+    URL ready;
+
+    @Test
+    void aGoodImageGoesToImagesAndGarbageToTheDeadLetterTopic() throws Exception {
+        byte[] jpeg = TestFiles.jpeg(48, 11);
+        HttpResponse<String> accepted = post("upload-good", jpeg);
+        assertEquals(202, accepted.statusCode(), accepted.body());
+        HttpResponse<String> rejected = post("upload-bad", "<html>not an image</html>".getBytes());
+        assertEquals(422, rejected.statusCode(), rejected.body());
+        assertTrue(rejected.body().contains("not-an-image"), rejected.body());
+
+        String bootstrap = LocalStack.shared().bootstrapServers();
+        List<ConsumerRecord<String, byte[]>> good = TopicReader.withKeys(TopicReader.readAll(bootstrap, Topics.IMAGES), Set.of("upload-good"));
+        assertEquals(1, good.size());
+        assertTrue(Arrays.equals(jpeg, good.get(0).value()), "bytes travel untouched");
+        List<ConsumerRecord<String, byte[]>> bad = TopicReader.withKeys(TopicReader.readAll(bootstrap, Topics.DLQ), Set.of("upload-bad"));
+        assertEquals(1, bad.size());
+        assertEquals("not-an-image", TopicReader.header(bad.get(0), Headers.ERROR_CLASS));
+    }
+
+    @Test
+    void readyWhenKafkaAnswers() throws Exception {
+        HttpResponse<String> health = HTTP.send(HttpRequest.newBuilder(ready.toURI()).GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, health.statusCode(), health.body());
+        assertTrue(health.body().contains("\"kafka\""), health.body());
+    }
+
+    private HttpResponse<String> post(String id, byte[] body) throws Exception {
+        HttpRequest request = HttpRequest.newBuilder(URI.create(images + "?id=" + id))
+                .header("Content-Type", "application/octet-stream")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
+        return HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+    }
+}
