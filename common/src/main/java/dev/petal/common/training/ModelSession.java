@@ -11,13 +11,13 @@ import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.Trainer;
 import ai.djl.training.loss.Loss;
-import ai.djl.training.optimizer.Optimizer;
 import dev.petal.common.engine.PyTorchEngine;
 import dev.petal.common.model.ResNet;
 import dev.petal.common.model.ResNetConfig;
+import java.util.function.Consumer;
 
 /**
- * A ResNet with its AdamW trainer: one optimizer step per {@link #trainStep}, evaluation-mode logits
+ * A ResNet with its {@link AdamW} trainer: one optimizer step per {@link #trainStep}, evaluation-mode logits
  * from {@link #logits}. Every step's arrays live in a sub-manager closed at the end of the step, so
  * memory stays flat however long the run.
  */
@@ -26,25 +26,44 @@ public final class ModelSession implements AutoCloseable {
     private final Trainer trainer;
     private final ResNet net;
     private final int imageSize;
+    private final AdamW adamW;
 
     /** Loss of the batch and how many of its predictions were right. */
     public record StepResult(float loss, int correct, int size) {}
 
     public ModelSession(ResNetConfig config, int imageSize, TrainingSettings settings, Device device) {
+        this(config, imageSize, settings, device, null);
+    }
+
+    /**
+     * @param initialWeights called with the freshly initialised net before training starts, to
+     *     overwrite its parameters (a checkpoint to resume, torchvision weights to fine-tune); may be null
+     */
+    public ModelSession(ResNetConfig config, int imageSize, TrainingSettings settings, Device device,
+            Consumer<ResNet> initialWeights) {
         PyTorchEngine.get().setRandomSeed((int) settings.seed());
         this.imageSize = imageSize;
         this.net = new ResNet(config);
         this.model = Model.newInstance("resnet", device, "PyTorch");
         model.setBlock(net);
-        Optimizer adamW = Optimizer.adamW()
-                .optLearningRateTracker(settings.schedule())
-                .optWeightDecays(settings.weightDecay())
-                .build();
+        Shape inputShape = new Shape(1, 3, imageSize, imageSize);
+        if (initialWeights != null) {
+            // Weights must be in place before the trainer caches the parameter arrays.
+            net.initialize(model.getNDManager(), DataType.FLOAT32, inputShape);
+            initialWeights.accept(net);
+        }
+        this.adamW = new AdamW(settings.schedule(), settings.weightDecay());
+        adamW.nameParameters(net.getParameters());
         DefaultTrainingConfig trainingConfig = new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
                 .optOptimizer(adamW)
                 .optDevices(new Device[] {device});
         this.trainer = model.newTrainer(trainingConfig);
-        trainer.initialize(new Shape(1, 3, imageSize, imageSize));
+        trainer.initialize(inputShape);
+    }
+
+    /** The optimizer, whose state (moments, step) a checkpoint saves and a resume restores. */
+    public AdamW optimizer() {
+        return adamW;
     }
 
     public ResNet net() {

@@ -35,7 +35,7 @@ final class DemoCommand implements Callable<Integer> {
             "--batch-size", "32", "--lr", "1e-3", "--warmup-iters", "10", "--augment");
     /** Trainer flags for the generated shapes: tiny images, so the small stem. */
     static final List<String> GENERATED = List.of("--arch", "resnet18", "--image-size", "48", "--small-stem",
-            "--epochs", "3", "--batch-size", "16", "--lr", "2e-3", "--warmup-iters", "5");
+            "--epochs", "8", "--batch-size", "16", "--lr", "2e-3", "--warmup-iters", "5");
 
     @ParentCommand
     PipelineCli parent;

@@ -14,8 +14,11 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import javax.imageio.ImageIO;
+import dev.petal.common.report.LineChart;
 
 /** The demo's self-contained HTML report: training curves, confusion matrix, sample predictions. */
 final class DemoReport {
@@ -83,59 +86,16 @@ final class DemoReport {
         return file;
     }
 
-    /** An inline SVG line chart of every metric whose name contains {@code key}. */
+    /** The curves of every metric whose name contains {@code key}, oldest checkpoint first. */
     static String chart(List<TrainingHistory.Point> history, String key, String title) {
-        TreeSet<String> names = new TreeSet<>();
+        Map<String, List<Double>> series = new TreeMap<>();
         history.forEach(p -> p.metrics().keySet().stream()
                 .filter(n -> n.toLowerCase(Locale.ROOT).contains(key) && !n.toLowerCase(Locale.ROOT).contains("class"))
-                .forEach(names::add));
-        if (names.isEmpty()) {
-            return "";
-        }
-        double lo = Double.MAX_VALUE;
-        double hi = -Double.MAX_VALUE;
+                .forEach(n -> series.put(n, new ArrayList<>())));
         for (TrainingHistory.Point p : history) {
-            for (String n : names) {
-                Double v = p.metrics().get(n);
-                if (v != null) {
-                    lo = Math.min(lo, v);
-                    hi = Math.max(hi, v);
-                }
-            }
+            series.forEach((name, values) -> values.add(p.metrics().get(name)));
         }
-        if (hi - lo < 1e-9) {
-            hi = lo + 1;
-        }
-        int w = 480;
-        int h = 220;
-        int pad = 40;
-        String[] colours = {"#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c"};
-        StringBuilder svg = new StringBuilder("<h3>" + esc(title) + "</h3><svg width=\"" + (w + 160) + "\" height=\"" + h
-                + "\" xmlns=\"http://www.w3.org/2000/svg\" font-size=\"11\">");
-        svg.append(String.format(Locale.ROOT, "<line x1='%d' y1='%d' x2='%d' y2='%d' stroke='#999'/>", pad, h - pad, w, h - pad));
-        svg.append(String.format(Locale.ROOT, "<line x1='%d' y1='10' x2='%d' y2='%d' stroke='#999'/>", pad, pad, h - pad));
-        svg.append(String.format(Locale.ROOT, "<text x='2' y='16'>%.3f</text><text x='2' y='%d'>%.3f</text>", hi, h - pad, lo));
-        int c = 0;
-        for (String n : names) {
-            List<String> pts = new ArrayList<>();
-            for (int i = 0; i < history.size(); i++) {
-                Double v = history.get(i).metrics().get(n);
-                if (v == null) {
-                    continue;
-                }
-                double x = pad + (history.size() == 1 ? 0.5 : (double) i / (history.size() - 1)) * (w - pad);
-                double y = (h - pad) - (v - lo) / (hi - lo) * (h - pad - 10);
-                pts.add(String.format(Locale.ROOT, "%.1f,%.1f", x, y));
-                svg.append(String.format(Locale.ROOT, "<circle cx='%.1f' cy='%.1f' r='3' fill='%s'/>", x, y, colours[c % colours.length]));
-            }
-            svg.append("<polyline fill='none' stroke-width='2' stroke='").append(colours[c % colours.length])
-                    .append("' points='").append(String.join(" ", pts)).append("'/>");
-            svg.append(String.format(Locale.ROOT, "<text x='%d' y='%d' fill='%s'>%s</text>", w + 10, 20 + 16 * c,
-                    colours[c % colours.length], esc(n)));
-            c++;
-        }
-        svg.append(String.format(Locale.ROOT, "<text x='%d' y='%d'>checkpoint (oldest to newest)</text>", w / 2 - 40, h - 8));
-        return svg.append("</svg>").toString();
+        return series.isEmpty() ? "" : LineChart.svg(title, "checkpoint (oldest to newest)", history.size(), series);
     }
 
     private static String historyTable(List<TrainingHistory.Point> history) {
@@ -183,7 +143,7 @@ final class DemoReport {
     }
 
     static String esc(String s) {
-        return s == null ? "" : s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+        return LineChart.escape(s);
     }
 
 }

@@ -1,0 +1,230 @@
+package dev.petal.localstack;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Stream;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.KafkaFuture;
+import org.apache.kafka.common.errors.TopicExistsException;
+
+import dev.petal.common.records.Topics;
+import dev.petal.common.storage.ObjectStore;
+import dev.petal.common.storage.S3Settings;
+
+/**
+ * Everything Petal needs around it, in this JVM: a Kafka broker with the Petal topics and an
+ * S3 server with the Petal bucket. State lives under one directory ({@code kafka/}, {@code s3/}),
+ * so a stack started again on the same directory keeps its topics, records and objects.
+ *
+ * <pre>{@code
+ * try (LocalStack stack = LocalStack.start(Path.of(".petal"))) {
+ *     stack.bootstrapServers();   // "127.0.0.1:40123"
+ *     stack.s3Settings();         // endpoint, bucket "petal", keys
+ *     stack.clientConfig();       // the same, as petal.s3.* and kafka.bootstrap.servers entries
+ * }
+ * }</pre>
+ *
+ * Tests share one stack per JVM through {@link #shared()}, {@link LocalStackExtension} or,
+ * in Quarkus tests, {@link LocalStackTestResource}.
+ */
+public final class LocalStack implements AutoCloseable {
+
+    /** The configuration key for the Kafka bootstrap servers (Quarkus's default for every Kafka channel). */
+    public static final String KAFKA_BOOTSTRAP_SERVERS = "kafka.bootstrap.servers";
+
+    /** The Petal topics and their partition counts, in the order of the flow. */
+    public static final Map<String, Integer> TOPICS;
+
+    static {
+        Map<String, Integer> topics = new LinkedHashMap<>();
+        topics.put(Topics.TRAIN, 3);
+        topics.put(Topics.IMAGES, 6);
+        topics.put(Topics.PREDICTIONS, 6);
+        topics.put(Topics.MODELS, 1);
+        topics.put(Topics.DLQ, 3);
+        TOPICS = Collections.unmodifiableMap(topics);
+    }
+
+    /** Topic-level settings: the dataset and the model history are kept forever. */
+    public static final Map<String, Map<String, String>> TOPIC_CONFIGS = Map.of(
+            Topics.TRAIN, Map.of("retention.ms", "-1"),
+            Topics.MODELS, Map.of("retention.ms", "-1"));
+
+    private static LocalStack shared;
+
+    private final Path stateDir;
+    private final EmbeddedKafka kafka;
+    private final EmbeddedS3 s3;
+    private final String bucket;
+    private final boolean closeable;
+
+    private LocalStack(Path stateDir, int kafkaPort, int s3Port, boolean closeable) {
+        this.stateDir = stateDir.toAbsolutePath();
+        this.kafka = new EmbeddedKafka(this.stateDir.resolve("kafka"), kafkaPort);
+        this.s3 = new EmbeddedS3(this.stateDir.resolve("s3"), s3Port,
+                EmbeddedS3.DEFAULT_ACCESS_KEY, EmbeddedS3.DEFAULT_SECRET_KEY);
+        this.bucket = S3Settings.DEFAULT_BUCKET;
+        this.closeable = closeable;
+    }
+
+    /** Starts a stack on free ports with its state under {@code stateDir}. */
+    public static LocalStack start(Path stateDir) {
+        return start(stateDir, 0, 0);
+    }
+
+    /** Starts a stack on the given ports (0: a free one) with its state under {@code stateDir}. */
+    public static LocalStack start(Path stateDir, int kafkaPort, int s3Port) {
+        return new LocalStack(stateDir, kafkaPort, s3Port, true).startAll();
+    }
+
+    /**
+     * The stack for this JVM's tests: started on first use, on free ports under a temporary
+     * directory, stopped and deleted when the JVM exits. {@link #close()} on it does nothing.
+     */
+    public static synchronized LocalStack shared() {
+        if (shared == null) {
+            Path dir;
+            try {
+                dir = Files.createTempDirectory("petal-local-stack-");
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot create a temporary directory", e);
+            }
+            LocalStack stack = new LocalStack(dir, 0, 0, false).startAll();
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                stack.stopAll();
+                deleteRecursively(dir);
+            }, "petal-local-stack-shutdown"));
+            shared = stack;
+        }
+        return shared;
+    }
+
+    /** Stops both servers and starts them again on the same ports and data. */
+    public synchronized LocalStack restart() {
+        stopAll();
+        return startAll();
+    }
+
+    public Path stateDir() {
+        return stateDir;
+    }
+
+    public EmbeddedKafka kafka() {
+        return kafka;
+    }
+
+    public EmbeddedS3 s3() {
+        return s3;
+    }
+
+    public String bootstrapServers() {
+        return kafka.bootstrapServers();
+    }
+
+    /** Settings for the embedded S3 server and the Petal bucket. */
+    public S3Settings s3Settings() {
+        return s3.settings(bucket);
+    }
+
+    /** A new client for the Petal bucket; the caller closes it. */
+    public ObjectStore objectStore() {
+        return new ObjectStore(s3Settings());
+    }
+
+    /** {@code kafka.bootstrap.servers} and the {@code petal.s3.*} keys, pointing at this stack. */
+    public Map<String, String> clientConfig() {
+        Map<String, String> config = new LinkedHashMap<>();
+        config.put(KAFKA_BOOTSTRAP_SERVERS, bootstrapServers());
+        config.putAll(s3Settings().toConfig());
+        return Map.copyOf(config);
+    }
+
+    /** Stops both servers (not for {@link #shared()}: that one stops when the JVM exits). */
+    @Override
+    public void close() {
+        if (closeable) {
+            stopAll();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "LocalStack[kafka=" + bootstrapServers() + ", s3=" + s3.endpoint() + ", bucket=" + bucket
+                + ", state=" + stateDir + "]";
+    }
+
+    private synchronized LocalStack startAll() {
+        try {
+            s3.start();
+            try (ObjectStore store = objectStore()) {
+                store.ensureBucket();
+            }
+            kafka.start();
+            createTopics();
+            return this;
+        } catch (RuntimeException e) {
+            stopAll();
+            throw e;
+        }
+    }
+
+    private synchronized void stopAll() {
+        try {
+            kafka.stop();
+        } finally {
+            s3.stop();
+        }
+    }
+
+    private void createTopics() {
+        List<NewTopic> topics = new ArrayList<>();
+        TOPICS.forEach((name, partitions) ->
+                topics.add(new NewTopic(name, partitions, (short) 1).configs(TOPIC_CONFIGS.getOrDefault(name, Map.of()))));
+        try (Admin admin = kafka.admin()) {
+            for (Map.Entry<String, KafkaFuture<Void>> created : admin.createTopics(topics).values().entrySet()) {
+                try {
+                    created.getValue().get(30, TimeUnit.SECONDS);
+                } catch (ExecutionException e) {
+                    if (!(e.getCause() instanceof TopicExistsException)) {
+                        throw new IllegalStateException("cannot create topic " + created.getKey(), e.getCause());
+                    }
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted creating the Petal topics", e);
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("timed out creating the Petal topics", e);
+        }
+    }
+
+    static void deleteRecursively(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(dir)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(path -> {
+                try {
+                    Files.deleteIfExists(path);
+                } catch (IOException e) {
+                    // best effort: a temporary directory
+                }
+            });
+        } catch (IOException e) {
+            // best effort
+        }
+    }
+}

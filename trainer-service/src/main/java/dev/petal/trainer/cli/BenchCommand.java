@@ -1,0 +1,50 @@
+package dev.petal.trainer.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.petal.common.bench.ModelBenchmark;
+import dev.petal.common.model.Architecture;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.TypeConversionException;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code ./petal bench train|infer}: the model's steady-state speed on random input, one JSON line. */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Steady-state images/s and peak memory of the model alone (warm-up first); compare with bench/compare.py.")
+public class BenchCommand implements Callable<Integer> {
+    @Parameters(index = "0", converter = ModeConverter.class, description = "train or infer")
+    ModelBenchmark.Mode mode;
+
+    /** {@code train} or {@code infer}, any case; anything else is a usage error. */
+    static final class ModeConverter implements ITypeConverter<ModelBenchmark.Mode> {
+        @Override
+        public ModelBenchmark.Mode convert(String value) {
+            try {
+                return ModelBenchmark.Mode.valueOf(value.toUpperCase(java.util.Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException("'" + value + "' is not train or infer");
+            }
+        }
+    }
+    @Option(names = "--arch", defaultValue = "resnet18", converter = ArchitectureConverter.class)
+    Architecture arch;
+    @Option(names = "--batch-size", defaultValue = "32")
+    int batchSize;
+    @Option(names = "--image-size", defaultValue = "224")
+    int imageSize;
+    @Option(names = "--steps", defaultValue = "10")
+    int steps;
+    @Option(names = "--warmup", defaultValue = "3")
+    int warmup;
+    @Option(names = "--device", defaultValue = "cpu", description = "cpu, gpu or auto (default: ${DEFAULT-VALUE}).")
+    String device;
+
+    @Override
+    public Integer call() throws Exception {
+        System.out.println(new ObjectMapper().writeValueAsString(ModelBenchmark.run(
+                new ModelBenchmark.Options(mode, arch, batchSize, imageSize, steps, warmup, device))));
+        return 0;
+    }
+}

@@ -1,0 +1,222 @@
+package dev.petal.trainer.data;
+
+import dev.petal.common.image.ImageDecoder;
+import dev.petal.common.image.RejectedImageException;
+import dev.petal.common.records.Headers;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
+import org.jboss.logging.Logger;
+
+/**
+ * The dataset as it stands on the topic: for each usable record its partition, offset, label and
+ * split, never the decoded pixels, so a dataset larger than memory trains. Encoded bytes are kept
+ * while they fit {@code cacheBytes}; the rest is read back from Kafka batch by batch.
+ *
+ * <p>Labels map to outputs in sorted order. Records without a label, with an unknown split or whose
+ * bytes are not an acceptable image (checked from the header only) are set aside as {@link BadRecord}s.
+ */
+public final class DatasetIndex {
+    private static final Logger LOG = Logger.getLogger(DatasetIndex.class);
+
+    private final String topic;
+    private final List<String> labels;
+    private final List<Sample> train;
+    private final List<Sample> valid;
+    private final Map<Sample, byte[]> cache;
+    private final Map<Integer, List<Long>> offsets;
+    private final List<BadRecord> bad;
+
+    private DatasetIndex(String topic, List<String> labels, List<Sample> train, List<Sample> valid,
+            Map<Sample, byte[]> cache, Map<Integer, List<Long>> offsets, List<BadRecord> bad) {
+        this.topic = topic;
+        this.labels = labels;
+        this.train = train;
+        this.valid = valid;
+        this.cache = cache;
+        this.offsets = offsets;
+        this.bad = bad;
+    }
+
+    /**
+     * Reads {@code topic} from the start of each partition up to {@code endOffsets} (null: the end as
+     * of now), with {@code consumer} assigned to no partitions.
+     *
+     * @param fixedLabels the output labels of a resumed run (records with other labels are bad), or null
+     * @param dataset only records whose {@code dataset} header is this (null: every record)
+     */
+    public static DatasetIndex scan(Consumer<byte[], byte[]> consumer, String topic, Map<Integer, Long> endOffsets,
+            List<String> fixedLabels, String dataset, ImageDecoder decoder, long cacheBytes) {
+        List<TopicPartition> partitions = new ArrayList<>();
+        List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(30));
+        if (infos == null || infos.isEmpty()) {
+            throw new IllegalStateException("topic " + topic + " does not exist: ingest a dataset first (./petal ingest dataset DIR)");
+        }
+        for (PartitionInfo info : infos) {
+            partitions.add(new TopicPartition(topic, info.partition()));
+        }
+        partitions.sort((a, b) -> Integer.compare(a.partition(), b.partition()));
+        Map<TopicPartition, Long> begin = consumer.beginningOffsets(partitions);
+        Map<TopicPartition, Long> end = new HashMap<>(consumer.endOffsets(partitions));
+        if (endOffsets != null) {
+            for (TopicPartition tp : partitions) {
+                long wanted = endOffsets.getOrDefault(tp.partition(), begin.get(tp));
+                if (wanted > end.get(tp) || wanted < begin.get(tp)) {
+                    throw new IllegalStateException("the checkpoint trained on " + topic + "-" + tp.partition()
+                            + " up to offset " + wanted + ", but the topic now holds [" + begin.get(tp) + ", " + end.get(tp) + ")");
+                }
+                end.put(tp, wanted);
+            }
+        }
+        consumer.assign(partitions);
+        consumer.seekToBeginning(partitions);
+
+        List<Raw> raws = new ArrayList<>();
+        List<BadRecord> bad = new ArrayList<>();
+        TreeSet<String> labelSet = new TreeSet<>();
+        Map<TopicPartition, Long> remaining = new HashMap<>();
+        for (TopicPartition tp : partitions) {
+            if (end.get(tp) > begin.get(tp)) {
+                remaining.put(tp, end.get(tp));
+            } else {
+                consumer.pause(List.of(tp));
+            }
+        }
+        long cached = 0;
+        while (!remaining.isEmpty()) {
+            for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+                TopicPartition tp = new TopicPartition(r.topic(), r.partition());
+                Long stop = remaining.get(tp);
+                if (stop == null || r.offset() >= stop) {
+                    continue;
+                }
+                if (r.offset() + 1 >= stop) {
+                    remaining.remove(tp);
+                    consumer.pause(List.of(tp));
+                }
+                if (dataset != null && !dataset.equals(header(r, Headers.DATASET))) {
+                    continue; // another dataset on the same topic: not ours, not bad
+                }
+                String label = header(r, Headers.LABEL);
+                String split = header(r, Headers.SPLIT);
+                String ref = header(r, Headers.IMAGE_REF);
+                String problem = null;
+                String errorClass = null;
+                if (label == null || label.isBlank()) {
+                    errorClass = "missing-label";
+                    problem = "no '" + Headers.LABEL + "' header";
+                } else if (!Headers.SPLIT_TRAIN.equals(split) && !Headers.SPLIT_VALID.equals(split)) {
+                    errorClass = "bad-split";
+                    problem = "'" + Headers.SPLIT + "' header is '" + split + "', not train or valid";
+                } else if (fixedLabels != null && !fixedLabels.contains(label)) {
+                    errorClass = "unknown-label";
+                    problem = "label '" + label + "' is not one of the model's " + fixedLabels;
+                } else if (ref == null) {
+                    try {
+                        decoder.inspect(r.value());
+                    } catch (RejectedImageException e) {
+                        errorClass = e.errorClass();
+                        problem = e.reason();
+                    }
+                }
+                if (problem != null) {
+                    bad.add(new BadRecord(r.partition(), r.offset(), r.key(), r.value(), r.headers(), errorClass, problem));
+                    continue;
+                }
+                labelSet.add(label);
+                byte[] keep = null;
+                if (ref == null && cached + r.value().length <= cacheBytes) {
+                    keep = r.value();
+                    cached += keep.length;
+                }
+                raws.add(new Raw(r.partition(), r.offset(), label.intern(), Headers.SPLIT_VALID.equals(split), ref, keep));
+            }
+        }
+        consumer.assign(List.of());
+
+        List<String> labels = fixedLabels != null ? List.copyOf(fixedLabels) : List.copyOf(labelSet);
+        Map<String, Integer> labelIndex = new HashMap<>();
+        for (int i = 0; i < labels.size(); i++) {
+            labelIndex.put(labels.get(i), i);
+        }
+        // Sorted by (partition, offset): the index, and so each epoch's shuffle, does not depend on poll timing.
+        raws.sort((a, b) -> a.partition != b.partition ? Integer.compare(a.partition, b.partition) : Long.compare(a.offset, b.offset));
+        List<Sample> train = new ArrayList<>();
+        List<Sample> valid = new ArrayList<>();
+        Map<Sample, byte[]> cache = new HashMap<>();
+        for (Raw raw : raws) {
+            List<Sample> list = raw.valid ? valid : train;
+            Sample s = new Sample(list.size(), raw.partition, raw.offset, labelIndex.get(raw.label), raw.ref);
+            list.add(s);
+            if (raw.bytes != null) {
+                cache.put(s, raw.bytes);
+            }
+        }
+        Map<Integer, List<Long>> ranges = new TreeMap<>();
+        for (TopicPartition tp : partitions) {
+            ranges.put(tp.partition(), List.of(begin.get(tp), end.get(tp)));
+        }
+        LOG.infof("dataset %s: %d train and %d valid images in %d classes %s, %d records set aside, %d MB of encoded images cached",
+                topic, train.size(), valid.size(), labels.size(), labels, bad.size(), cached >> 20);
+        return new DatasetIndex(topic, labels, Collections.unmodifiableList(train), Collections.unmodifiableList(valid),
+                cache, Collections.unmodifiableMap(ranges), bad);
+    }
+
+    private record Raw(int partition, long offset, String label, boolean valid, String ref, byte[] bytes) {}
+
+    private static String header(ConsumerRecord<?, ?> r, String name) {
+        Header h = r.headers().lastHeader(name);
+        return h == null || h.value() == null ? null : new String(h.value(), StandardCharsets.UTF_8).trim();
+    }
+
+    public String topic() {
+        return topic;
+    }
+
+    public List<String> labels() {
+        return labels;
+    }
+
+    public List<Sample> train() {
+        return train;
+    }
+
+    public List<Sample> valid() {
+        return valid;
+    }
+
+    /** The encoded bytes when cached, else null. */
+    public byte[] cached(Sample sample) {
+        return cache.get(sample);
+    }
+
+    /** Partition to [first offset, end offset) of what was indexed. */
+    public Map<Integer, List<Long>> offsets() {
+        return offsets;
+    }
+
+    public List<BadRecord> bad() {
+        return bad;
+    }
+
+    /** Records set aside, counted per error class. */
+    public Map<String, Integer> badCounts() {
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        for (BadRecord b : bad) {
+            counts.merge(b.errorClass(), 1, Integer::sum);
+        }
+        return counts;
+    }
+}

@@ -1,0 +1,167 @@
+package dev.petal.trainer.job;
+
+import dev.petal.common.image.DecodedImage;
+import dev.petal.common.image.ImageDecoder;
+import dev.petal.common.image.Preprocessor;
+import dev.petal.common.image.RejectedImageException;
+import dev.petal.common.image.RgbConversion;
+import dev.petal.trainer.data.DatasetIndex;
+import dev.petal.trainer.data.RecordFetcher;
+import dev.petal.trainer.data.Sample;
+import java.awt.image.BufferedImage;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.jboss.logging.Logger;
+
+/**
+ * Feeds the training loop: batches are read (cache, Kafka or object storage) on one thread and
+ * decoded on a worker pool, {@code prefetch} batches ahead, so the loop only waits when decoding
+ * cannot keep up. A sample that cannot be read or decoded is left out of its batch and counted.
+ */
+final class BatchLoader implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(BatchLoader.class);
+
+    /** NCHW pixels and labels of the samples that made it; {@code skipped} did not. */
+    record Batch(float[] pixels, int[] labels, int size, int skipped) {}
+
+    private final DatasetIndex index;
+    private final RecordFetcher fetcher;
+    private final ImageDecoder decoder;
+    private final Preprocessor preprocessor;
+    private final ExecutorService reader = Executors.newSingleThreadExecutor(r -> daemon(r, "petal-batch-reader"));
+    private final ExecutorService decoders;
+    private final int prefetch;
+    private final AtomicInteger skipped = new AtomicInteger();
+
+    BatchLoader(DatasetIndex index, RecordFetcher fetcher, ImageDecoder decoder, Preprocessor preprocessor,
+                int decodeThreads, int prefetch) {
+        this.index = index;
+        this.fetcher = fetcher;
+        this.decoder = decoder;
+        this.preprocessor = preprocessor;
+        this.decoders = Executors.newFixedThreadPool(decodeThreads, r -> daemon(r, "petal-decoder"));
+        this.prefetch = prefetch;
+    }
+
+    int skippedTotal() {
+        return skipped.get();
+    }
+
+    /** The batches of {@code ordered}, in order; {@code augment} seeds crops by (seed, epoch, sample). */
+    Iterator<Batch> batches(List<Sample> ordered, int batchSize, boolean augment, long seed, int epoch) {
+        List<List<Sample>> chunks = new ArrayList<>();
+        for (int i = 0; i < ordered.size(); i += batchSize) {
+            chunks.add(ordered.subList(i, Math.min(ordered.size(), i + batchSize)));
+        }
+        Deque<Future<Batch>> ahead = new ArrayDeque<>();
+        int[] next = {0};
+        return new Iterator<>() {
+            private void fill() {
+                while (ahead.size() < prefetch && next[0] < chunks.size()) {
+                    List<Sample> chunk = chunks.get(next[0]++);
+                    ahead.add(reader.submit(() -> load(chunk, augment, seed, epoch)));
+                }
+            }
+
+            @Override
+            public boolean hasNext() {
+                fill();
+                return !ahead.isEmpty();
+            }
+
+            @Override
+            public Batch next() {
+                fill();
+                if (ahead.isEmpty()) {
+                    throw new NoSuchElementException();
+                }
+                try {
+                    Batch batch = ahead.poll().get();
+                    fill();
+                    return batch;
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted while loading a batch", e);
+                } catch (ExecutionException e) {
+                    throw new IllegalStateException("loading a batch failed: " + e.getCause().getMessage(), e.getCause());
+                }
+            }
+        };
+    }
+
+    private Batch load(List<Sample> chunk, boolean augment, long seed, int epoch) throws InterruptedException {
+        List<Sample> missing = chunk.stream().filter(s -> index.cached(s) == null).toList();
+        Map<Sample, Object> fetched = missing.isEmpty() ? Map.of() : fetcher.fetch(missing);
+        int length = preprocessor.tensorLength();
+        float[] pixels = new float[chunk.size() * length];
+        boolean[] ok = new boolean[chunk.size()];
+        List<Callable<Void>> work = new ArrayList<>();
+        for (int i = 0; i < chunk.size(); i++) {
+            int slot = i;
+            Sample sample = chunk.get(i);
+            Object bytes = index.cached(sample) != null ? index.cached(sample) : fetched.get(sample);
+            work.add(() -> {
+                if (!(bytes instanceof byte[] encoded)) {
+                    LOG.warnf("skipping %s-%d@%d: %s", index.topic(), sample.partition(), sample.offset(), bytes);
+                    return null;
+                }
+                try {
+                    DecodedImage decoded = decoder.decode(encoded, preprocessor.size());
+                    BufferedImage image = decoded.image();
+                    if (augment) {
+                        image = Augmenter.apply(RgbConversion.toRgb(image), seed, epoch, sample.index());
+                    }
+                    preprocessor.toTensor(image, pixels, slot * length);
+                    ok[slot] = true;
+                } catch (RejectedImageException e) {
+                    LOG.warnf("skipping %s-%d@%d: %s (%s)", index.topic(), sample.partition(), sample.offset(),
+                            e.errorClass(), e.reason());
+                }
+                return null;
+            });
+        }
+        for (Future<Void> f : decoders.invokeAll(work)) {
+            try {
+                f.get();
+            } catch (ExecutionException e) {
+                throw new IllegalStateException(e.getCause());
+            }
+        }
+        int good = 0;
+        int[] labels = new int[chunk.size()];
+        for (int i = 0; i < chunk.size(); i++) {
+            if (ok[i]) {
+                if (good != i) {
+                    System.arraycopy(pixels, i * length, pixels, good * length, length);
+                }
+                labels[good++] = chunk.get(i).label();
+            }
+        }
+        skipped.addAndGet(chunk.size() - good);
+        float[] packed = good == chunk.size() ? pixels : java.util.Arrays.copyOf(pixels, good * length);
+        return new Batch(packed, java.util.Arrays.copyOf(labels, good), good, chunk.size() - good);
+    }
+
+    private static Thread daemon(Runnable r, String name) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
+    }
+
+    @Override
+    public void close() {
+        reader.shutdownNow();
+        decoders.shutdownNow();
+    }
+}

@@ -1,0 +1,84 @@
+package dev.petal.trainer.job;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Loss, top-1 accuracy, per-class accuracy and confusion matrix over a split, from logits. */
+final class Evaluation {
+    private final int[][] confusion;
+    private final List<String> labels;
+    private double lossSum;
+    private int count;
+
+    Evaluation(List<String> labels) {
+        this.labels = labels;
+        this.confusion = new int[labels.size()][labels.size()];
+    }
+
+    /** Adds a batch: cross-entropy of each row of logits against its label. */
+    void add(float[][] logits, int[] targets, int n) {
+        for (int i = 0; i < n; i++) {
+            float[] row = logits[i];
+            float max = Float.NEGATIVE_INFINITY;
+            int best = 0;
+            for (int c = 0; c < row.length; c++) {
+                if (row[c] > max) {
+                    max = row[c];
+                    best = c;
+                }
+            }
+            double sum = 0;
+            for (float v : row) {
+                sum += Math.exp(v - max);
+            }
+            lossSum += Math.log(sum) + max - row[targets[i]];
+            confusion[targets[i]][best]++;
+            count++;
+        }
+    }
+
+    int count() {
+        return count;
+    }
+
+    double loss() {
+        return count == 0 ? Double.NaN : lossSum / count;
+    }
+
+    double accuracy() {
+        int right = 0;
+        for (int c = 0; c < confusion.length; c++) {
+            right += confusion[c][c];
+        }
+        return count == 0 ? Double.NaN : (double) right / count;
+    }
+
+    Map<String, Double> perClassAccuracy() {
+        Map<String, Double> out = new LinkedHashMap<>();
+        for (int c = 0; c < confusion.length; c++) {
+            int total = 0;
+            for (int v : confusion[c]) {
+                total += v;
+            }
+            out.put(labels.get(c), total == 0 ? null : (double) confusion[c][c] / total);
+        }
+        return out;
+    }
+
+    int[][] confusion() {
+        return confusion;
+    }
+
+    String confusionTable() {
+        StringBuilder t = new StringBuilder(String.format("%-12s", "true\\pred"));
+        labels.forEach(l -> t.append(String.format(" %8.8s", l)));
+        for (int r = 0; r < confusion.length; r++) {
+            t.append(String.format("%n%-12.12s", labels.get(r)));
+            for (int v : confusion[r]) {
+                t.append(String.format(" %8d", v));
+            }
+        }
+        return t.toString();
+    }
+}

@@ -1,0 +1,135 @@
+package dev.petal.trainer.job;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.petal.common.image.Normalization;
+import dev.petal.common.model.Architecture;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * One training run's settings. The defaults are the seed recipe: ResNet-18, batch 4, 1 epoch, AdamW
+ * lr 1e-4 (weight decay 0.01), 20 warm-up steps, seed 100, 224 px, ImageNet normalisation, no
+ * augmentation. The same record is filled from command-line flags and from {@code POST /train} JSON.
+ *
+ * @param stopAfterEpochs stop after this many epochs of the run (0: run them all); resume later with {@code resume}
+ * @param checkpointIntervalSeconds also checkpoint mid-epoch after this many seconds (0: only after each epoch)
+ * @param cacheMegabytes keep encoded images in memory up to this budget; the rest is re-read from Kafka
+ * @param dataset train only on records whose dataset header is this (null: the whole topic)
+ */
+@JsonIgnoreProperties(ignoreUnknown = false)
+public record Recipe(
+        String modelName,
+        String arch,
+        int epochs,
+        int batchSize,
+        float lr,
+        float weightDecay,
+        int warmupIters,
+        int imageSize,
+        boolean augment,
+        long seed,
+        String device,
+        boolean smallStem,
+        boolean zeroInitResidual,
+        String normalize,
+        boolean resume,
+        String initWeights,
+        int stopAfterEpochs,
+        int checkpointIntervalSeconds,
+        int decodeThreads,
+        int prefetchBatches,
+        long cacheMegabytes,
+        String dataset) {
+
+    public static final String DEFAULT_MODEL_NAME = "petal";
+
+    public static Recipe seedRecipe() {
+        return new Recipe(DEFAULT_MODEL_NAME, "resnet18", 1, 4, 1e-4f, 0.01f, 20, 224, false, 100, "auto",
+                false, false, "imagenet", false, null, 0, 0, 2, 4, 1024, null);
+    }
+
+    /** Checks every value and says which flag is wrong. */
+    public Recipe validated() {
+        if (modelName == null || !modelName.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
+            throw new IllegalArgumentException("--model-name must be 1-64 letters, digits, '.', '_' or '-', was '" + modelName + "'");
+        }
+        Architecture.parse(arch);
+        Normalization.parse(normalize);
+        require(epochs >= 1, "--epochs must be >= 1");
+        require(batchSize >= 1, "--batch-size must be >= 1");
+        require(lr > 0 && Float.isFinite(lr), "--lr must be > 0");
+        require(weightDecay >= 0 && Float.isFinite(weightDecay), "--weight-decay must be >= 0");
+        require(warmupIters >= 0, "--warmup-iters must be >= 0");
+        require(imageSize >= 16 && imageSize <= 1024, "--image-size must be between 16 and 1024");
+        require(stopAfterEpochs >= 0, "--stop-after-epochs must be >= 0");
+        require(checkpointIntervalSeconds >= 0, "--checkpoint-interval must be >= 0");
+        require(decodeThreads >= 1, "--decode-threads must be >= 1");
+        require(prefetchBatches >= 1, "--prefetch-batches must be >= 1");
+        require(cacheMegabytes >= 0, "--cache-mb must be >= 0");
+        if (!device.matches("cpu|gpu|auto")) {
+            throw new IllegalArgumentException("--device must be cpu, gpu or auto, was '" + device + "'");
+        }
+        return this;
+    }
+
+    private static void require(boolean ok, String message) {
+        if (!ok) {
+            throw new IllegalArgumentException(message);
+        }
+    }
+
+    /** This recipe with the fields of a JSON object replaced (unknown fields are an error). */
+    public Recipe withOverrides(ObjectMapper json, Map<String, Object> overrides) {
+        Map<String, Object> merged = json.convertValue(this, LinkedHashMap.class);
+        merged.putAll(overrides);
+        return json.convertValue(merged, Recipe.class);
+    }
+
+    /** What shapes the result: stored in the manifest, and restored by a resume. */
+    public Map<String, Object> toManifest() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("arch", arch);
+        m.put("epochs", epochs);
+        m.put("batchSize", batchSize);
+        m.put("optimizer", "adamw");
+        m.put("lr", lr);
+        m.put("weightDecay", weightDecay);
+        m.put("betas", new float[] {0.9f, 0.999f});
+        m.put("eps", 1e-8f);
+        m.put("schedule", "linear-warmup-cosine");
+        m.put("warmupIters", warmupIters);
+        m.put("warmupStartFactor", 0.01f);
+        m.put("imageSize", imageSize);
+        m.put("augment", augment);
+        m.put("seed", seed);
+        m.put("smallStem", smallStem);
+        m.put("zeroInitResidual", zeroInitResidual);
+        m.put("normalize", normalize);
+        m.put("loss", "softmax-cross-entropy");
+        m.put("initWeights", initWeights);
+        m.put("dataset", dataset);
+        m.put("decode", "ImageDecoder.decode(bytes, imageSize) + Preprocessor");
+        return m;
+    }
+
+    /** The recipe a checkpoint was trained with, keeping this run's machine settings (device, threads, ...). */
+    public Recipe resumedFrom(Map<String, Object> manifestRecipe) {
+        Map<String, Object> r = manifestRecipe;
+        return new Recipe(modelName, (String) r.get("arch"), num(r, "epochs").intValue(), num(r, "batchSize").intValue(),
+                num(r, "lr").floatValue(), num(r, "weightDecay").floatValue(), num(r, "warmupIters").intValue(),
+                num(r, "imageSize").intValue(), Boolean.TRUE.equals(r.get("augment")), num(r, "seed").longValue(),
+                device, Boolean.TRUE.equals(r.get("smallStem")), Boolean.TRUE.equals(r.get("zeroInitResidual")),
+                (String) r.get("normalize"), true, (String) r.get("initWeights"), stopAfterEpochs,
+                checkpointIntervalSeconds, decodeThreads, prefetchBatches, cacheMegabytes,
+                r.get("dataset") instanceof String d ? d : dataset);
+    }
+
+    private static Number num(Map<String, Object> m, String key) {
+        Object v = m.get(key);
+        if (!(v instanceof Number n)) {
+            throw new IllegalStateException("the checkpoint's recipe lacks " + key);
+        }
+        return n;
+    }
+}
