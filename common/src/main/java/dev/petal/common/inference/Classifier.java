@@ -1,0 +1,160 @@
+package dev.petal.common.inference;
+
+import ai.djl.Device;
+import ai.djl.Model;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.training.ParameterStore;
+import ai.djl.nn.Parameter;
+import ai.djl.util.Pair;
+import dev.petal.common.checkpoint.CheckpointIntegrityException;
+import dev.petal.common.checkpoint.ModelSpec;
+import dev.petal.common.checkpoint.ModelWeights;
+import dev.petal.common.engine.PyTorchEngine;
+import dev.petal.common.image.Preprocessor;
+import dev.petal.common.model.ResNet;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.List;
+
+/**
+ * A loaded model ready to score: the ResNet of a {@link ModelSpec} with its trained weights, run in
+ * evaluation mode (running BatchNorm statistics) without autograd. Each batch gets its own
+ * NDManager, closed when the batch is done, so memory stays flat however many batches run.
+ *
+ * <p>Thread-safe: batches are scored one at a time.
+ */
+public final class Classifier implements AutoCloseable {
+    private final ModelSpec spec;
+    private final ModelId id;
+    private final Model model;
+    private final ResNet net;
+    private final ParameterStore parameters;
+    private final Preprocessor preprocessor;
+    private final Device device;
+
+    private Classifier(ModelSpec spec, ModelId id, Device device) {
+        PyTorchEngine.get();
+        this.spec = spec;
+        this.id = id;
+        this.device = device;
+        this.preprocessor = spec.preprocessor();
+        this.net = new ResNet(spec.resNetConfig());
+        this.model = Model.newInstance("petal-" + id.name() + "-" + id.version(), device, "PyTorch");
+        model.setBlock(net);
+        this.parameters = new ParameterStore(model.getNDManager(), false);
+    }
+
+    /** Builds the network of {@code spec} on {@code device} and loads {@code weights} (DJL parameter format). */
+    public static Classifier load(ModelSpec spec, byte[] weights, ModelId id, Device device) {
+        Classifier classifier = new Classifier(spec, id, device);
+        try {
+            int size = spec.imageSize();
+            classifier.net.initialize(classifier.model.getNDManager(), DataType.FLOAT32, new Shape(1, 3, size, size));
+            Map<String, Shape> expected = parameterShapes(classifier.net);
+            ModelWeights.load(classifier.net, classifier.model.getNDManager(), weights);
+            // DJL's loadParameters takes arrays of any shape: a 4-class head loads into a 5-class model
+            // without a word (the source tutorial's bug). Check every shape against the spec's network.
+            Map<String, Shape> actual = parameterShapes(classifier.net);
+            for (Map.Entry<String, Shape> e : expected.entrySet()) {
+                if (!e.getValue().equals(actual.get(e.getKey()))) {
+                    throw new CheckpointIntegrityException("weights do not fit the model: " + e.getKey() + " has shape "
+                            + actual.get(e.getKey()) + ", " + spec.architecture() + " with " + spec.labels().size()
+                            + " labels needs " + e.getValue());
+                }
+            }
+            return classifier;
+        } catch (RuntimeException e) {
+            classifier.close();
+            throw e;
+        }
+    }
+
+    private static Map<String, Shape> parameterShapes(ResNet net) {
+        Map<String, Shape> shapes = new HashMap<>();
+        for (Pair<String, Parameter> p : net.getParameters()) {
+            shapes.put(p.getKey(), p.getValue().getArray().getShape());
+        }
+        return shapes;
+    }
+
+    public static Classifier load(LoadedModel loaded, Device device) {
+        return load(loaded.spec(), loaded.weights(), loaded.id(), device);
+    }
+
+    public ModelSpec spec() {
+        return spec;
+    }
+
+    public ModelId id() {
+        return id;
+    }
+
+    /** The preprocessing this model was trained with. */
+    public Preprocessor preprocessor() {
+        return preprocessor;
+    }
+
+    /** Runs one batch of zeros so the first real batch does not pay for lazy allocation. */
+    public void warmUp(int batch) {
+        topK(new float[batch * preprocessor.tensorLength()], batch, 1);
+    }
+
+    /**
+     * Softmax probabilities of {@code batch} CHW images laid out one after another in {@code pixels},
+     * as the {@code k} best labels per image, best first.
+     */
+    public synchronized List<List<Prediction.Scored>> topK(float[] pixels, int batch, int k) {
+        int size = spec.imageSize();
+        int perImage = preprocessor.tensorLength();
+        if (batch < 1 || pixels.length < batch * perImage) {
+            throw new IllegalArgumentException("need " + batch + " x " + perImage + " floats, got " + pixels.length);
+        }
+        // Autograd mode is per thread in libtorch: switch it off on whichever thread scores.
+        JniUtils.setGradMode(false);
+        float[] probabilities;
+        int classes = spec.labels().size();
+        try (NDManager step = model.getNDManager().newSubManager(device)) {
+            NDArray x = step.create(FloatBuffer.wrap(pixels, 0, batch * perImage), new Shape(batch, 3, size, size));
+            NDArray logits = net.forward(parameters, new NDList(x), false).singletonOrThrow();
+            x.close();
+            NDArray softmax = logits.softmax(1);
+            logits.close();
+            probabilities = softmax.toFloatArray();
+        }
+        List<List<Prediction.Scored>> out = new ArrayList<>(batch);
+        int keep = Math.min(Math.max(k, 1), classes);
+        for (int i = 0; i < batch; i++) {
+            out.add(best(probabilities, i * classes, classes, keep));
+        }
+        return out;
+    }
+
+    private List<Prediction.Scored> best(float[] probabilities, int offset, int classes, int keep) {
+        boolean[] taken = new boolean[classes];
+        List<Prediction.Scored> top = new ArrayList<>(keep);
+        for (int n = 0; n < keep; n++) {
+            int arg = -1;
+            for (int c = 0; c < classes; c++) {
+                if (!taken[c] && (arg < 0 || probabilities[offset + c] > probabilities[offset + arg])) {
+                    arg = c;
+                }
+            }
+            taken[arg] = true;
+            double score = Math.round(probabilities[offset + arg] * 1e6) / 1e6;
+            top.add(new Prediction.Scored(spec.labels().get(arg), score));
+        }
+        return top;
+    }
+
+    @Override
+    public void close() {
+        model.close();
+    }
+}

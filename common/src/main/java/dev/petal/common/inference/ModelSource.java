@@ -1,0 +1,149 @@
+package dev.petal.common.inference;
+
+import dev.petal.common.checkpoint.CheckpointIntegrityException;
+import dev.petal.common.checkpoint.CheckpointManifest;
+import dev.petal.common.checkpoint.CheckpointStore;
+import dev.petal.common.checkpoint.ModelSpec;
+import dev.petal.common.checkpoint.ModelWeights;
+import dev.petal.common.checkpoint.SafeTensors;
+import dev.petal.common.checkpoint.TorchvisionWeights;
+import dev.petal.common.engine.PyTorchEngine;
+import dev.petal.common.model.ResNet;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.petal.common.checkpoint.Sha256;
+import dev.petal.common.storage.ObjectStore;
+import dev.petal.common.storage.S3Settings;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Where a model comes from: a version in the checkpoint store, a local folder holding
+ * {@code manifest.json} and {@code weights.params}, or an {@code s3://bucket/models/<name>[/<version>]}
+ * location. Every file is checked against the sha256 its manifest lists before it is used.
+ */
+public final class ModelSource {
+    private ModelSource() {}
+
+    /** Downloads and verifies one version (CheckpointStore.fetch checks every sha256). */
+    public static LoadedModel fromStore(CheckpointStore store, String name, String version) {
+        return fromCheckpoint(store.fetch(store.manifest(name, version)));
+    }
+
+    public static LoadedModel fromCheckpoint(CheckpointStore.Checkpoint checkpoint) {
+        CheckpointManifest manifest = checkpoint.manifest();
+        return new LoadedModel(idOf(manifest), spec(manifest), checkpoint.weights(), manifest);
+    }
+
+    /** A folder laid out like one version in the store: {@code manifest.json} and the files it lists. */
+    public static LoadedModel fromDirectory(Path dir) {
+        Path manifestFile = dir.resolve(CheckpointManifest.MANIFEST_FILE);
+        CheckpointManifest manifest;
+        try {
+            manifest = CheckpointStore.JSON.readValue(Files.readAllBytes(manifestFile), CheckpointManifest.class);
+        } catch (IOException | IllegalArgumentException e) {
+            throw new CheckpointIntegrityException(manifestFile + " is missing or unreadable: " + e.getMessage(), e);
+        }
+        CheckpointManifest.FileEntry entry = manifest.files() == null ? null : manifest.files().get(CheckpointManifest.WEIGHTS_FILE);
+        if (entry == null) {
+            throw new CheckpointIntegrityException(manifestFile + " lists no " + CheckpointManifest.WEIGHTS_FILE);
+        }
+        byte[] weights;
+        try {
+            weights = Files.readAllBytes(dir.resolve(CheckpointManifest.WEIGHTS_FILE));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the weights in " + dir, e);
+        }
+        String actual = Sha256.hex(weights);
+        if (weights.length != entry.bytes() || !actual.equals(entry.sha256())) {
+            throw new CheckpointIntegrityException(dir.resolve(CheckpointManifest.WEIGHTS_FILE) + " has sha256 " + actual
+                    + " but the manifest says " + entry.sha256());
+        }
+        return new LoadedModel(idOf(manifest), spec(manifest), weights, manifest);
+    }
+
+    /**
+     * {@code s3://bucket/models/<name>/<version>}, or {@code s3://bucket/models/<name>} for its latest
+     * version, read with {@code settings} (its bucket replaced by the one in the location).
+     */
+    public static LoadedModel fromS3(String location, S3Settings settings) {
+        String rest = location.substring("s3://".length());
+        String[] parts = rest.split("/");
+        if (parts.length < 3 || parts.length > 4 || !parts[1].equals("models")) {
+            throw new IllegalArgumentException("expected s3://bucket/models/<name>[/<version>], got " + location);
+        }
+        S3Settings here = new S3Settings(settings.endpoint(), settings.region(), parts[0], settings.pathStyle(),
+                settings.accessKey(), settings.secretKey());
+        try (ObjectStore objects = new ObjectStore(here)) {
+            CheckpointStore store = new CheckpointStore(objects);
+            String name = parts[2];
+            String version = parts.length == 4 ? parts[3]
+                    : store.latestVersion(name).orElseThrow(() -> new IllegalArgumentException(
+                            "no version of model '" + name + "' is published in bucket " + parts[0]));
+            return fromStore(store, name, version);
+        }
+    }
+
+    /**
+     * A torchvision-named {@code .safetensors} file (an exported Petal model, or torchvision's own
+     * weights converted): it carries no labels or preprocessing, so {@code spec} says them. The
+     * version is the file name; the sha256 is the file's.
+     */
+    public static LoadedModel fromSafeTensors(Path file, ModelSpec spec) {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        }
+        SafeTensors tensors = SafeTensors.read(bytes);
+        ResNet net = new ResNet(spec.resNetConfig());
+        byte[] weights;
+        try (NDManager manager = PyTorchEngine.get().newBaseManager()) {
+            net.initialize(manager, DataType.FLOAT32, new Shape(1, 3, spec.imageSize(), spec.imageSize()));
+            TorchvisionWeights.load(net, tensors, false);
+            weights = ModelWeights.toBytes(net);
+        }
+        String name = file.getFileName().toString().replaceFirst("\\.safetensors$", "");
+        return new LoadedModel(new ModelId(name, name, Sha256.hex(bytes)), spec, weights, null);
+    }
+
+    /** Labels a safetensors file may carry in its metadata ({@code labels}: comma-separated), else empty. */
+    public static List<String> labelsIn(Path file) {
+        try {
+            String labels = SafeTensors.read(Files.readAllBytes(file)).metadata().get("labels");
+            List<String> out = new ArrayList<>();
+            if (labels != null) {
+                for (String label : labels.split(",")) {
+                    if (!label.isBlank()) {
+                        out.add(label.trim());
+                    }
+                }
+            }
+            return out;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        }
+    }
+
+    /** The weights' sha256 identifies what actually scored, whatever the version is called. */
+    public static ModelId idOf(CheckpointManifest manifest) {
+        Map<String, CheckpointManifest.FileEntry> files = manifest.files();
+        CheckpointManifest.FileEntry weights = files == null ? null : files.get(CheckpointManifest.WEIGHTS_FILE);
+        return new ModelId(manifest.name(), manifest.version(), weights == null ? null : weights.sha256());
+    }
+
+    private static ModelSpec spec(CheckpointManifest manifest) {
+        if (manifest.model() == null) {
+            throw new CheckpointIntegrityException("manifest of " + manifest.name() + "/" + manifest.version()
+                    + " does not describe its model");
+        }
+        return manifest.model();
+    }
+}

@@ -1,0 +1,78 @@
+package dev.petal.common.inference;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import ai.djl.Device;
+import dev.petal.common.checkpoint.CheckpointIntegrityException;
+import dev.petal.common.checkpoint.ModelSpec;
+import dev.petal.common.checkpoint.ModelWeights;
+import dev.petal.common.data.SyntheticShapes;
+import dev.petal.common.image.Preprocessor;
+import dev.petal.common.training.ModelSession;
+import dev.petal.common.training.TrainingSettings;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ClassifierTest {
+    private static final ModelSpec SPEC = new ModelSpec("resnet18", SyntheticShapes.LABELS, 16, "imagenet", true, false);
+
+    @Test
+    void scoresLikeTheTrainersEvaluationModeAfterTraining() {
+        SyntheticShapes shapes = new SyntheticShapes(16, 3);
+        Preprocessor pre = SPEC.preprocessor();
+        int batch = 4;
+        float[] pixels = new float[batch * pre.tensorLength()];
+        int[] labels = new int[batch];
+        for (int i = 0; i < batch; i++) {
+            SyntheticShapes.Sample s = shapes.next();
+            pre.toTensor(s.image(), pixels, i * pre.tensorLength());
+            labels[i] = s.label();
+        }
+        try (ModelSession session = new ModelSession(SPEC.resNetConfig(), 16, TrainingSettings.seedRecipe(3), Device.cpu())) {
+            for (int step = 0; step < 3; step++) {
+                session.trainStep(pixels, labels); // moves the BatchNorm running statistics away from their start
+            }
+            float[][] logits = session.logits(pixels, batch);
+            byte[] weights = ModelWeights.toBytes(session.net());
+            try (Classifier classifier = Classifier.load(SPEC, weights, new ModelId("t", "1", "x"), Device.cpu())) {
+                List<List<Prediction.Scored>> top = classifier.topK(pixels, batch, 4);
+                for (int i = 0; i < batch; i++) {
+                    double[] expected = softmax(logits[i]);
+                    for (Prediction.Scored s : top.get(i)) {
+                        assertEquals(expected[SPEC.labels().indexOf(s.label())], s.score(), 1e-4, "image " + i + " " + s.label());
+                    }
+                    assertEquals(4, top.get(i).size());
+                }
+            }
+        }
+    }
+
+    @Test
+    void weightsOfAnotherShapeAreAnIntegrityError() {
+        ModelSpec five = new ModelSpec("resnet18", List.of("a", "b", "c", "d", "e"), 16, "imagenet", true, false);
+        byte[] fourClasses;
+        try (ModelSession session = new ModelSession(SPEC.resNetConfig(), 16, TrainingSettings.seedRecipe(1), Device.cpu())) {
+            fourClasses = ModelWeights.toBytes(session.net());
+        }
+        assertThrows(CheckpointIntegrityException.class,
+                () -> Classifier.load(five, fourClasses, new ModelId("t", "1", "x"), Device.cpu()));
+    }
+
+    private static double[] softmax(float[] logits) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (float l : logits) {
+            max = Math.max(max, l);
+        }
+        double sum = 0;
+        double[] out = new double[logits.length];
+        for (int i = 0; i < logits.length; i++) {
+            out[i] = Math.exp(logits[i] - max);
+            sum += out[i];
+        }
+        for (int i = 0; i < out.length; i++) {
+            out[i] /= sum;
+        }
+        return out;
+    }
+}

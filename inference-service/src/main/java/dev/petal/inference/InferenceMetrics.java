@@ -1,0 +1,83 @@
+package dev.petal.inference;
+
+import dev.petal.inference.model.ModelHolder;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.quarkus.runtime.Startup;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/** The service's Prometheus metrics ({@code /q/metrics}), all named {@code petal_inference_*}. */
+@Startup // registers every meter at boot, so /q/metrics lists them before the first input
+@ApplicationScoped
+public class InferenceMetrics {
+    private final MeterRegistry registry;
+    private final ModelHolder holder;
+    private final Counter inputs;
+    private final Counter predictions;
+    private final DistributionSummary batchSize;
+    private final Timer latency;
+    private final Timer batchDuration;
+    private final Counter reloads;
+    private final Counter refusals;
+    private final Set<String> versionsSeen = ConcurrentHashMap.newKeySet();
+
+    public InferenceMetrics(MeterRegistry registry, ModelHolder holder) {
+        this.registry = registry;
+        this.holder = holder;
+        this.inputs = Counter.builder("petal.inference.inputs").description("Records consumed from the input topic").register(registry);
+        this.predictions = Counter.builder("petal.inference.predictions").description("Predictions published").register(registry);
+        this.batchSize = DistributionSummary.builder("petal.inference.batch.size").description("Inputs per scored batch")
+                .publishPercentileHistogram().maximumExpectedValue(1024.0).register(registry);
+        this.latency = Timer.builder("petal.inference.latency")
+                .description("From the input record's timestamp to its prediction being sent")
+                .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofSeconds(60))
+                .register(registry);
+        this.batchDuration = Timer.builder("petal.inference.batch.duration").description("Decode, score and publish one batch")
+                .publishPercentileHistogram().register(registry);
+        this.reloads = Counter.builder("petal.inference.model.reloads").description("Model versions loaded and swapped in").register(registry);
+        this.refusals = Counter.builder("petal.inference.model.refusals")
+                .description("Model versions refused (failed verification or loading)").register(registry);
+    }
+
+    public void batch(int size, Duration took) {
+        inputs.increment(size);
+        batchSize.record(size);
+        batchDuration.record(took);
+    }
+
+    public void prediction(double latencyMs) {
+        predictions.increment();
+        latency.record(Duration.ofNanos((long) (latencyMs * 1_000_000)));
+    }
+
+    public void deadLetter(String errorClass) {
+        registry.counter("petal.inference.dead.letters", "error_class", errorClass).increment();
+    }
+
+    /** A model was swapped in; {@code petal_inference_model_loaded{version=...}} is 1 for the one serving. */
+    public void reloaded(String version) {
+        reloads.increment();
+        if (versionsSeen.add(version)) {
+            Gauge.builder("petal.inference.model.loaded", holder, h -> h.version().map(version::equals).orElse(false) ? 1 : 0)
+                    .description("1 for the model version being served").tag("version", version).register(registry);
+        }
+    }
+
+    public void refused() {
+        refusals.increment();
+    }
+
+    public double refusals() {
+        return refusals.count();
+    }
+
+    public double reloads() {
+        return reloads.count();
+    }
+}

@@ -1,0 +1,37 @@
+package dev.petal.inference.api;
+
+import dev.petal.common.inference.LoadedModel;
+import dev.petal.inference.model.ModelHolder;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/** {@code GET /model}: the version being served and its manifest; 503 before one is loaded. */
+@Path("/model")
+public class ModelResource {
+    private final ModelHolder holder;
+
+    public ModelResource(ModelHolder holder) {
+        this.holder = holder;
+    }
+
+    @GET
+    @Produces(MediaType.APPLICATION_JSON)
+    public Response model() {
+        Optional<LoadedModel> loaded = holder.loaded();
+        if (loaded.isEmpty()) {
+            return Response.status(503).entity(Map.of("errorClass", "no-model", "reason", "no model is loaded yet")).build();
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("name", loaded.get().id().name());
+        body.put("version", loaded.get().id().version());
+        body.put("sha256", loaded.get().id().sha256());
+        body.put("manifest", loaded.get().manifest());
+        return Response.ok(body).build();
+    }
+}

@@ -1,0 +1,256 @@
+package dev.petal.inference.cli;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.petal.common.checkpoint.ModelSpec;
+import dev.petal.common.checkpoint.ModelWeights;
+import dev.petal.common.engine.PyTorchEngine;
+import dev.petal.common.image.ImageDecoder;
+import dev.petal.common.image.Preprocessor;
+import dev.petal.common.inference.Classifier;
+import dev.petal.common.inference.LoadedModel;
+import dev.petal.common.inference.ModelId;
+import dev.petal.common.inference.ModelSource;
+import dev.petal.common.model.ResNet;
+import dev.petal.inference.InferenceSettings;
+import dev.petal.inference.KafkaClients;
+import dev.petal.inference.Storage;
+import dev.petal.inference.model.ModelHolder;
+import dev.petal.inference.scoring.ScoringLoop;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code petal inference bench}: the scoring path through Kafka against the bare model, one JSON line.
+ *
+ * <ol>
+ *   <li>bare: images/s of {@link Classifier#topK} on already decoded tensors, batches of {@code --batch};</li>
+ *   <li>kafka: a backlog of {@code --count} encoded images on a fresh topic, scored by the service's own
+ *       {@link ScoringLoop} (fetch, decode, preprocess, score, publish, commit): images/s from the first
+ *       send to the last prediction read back;</li>
+ *   <li>light load: {@code --light-count} images sent at {@code --rate} per second; latency from each
+ *       send to its prediction being read back (p50, p99, max).</li>
+ * </ol>
+ * Needs a Kafka broker at {@code kafka.bootstrap.servers} (e.g. the local stack); uses its own topics
+ * and consumer group, so a running service is not disturbed. Without {@code --model}, a freshly
+ * initialised ResNet (speed does not depend on the weights).
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Benchmark scoring through Kafka against the bare model; prints one JSON line.")
+public class BenchCommand implements Callable<Integer> {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Option(names = "--images", required = true, description = "Folder of images (searched recursively), e.g. ../shared/datasets/flowers.")
+    Path images;
+
+    @Option(names = "--model", description = "A checkpoint folder or s3:// location; default: a fresh --arch at --image-size.")
+    String model;
+
+    @Option(names = "--arch", defaultValue = "resnet18", description = "Without --model (default: ${DEFAULT-VALUE}).")
+    String arch;
+
+    @Option(names = "--image-size", defaultValue = "224", description = "Without --model (default: ${DEFAULT-VALUE}).")
+    int imageSize;
+
+    @Option(names = "--count", defaultValue = "256", description = "Images in the throughput runs (default: ${DEFAULT-VALUE}).")
+    int count;
+
+    @Option(names = "--rate", defaultValue = "10", description = "Images per second under light load (default: ${DEFAULT-VALUE}).")
+    double rate;
+
+    @Option(names = "--light-count", defaultValue = "100", description = "Images sent under light load (default: ${DEFAULT-VALUE}).")
+    int lightCount;
+
+    @Option(names = "--device", defaultValue = "auto", description = "cpu, gpu or auto (default: ${DEFAULT-VALUE}).")
+    String device;
+
+    private final InferenceSettings settings;
+    private final KafkaClients kafka;
+    private final Storage storage;
+    private final ModelHolder holder;
+    private final ScoringLoop loop;
+
+    public BenchCommand(InferenceSettings settings, KafkaClients kafka, Storage storage, ModelHolder holder, ScoringLoop loop) {
+        this.settings = settings;
+        this.kafka = kafka;
+        this.storage = storage;
+        this.holder = holder;
+        this.loop = loop;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        List<byte[]> files = readImages();
+        LoadedModel loaded = loadModel();
+        Classifier classifier = Classifier.load(loaded, PyTorchEngine.device(device));
+        int batch = settings.maxBatch();
+        ObjectNode out = JSON.createObjectNode();
+        out.put("arch", loaded.spec().architecture());
+        out.put("imageSize", loaded.spec().imageSize());
+        out.put("batch", batch);
+        out.put("device", PyTorchEngine.device(device).toString());
+        out.put("cpus", Runtime.getRuntime().availableProcessors());
+
+        double bare = bareThroughput(classifier, files, batch);
+        out.put("bareImagesPerSec", round(bare));
+
+        holder.swap(classifier, loaded);
+        String run = "petal.bench." + UUID.randomUUID().toString().substring(0, 8);
+        int partitions = 6;
+        try (Admin admin = kafka.admin()) {
+            admin.createTopics(List.of(new NewTopic(run + ".images", partitions, (short) 1),
+                    new NewTopic(run + ".predictions", partitions, (short) 1), new NewTopic(run + ".dlq", 1, (short) 1)))
+                    .all().get();
+        }
+        loop.start(new ScoringLoop.Route(run + ".images", run + ".predictions", run + ".dlq", run));
+        try (KafkaProducer<byte[], byte[]> producer = kafka.producer(null);
+             KafkaConsumer<byte[], byte[]> reader = kafka.readerConsumer()) {
+            List<TopicPartition> outputs = new ArrayList<>();
+            for (int p = 0; p < partitions; p++) {
+                outputs.add(new TopicPartition(run + ".predictions", p));
+            }
+            reader.assign(outputs);
+            reader.seekToBeginning(outputs);
+            // Warm-up: the group joins and every thread has run once.
+            sendAndAwait(producer, reader, run, files, "warm-", batch * 2, 0);
+            long start = System.nanoTime();
+            sendAndAwait(producer, reader, run, files, "tput-", count, 0);
+            double kafkaRate = count / ((System.nanoTime() - start) / 1e9);
+            out.put("kafkaImagesPerSec", round(kafkaRate));
+            out.put("kafkaToBareRatio", round(kafkaRate / bare));
+            double[] latencies = sendAndAwait(producer, reader, run, files, "light-", lightCount, rate);
+            Arrays.sort(latencies);
+            ObjectNode light = out.putObject("lightLoad");
+            light.put("ratePerSec", rate);
+            light.put("count", lightCount);
+            light.put("p50Ms", round(percentile(latencies, 0.50)));
+            light.put("p99Ms", round(percentile(latencies, 0.99)));
+            light.put("maxMs", round(latencies[latencies.length - 1]));
+            light.put("measured", "send to prediction read back");
+        } finally {
+            loop.stop();
+            try (Admin admin = kafka.admin()) {
+                admin.deleteTopics(List.of(run + ".images", run + ".predictions", run + ".dlq")).all().get();
+            } catch (Exception e) {
+                System.err.println("petal bench: could not delete the topics of " + run + ": " + e.getMessage());
+            }
+        }
+        System.out.println(JSON.writeValueAsString(out));
+        return 0;
+    }
+
+    /** Sends {@code n} images (at {@code perSecond}, or as fast as possible when 0) and returns each one's send-to-prediction ms. */
+    private double[] sendAndAwait(KafkaProducer<byte[], byte[]> producer, KafkaConsumer<byte[], byte[]> reader, String run,
+                                  List<byte[]> files, String prefix, int n, double perSecond) throws Exception {
+        Map<String, Long> sentAt = new HashMap<>();
+        double[] latencies = new double[n];
+        int received = 0;
+        long begin = System.nanoTime();
+        int sent = 0;
+        long deadline = System.currentTimeMillis() + 600_000;
+        while (received < n) {
+            if (System.currentTimeMillis() > deadline) {
+                throw new IllegalStateException("only " + received + " of " + n + " predictions within 10 minutes");
+            }
+            while (sent < n && (perSecond <= 0 || System.nanoTime() - begin >= sent * 1e9 / perSecond)) {
+                String key = prefix + sent;
+                sentAt.put(key, System.nanoTime());
+                producer.send(new ProducerRecord<>(run + ".images", key.getBytes(StandardCharsets.UTF_8), files.get(sent % files.size())));
+                sent++;
+            }
+            producer.flush();
+            for (ConsumerRecord<byte[], byte[]> r : reader.poll(Duration.ofMillis(perSecond <= 0 ? 100 : 5))) {
+                Long at = sentAt.remove(new String(r.key(), StandardCharsets.UTF_8));
+                if (at != null) {
+                    latencies[received++] = (System.nanoTime() - at) / 1e6;
+                }
+            }
+        }
+        return latencies;
+    }
+
+    private double bareThroughput(Classifier classifier, List<byte[]> files, int batch) {
+        Preprocessor preprocessor = classifier.preprocessor();
+        ImageDecoder decoder = new ImageDecoder();
+        int n = Math.max(batch, Math.min(count, files.size()) / batch * batch);
+        float[] pixels = new float[batch * preprocessor.tensorLength()];
+        List<float[]> batches = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            preprocessor.toTensor(decoder.decode(files.get(i % files.size()), preprocessor.size()).image(), pixels,
+                    (i % batch) * preprocessor.tensorLength());
+            if (i % batch == batch - 1) {
+                batches.add(pixels.clone());
+            }
+        }
+        classifier.topK(batches.get(0), batch, 1);
+        long start = System.nanoTime();
+        for (float[] b : batches) {
+            classifier.topK(b, batch, settings.topK());
+        }
+        return batches.size() * batch / ((System.nanoTime() - start) / 1e9);
+    }
+
+    private List<byte[]> readImages() throws IOException {
+        List<byte[]> files = new ArrayList<>();
+        try (Stream<Path> walk = Files.walk(images)) {
+            for (Path p : walk.filter(Files::isRegularFile).filter(p -> p.toString().toLowerCase().matches(".*\\.(jpe?g|png)$"))
+                    .sorted().limit(Math.max(count, lightCount)).toList()) {
+                files.add(Files.readAllBytes(p));
+            }
+        }
+        if (files.isEmpty()) {
+            throw new IllegalArgumentException("no .jpg or .png images under " + images);
+        }
+        return files;
+    }
+
+    private LoadedModel loadModel() throws IOException {
+        if (model != null) {
+            return model.startsWith("s3://") ? ModelSource.fromS3(model, storage.settings()) : ModelSource.fromDirectory(Path.of(model));
+        }
+        List<String> labels = new ArrayList<>();
+        try (Stream<Path> dirs = Files.list(images)) {
+            dirs.filter(Files::isDirectory).map(d -> d.getFileName().toString()).sorted().forEach(labels::add);
+        }
+        if (labels.isEmpty()) {
+            labels = List.of("a", "b");
+        }
+        ModelSpec spec = new ModelSpec(arch, labels, imageSize, "imagenet", imageSize < 96, false);
+        ResNet net = new ResNet(spec.resNetConfig());
+        try (NDManager manager = PyTorchEngine.get().newBaseManager()) {
+            net.initialize(manager, DataType.FLOAT32, new Shape(1, 3, imageSize, imageSize));
+            return new LoadedModel(new ModelId("bench", "fresh", null), spec, ModelWeights.toBytes(net), null);
+        }
+    }
+
+    private static double percentile(double[] sorted, double q) {
+        return sorted[Math.min(sorted.length - 1, (int) Math.ceil(q * sorted.length) - 1)];
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 100) / 100.0;
+    }
+}

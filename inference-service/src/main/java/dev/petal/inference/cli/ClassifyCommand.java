@@ -1,0 +1,150 @@
+package dev.petal.inference.cli;
+
+import dev.petal.common.checkpoint.CheckpointIntegrityException;
+import dev.petal.common.checkpoint.ModelSpec;
+import dev.petal.common.storage.ObjectStoreException;
+import dev.petal.common.engine.PyTorchEngine;
+import dev.petal.common.image.Normalization;
+import dev.petal.common.inference.Classifier;
+import dev.petal.common.inference.LoadedModel;
+import dev.petal.common.inference.ModelSource;
+import dev.petal.common.inference.Prediction;
+import dev.petal.inference.Storage;
+import dev.petal.inference.scoring.ImageInput;
+import dev.petal.inference.scoring.ImageScorer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code petal classify IMAGE... --model ...}: scores local files with no Kafka, one prediction JSON
+ * line per image on stdout; an unreadable image is reported on stderr (exit code 1), the rest are
+ * still scored.
+ */
+@Command(name = "classify", mixinStandardHelpOptions = true,
+        description = "Score image files with a trained model, locally (no Kafka); prints one prediction JSON line per image.")
+public class ClassifyCommand implements Callable<Integer> {
+    private static final int BATCH = 16;
+
+    @Parameters(arity = "1..*", paramLabel = "IMAGE", description = "Image files (JPEG, PNG, GIF, BMP, WebP).")
+    List<Path> images;
+
+    @Option(names = "--model", required = true, paramLabel = "DIR|s3://BUCKET/models/NAME[/VERSION]|FILE.safetensors",
+            description = "A checkpoint folder (manifest.json + weights.params), a version in object storage "
+                    + "(petal.s3.* settings; no version: latest), or torchvision-named safetensors weights.")
+    String model;
+
+    @Option(names = "--labels", split = ",", description = "Class labels in output order (safetensors only).")
+    List<String> labels;
+
+    @Option(names = "--arch", defaultValue = "resnet18", description = "Architecture (safetensors only; default: ${DEFAULT-VALUE}).")
+    String arch;
+
+    @Option(names = "--image-size", defaultValue = "224", description = "Input size (safetensors only; default: ${DEFAULT-VALUE}).")
+    int imageSize;
+
+    @Option(names = "--small-stem", description = "3x3 stride-1 stem (safetensors only).")
+    boolean smallStem;
+
+    @Option(names = "--normalization", defaultValue = "imagenet", description = "imagenet or none (safetensors only; default: ${DEFAULT-VALUE}).")
+    String normalization;
+
+    @Option(names = "--top-k", defaultValue = "3", description = "Labels per prediction (default: ${DEFAULT-VALUE}).")
+    int topK;
+
+    @Option(names = "--device", defaultValue = "cpu", description = "cpu, gpu or auto (default: ${DEFAULT-VALUE}).")
+    String device;
+
+    @Spec
+    CommandSpec spec;
+
+    private final ImageScorer scorer;
+    private final Storage storage;
+
+    public ClassifyCommand(ImageScorer scorer, Storage storage) {
+        this.scorer = scorer;
+        this.storage = storage;
+    }
+
+    @Override
+    public Integer call() {
+        if (topK < 1) {
+            throw new ParameterException(spec.commandLine(), "--top-k must be at least 1");
+        }
+        LoadedModel loaded;
+        try {
+            loaded = load();
+        } catch (CheckpointIntegrityException | ObjectStoreException | java.io.UncheckedIOException e) {
+            System.err.println("petal classify: cannot use the model " + model + ": " + e.getMessage());
+            return 1;
+        }
+        int failures = 0;
+        try (Classifier classifier = Classifier.load(loaded, PyTorchEngine.device(device))) {
+            for (int from = 0; from < images.size(); from += BATCH) {
+                List<Path> chunk = images.subList(from, Math.min(images.size(), from + BATCH));
+                List<ImageInput> inputs = new ArrayList<>();
+                for (Path file : chunk) {
+                    inputs.add(() -> read(file));
+                }
+                List<ImageScorer.Outcome> outcomes = scorer.score(inputs, classifier, topK);
+                for (int i = 0; i < chunk.size(); i++) {
+                    ImageScorer.Outcome outcome = outcomes.get(i);
+                    String file = chunk.get(i).toString();
+                    if (outcome.scored()) {
+                        Prediction p = Prediction.of(chunk.get(i).getFileName().toString(), outcome.top(), classifier.id(),
+                                Prediction.Source.file(file), null);
+                        System.out.println(p.toJson());
+                    } else {
+                        failures++;
+                        System.err.println("petal classify: " + file + ": " + outcome.rejection().errorClass() + ": "
+                                + outcome.rejection().reason());
+                    }
+                }
+                System.out.flush();
+            }
+        }
+        return failures == 0 ? 0 : 1;
+    }
+
+    private LoadedModel load() {
+        if (model.startsWith("s3://")) {
+            return ModelSource.fromS3(model, storage.settings());
+        }
+        Path path = Path.of(model);
+        if (Files.isDirectory(path)) {
+            return ModelSource.fromDirectory(path);
+        }
+        if (model.endsWith(".safetensors") && Files.isRegularFile(path)) {
+            List<String> names = labels != null && !labels.isEmpty() ? labels : ModelSource.labelsIn(path);
+            if (names.isEmpty()) {
+                throw new ParameterException(spec.commandLine(), "--labels is required: " + model + " names no labels");
+            }
+            try {
+                Normalization.parse(normalization);
+                return ModelSource.fromSafeTensors(path, new ModelSpec(arch, names, imageSize, normalization, smallStem, false));
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(spec.commandLine(), e.getMessage());
+            }
+        }
+        throw new ParameterException(spec.commandLine(),
+                "--model must be a checkpoint folder, an s3:// location or a .safetensors file; " + model + " is none of these");
+    }
+
+    private static byte[] read(Path file) {
+        try {
+            return Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new ImageInput.RejectedInputException(new dev.petal.inference.scoring.Rejection("unreadable",
+                    "cannot read the file: " + e.getMessage()));
+        }
+    }
+}

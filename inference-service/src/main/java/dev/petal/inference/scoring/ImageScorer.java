@@ -1,0 +1,123 @@
+package dev.petal.inference.scoring;
+
+import dev.petal.common.image.DecodedImage;
+import dev.petal.common.image.ImageDecoder;
+import dev.petal.common.image.ImageLimits;
+import dev.petal.common.image.Preprocessor;
+import dev.petal.common.image.RejectedImageException;
+import dev.petal.common.inference.Classifier;
+import dev.petal.common.inference.Prediction;
+import dev.petal.inference.InferenceSettings;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.eclipse.microprofile.config.Config;
+import org.jboss.logging.Logger;
+
+/**
+ * Turns a batch of inputs into top-k labels: fetch and decode on a small thread pool (common
+ * {@link ImageDecoder}, limits from {@code petal.image.*}), preprocess the way the model's spec says,
+ * then one forward pass for all inputs that decoded. The Kafka loop, {@code POST /predict},
+ * {@code classify} and the benchmark all score through here.
+ */
+@ApplicationScoped
+public class ImageScorer {
+    private static final Logger LOG = Logger.getLogger(ImageScorer.class);
+
+    /** Per input: the top-k labels, or why it was rejected. */
+    public record Outcome(List<Prediction.Scored> top, Rejection rejection) {
+        public boolean scored() {
+            return top != null;
+        }
+    }
+
+    private final ImageDecoder decoder;
+    private final ExecutorService decodePool;
+    private final int topK;
+
+    public ImageScorer(InferenceSettings settings, Config config) {
+        this.decoder = new ImageDecoder(ImageLimits.from(key -> config.getOptionalValue(key, String.class).orElse(null)));
+        int threads = settings.decodeThreads() > 0 ? settings.decodeThreads() : Runtime.getRuntime().availableProcessors();
+        this.decodePool = Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "petal-decode");
+            t.setDaemon(true);
+            return t;
+        });
+        this.topK = settings.topK();
+    }
+
+    public int topK() {
+        return topK;
+    }
+
+    public List<Outcome> score(List<ImageInput> inputs, Classifier classifier) {
+        return score(inputs, classifier, topK);
+    }
+
+    public List<Outcome> score(List<ImageInput> inputs, Classifier classifier, int k) {
+        Preprocessor preprocessor = classifier.preprocessor();
+        int perImage = preprocessor.tensorLength();
+        float[] pixels = new float[inputs.size() * perImage];
+        Rejection[] rejections = new Rejection[inputs.size()];
+        List<Future<?>> work = new ArrayList<>(inputs.size());
+        for (int i = 0; i < inputs.size(); i++) {
+            int slot = i;
+            work.add(decodePool.submit(() -> {
+                rejections[slot] = decodeInto(inputs.get(slot), preprocessor, pixels, slot * perImage);
+            }));
+        }
+        for (Future<?> f : work) {
+            try {
+                f.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while decoding", e);
+            } catch (ExecutionException e) {
+                throw new IllegalStateException("decoding failed unexpectedly", e.getCause());
+            }
+        }
+        // Pack the inputs that decoded to the front, so the model sees one dense batch.
+        int good = 0;
+        for (int i = 0; i < inputs.size(); i++) {
+            if (rejections[i] == null) {
+                if (good != i) {
+                    System.arraycopy(pixels, i * perImage, pixels, good * perImage, perImage);
+                }
+                good++;
+            }
+        }
+        List<List<Prediction.Scored>> tops = good == 0 ? List.of() : classifier.topK(pixels, good, k);
+        List<Outcome> outcomes = new ArrayList<>(inputs.size());
+        int next = 0;
+        for (Rejection rejection : rejections) {
+            outcomes.add(rejection == null ? new Outcome(tops.get(next++), null) : new Outcome(null, rejection));
+        }
+        return outcomes;
+    }
+
+    private Rejection decodeInto(ImageInput input, Preprocessor preprocessor, float[] pixels, int offset) {
+        try {
+            // Decoded for the model's input size, as the trainer decodes (ImageDecoder's subsampling).
+            DecodedImage image = decoder.decode(input.bytes(), preprocessor.size());
+            preprocessor.toTensor(image.image(), pixels, offset);
+            return null;
+        } catch (RejectedImageException e) {
+            return new Rejection(e.errorClass(), e.reason());
+        } catch (ImageInput.RejectedInputException e) {
+            return e.rejection();
+        } catch (RuntimeException | OutOfMemoryError e) {
+            LOG.warn("unexpected failure decoding an input", e);
+            return new Rejection(Rejection.INTERNAL, String.valueOf(e));
+        }
+    }
+
+    @PreDestroy
+    void close() {
+        decodePool.shutdownNow();
+    }
+}

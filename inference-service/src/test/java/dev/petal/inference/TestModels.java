@@ -1,0 +1,73 @@
+package dev.petal.inference;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.petal.common.checkpoint.CheckpointManifest;
+import dev.petal.common.checkpoint.CheckpointStore;
+import dev.petal.common.checkpoint.ModelSpec;
+import dev.petal.common.checkpoint.ModelWeights;
+import dev.petal.common.data.SyntheticShapes;
+import dev.petal.common.engine.PyTorchEngine;
+import dev.petal.common.model.ResNet;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Map;
+import javax.imageio.ImageIO;
+
+/** Tiny models and images for tests: ResNet-18 with the small stem at 16 px, four shape labels. */
+public final class TestModels {
+    public static final int SIZE = 16;
+    public static final ModelSpec SPEC = new ModelSpec("resnet18", SyntheticShapes.LABELS, SIZE, "imagenet", true, false);
+
+    private TestModels() {}
+
+    /** Freshly initialised weights (DJL parameter format); a different seed gives different weights. */
+    public static synchronized byte[] weights(int seed) {
+        PyTorchEngine.get().setRandomSeed(seed);
+        ResNet net = new ResNet(SPEC.resNetConfig());
+        try (NDManager manager = PyTorchEngine.get().newBaseManager()) {
+            net.initialize(manager, DataType.FLOAT32, new Shape(1, 3, SIZE, SIZE));
+            return ModelWeights.toBytes(net);
+        }
+    }
+
+    public static CheckpointManifest draft(String name, String version) {
+        return new CheckpointManifest(CheckpointManifest.FORMAT_VERSION, name, version, null, Instant.now().toString(),
+                SPEC, Map.of("seed", 1), 0, 0, Map.of(), null, null, null);
+    }
+
+    /** A checkpoint folder as the store would hold it: weights.params and manifest.json with its sha256. */
+    public static CheckpointManifest writeDirectory(Path dir, String name, String version, byte[] weights) throws IOException {
+        Files.createDirectories(dir);
+        Files.write(dir.resolve(CheckpointManifest.WEIGHTS_FILE), weights);
+        CheckpointManifest manifest = draft(name, version).withFiles(Map.of(CheckpointManifest.WEIGHTS_FILE,
+                new CheckpointManifest.FileEntry(weights.length, dev.petal.common.checkpoint.Sha256.hex(weights))));
+        Files.write(dir.resolve(CheckpointManifest.MANIFEST_FILE), CheckpointStore.toJson(manifest));
+        return manifest;
+    }
+
+    /** A generated 40 px shape image, PNG-encoded. */
+    public static byte[] png(long seed) {
+        return encode(new SyntheticShapes(40, seed).next().image(), "png");
+    }
+
+    public static byte[] jpeg(long seed) {
+        return encode(new SyntheticShapes(40, seed).next().image(), "jpg");
+    }
+
+    static byte[] encode(BufferedImage image, String format) {
+        try {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            ImageIO.write(image, format, out);
+            return out.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
