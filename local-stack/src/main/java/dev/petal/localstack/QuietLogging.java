@@ -15,7 +15,7 @@ import java.util.logging.Logger;
  * configured. Settings made explicitly by the user are left alone. Quarkus tests get the same
  * levels as configuration from {@link LocalStackTestResource}.
  */
-final class QuietLogging {
+public final class QuietLogging {
 
     /** The noisy logger categories. */
     static final List<String> CATEGORIES = List.of(
@@ -30,7 +30,7 @@ final class QuietLogging {
     private QuietLogging() {
     }
 
-    static synchronized void apply() {
+    public static synchronized void apply() {
         if (applied) {
             return;
         }

@@ -25,6 +25,8 @@ public final class PipelineCli {
     }
 
     public static void main(String[] args) {
+        // The demo's Kafka clients would print their whole configuration at INFO.
+        dev.petal.localstack.QuietLogging.apply();
         System.exit(new CommandLine(new PipelineCli()).execute(args));
     }
 
