@@ -101,6 +101,7 @@ final class DemoReport {
     private static String historyTable(List<TrainingHistory.Point> history) {
         TreeSet<String> names = new TreeSet<>();
         history.forEach(p -> names.addAll(p.metrics().keySet()));
+        names.remove("epoch"); // already a column
         StringBuilder t = new StringBuilder("<table><tr><th>version</th><th>epoch</th><th>step</th>");
         names.forEach(n -> t.append("<th>").append(esc(n)).append("</th>"));
         t.append("</tr>");
