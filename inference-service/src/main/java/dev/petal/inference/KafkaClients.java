@@ -68,6 +68,10 @@ public class KafkaClients {
         Map<String, Object> config = new HashMap<>();
         config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         config.put(ConsumerConfig.CLIENT_ID_CONFIG, "petal-inference-" + UUID.randomUUID().toString().substring(0, 8));
+        // TLS and SASL settings (kafka.security.protocol, kafka.sasl.*, kafka.ssl.*) from configuration.
+        var all = org.eclipse.microprofile.config.ConfigProvider.getConfig();
+        dev.petal.common.records.KafkaClientConfig.passThrough(all.getPropertyNames(),
+                key -> all.getOptionalValue(key, String.class).orElse(null)).forEach(config::putIfAbsent);
         return config;
     }
 }

@@ -58,6 +58,10 @@ final class KafkaClients {
         c.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, s.bootstrapServers());
         c.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, timeout);
         c.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, timeout);
+        // TLS and SASL settings (kafka.security.protocol, kafka.sasl.*, kafka.ssl.*) from configuration.
+        var config = org.eclipse.microprofile.config.ConfigProvider.getConfig();
+        dev.petal.common.records.KafkaClientConfig.passThrough(config.getPropertyNames(),
+                key -> config.getOptionalValue(key, String.class).orElse(null)).forEach(c::putIfAbsent);
         return c;
     }
 }

@@ -16,6 +16,46 @@ public final class KafkaClientConfig {
 
     private KafkaClientConfig() {}
 
+    /**
+     * Every {@code kafka.*} key except the bootstrap servers (security, SASL, TLS ...), for clients
+     * whose bootstrap address comes from elsewhere.
+     */
+    public static Map<String, String> passThrough(Iterable<String> names, Function<String, String> lookup) {
+        Map<String, String> extra = new java.util.TreeMap<>();
+        for (String name : ordered(names)) {
+            String client = clientKey(name);
+            if (client != null && !client.equals("bootstrap.servers") && !client.startsWith("devservices")) {
+                String value = lookup.apply(name);
+                if (value != null && !value.isBlank()) {
+                    extra.put(client, value);
+                }
+            }
+        }
+        return extra;
+    }
+
+    /**
+     * The client setting a configuration name stands for: {@code kafka.sasl.mechanism} and the
+     * environment variable {@code KAFKA_SASL_MECHANISM} both give {@code sasl.mechanism}; null otherwise.
+     */
+    /** Environment-style names first, so that a dotted key (already resolved by the config system) wins. */
+    private static java.util.List<String> ordered(Iterable<String> names) {
+        java.util.List<String> list = new java.util.ArrayList<>();
+        names.forEach(list::add);
+        list.sort(java.util.Comparator.comparing((String n) -> n.startsWith(PREFIX)));
+        return list;
+    }
+
+    static String clientKey(String name) {
+        if (name.startsWith(PREFIX)) {
+            return name.substring(PREFIX.length());
+        }
+        if (name.startsWith("KAFKA_") && name.length() > 6) {
+            return name.substring(6).toLowerCase(java.util.Locale.ROOT).replace('_', '.');
+        }
+        return null;
+    }
+
     public static Properties from(Map<String, String> config) {
         return from(config.keySet(), config::get);
     }
@@ -23,11 +63,12 @@ public final class KafkaClientConfig {
     /** {@code names}: every configuration key known (only those under kafka. are used). */
     public static Properties from(Iterable<String> names, Function<String, String> lookup) {
         Properties props = new Properties();
-        for (String name : names) {
-            if (name.startsWith(PREFIX) && !name.startsWith(PREFIX + "devservices")) {
+        for (String name : ordered(names)) {
+            String client = clientKey(name);
+            if (client != null && !client.startsWith("devservices")) {
                 String value = lookup.apply(name);
                 if (value != null && !value.isBlank()) {
-                    props.put(name.substring(PREFIX.length()), value);
+                    props.put(client, value);
                 }
             }
         }
