@@ -1,7 +1,7 @@
 package dev.petal.ingest;
 
+import dev.petal.common.records.HeaderValues;
 import dev.petal.common.records.Headers;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -11,7 +11,6 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TimeoutException;
-import org.apache.kafka.common.header.Header;
 
 /**
  * What {@code petal.train} already holds: image id (sha256) to label and source, read from the
@@ -53,8 +52,8 @@ public final class TrainTopicIndex {
                 }
                 for (ConsumerRecord<String, Void> record : records) {
                     if (record.key() != null) {
-                        entries.putIfAbsent(record.key(), new Entry(header(record, Headers.LABEL),
-                                header(record, Headers.SPLIT), header(record, Headers.SOURCE)));
+                        entries.putIfAbsent(record.key(), new Entry(HeaderValues.text(record, Headers.LABEL),
+                                HeaderValues.text(record, Headers.SPLIT), HeaderValues.text(record, Headers.SOURCE)));
                     }
                 }
                 end.entrySet().removeIf(e -> consumer.position(e.getKey()) >= e.getValue());
@@ -73,10 +72,5 @@ public final class TrainTopicIndex {
 
     public int size() {
         return entries.size();
-    }
-
-    private static String header(ConsumerRecord<?, ?> record, String name) {
-        Header header = record.headers().lastHeader(name);
-        return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
     }
 }

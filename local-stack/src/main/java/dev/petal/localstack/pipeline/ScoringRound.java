@@ -1,6 +1,7 @@
 package dev.petal.localstack.pipeline;
 
 import dev.petal.common.inference.Prediction;
+import dev.petal.common.records.HeaderValues;
 import dev.petal.common.records.Headers;
 import dev.petal.common.records.Topics;
 import java.io.PrintStream;
@@ -98,8 +99,8 @@ final class ScoringRound {
                 if (seen) {
                     duplicates++;
                 } else if (Topics.DLQ.equals(record.topic())) {
-                    deadLetters.put(record.key(), ValidSplit.header(record, Headers.ERROR_CLASS) + ": "
-                            + ValidSplit.header(record, Headers.ERROR_REASON));
+                    deadLetters.put(record.key(), HeaderValues.text(record, Headers.ERROR_CLASS) + ": "
+                            + HeaderValues.text(record, Headers.ERROR_REASON));
                 } else {
                     predictions.put(record.key(), Prediction.fromJson(record.value()));
                 }

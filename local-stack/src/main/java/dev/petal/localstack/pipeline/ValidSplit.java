@@ -1,5 +1,6 @@
 package dev.petal.localstack.pipeline;
 
+import dev.petal.common.records.HeaderValues;
 import dev.petal.common.records.Headers;
 import dev.petal.common.records.Topics;
 import java.nio.charset.StandardCharsets;
@@ -13,7 +14,6 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /** The valid-split images of one dataset, read back from the dataset topic itself. */
@@ -38,22 +38,17 @@ final class ValidSplit {
             Map<TopicPartition, Long> end = new HashMap<>(consumer.endOffsets(partitions));
             while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
                 for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
-                    if (Headers.SPLIT_VALID.equals(header(record, Headers.SPLIT))
-                            && dataset.equals(header(record, Headers.DATASET))) {
+                    if (Headers.SPLIT_VALID.equals(HeaderValues.text(record, Headers.SPLIT))
+                            && dataset.equals(HeaderValues.text(record, Headers.DATASET))) {
                         images.add(new Image(
                                 record.key() == null ? record.partition() + ":" + record.offset()
                                         : new String(record.key(), StandardCharsets.UTF_8),
-                                header(record, Headers.LABEL), record.value(),
-                                header(record, Headers.IMAGE_REF), header(record, Headers.SOURCE)));
+                                HeaderValues.text(record, Headers.LABEL), record.value(),
+                                HeaderValues.text(record, Headers.IMAGE_REF), HeaderValues.text(record, Headers.SOURCE)));
                     }
                 }
             }
         }
         return images;
-    }
-
-    static String header(ConsumerRecord<?, ?> record, String name) {
-        Header header = record.headers().lastHeader(name);
-        return header == null || header.value() == null ? null : new String(header.value(), StandardCharsets.UTF_8);
     }
 }

@@ -2,8 +2,8 @@ package dev.petal.trainer.data;
 
 import dev.petal.common.image.ImageDecoder;
 import dev.petal.common.image.RejectedImageException;
+import dev.petal.common.records.HeaderValues;
 import dev.petal.common.records.Headers;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -17,7 +17,6 @@ import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.header.Header;
 import org.jboss.logging.Logger;
 
 /**
@@ -177,8 +176,8 @@ public final class DatasetIndex {
     private record Raw(int partition, long offset, String label, boolean valid, String ref, byte[] bytes) {}
 
     private static String header(ConsumerRecord<?, ?> r, String name) {
-        Header h = r.headers().lastHeader(name);
-        return h == null || h.value() == null ? null : new String(h.value(), StandardCharsets.UTF_8).trim();
+        String value = HeaderValues.text(r, name);
+        return value == null ? null : value.trim();
     }
 
     public String topic() {

@@ -1,34 +1,51 @@
 package dev.petal.trainer.service;
 
+import dev.petal.common.records.KafkaProbe;
 import dev.petal.common.storage.ObjectStore;
-import java.util.Properties;
-import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.Readiness;
 
 /** Ready when Kafka and object storage both answer: a run could start and publish. */
 @Readiness
+@ApplicationScoped
 public class DependenciesReadiness implements HealthCheck {
+    private KafkaProbe kafka;
+    private ObjectStore store;
+
     @Override
-    public HealthCheckResponse call() {
+    public synchronized HealthCheckResponse call() {
         var response = HealthCheckResponse.named("kafka-and-s3");
-        Properties props = TrainerConfig.kafka();
-        props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "3000");
-        props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "3000");
-        try (Admin admin = Admin.create(props)) {
-            response.withData("kafka", admin.describeCluster().clusterId().get(3, TimeUnit.SECONDS));
+        try {
+            if (kafka == null) {
+                kafka = new KafkaProbe(TrainerConfig.kafka(), Duration.ofSeconds(3));
+            }
+            response.withData("kafka", kafka.clusterId());
         } catch (Exception e) {
             return response.down().withData("kafka", "unreachable: " + e.getMessage()).build();
         }
-        try (ObjectStore store = new ObjectStore(TrainerConfig.s3())) {
+        try {
+            if (store == null) {
+                store = new ObjectStore(TrainerConfig.s3());
+            }
             store.exists("models/.probe");
             response.withData("s3", store.bucket());
         } catch (RuntimeException e) {
             return response.down().withData("s3", "unreachable: " + e.getMessage()).build();
         }
         return response.up().build();
+    }
+
+    @PreDestroy
+    synchronized void close() {
+        if (kafka != null) {
+            kafka.close();
+        }
+        if (store != null) {
+            store.close();
+        }
     }
 }
