@@ -5,6 +5,8 @@ import dev.petal.common.model.Architecture;
 import dev.petal.trainer.job.Recipe;
 import dev.petal.trainer.job.TrainingJob;
 import dev.petal.trainer.service.TrainerConfig;
+import dev.petal.trainer.service.TrainingMetrics;
+import jakarta.inject.Inject;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -18,8 +20,6 @@ import picocli.CommandLine.Spec;
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Train a ResNet on petal.train and publish a checkpoint after each epoch. Defaults: the seed recipe.")
 public class TrainCommand implements Callable<Integer> {
-    private static final Recipe SEED = Recipe.seedRecipe();
-
     @Option(names = "--arch", defaultValue = "resnet18", converter = ArchitectureConverter.class, description = "Default: ${DEFAULT-VALUE}.")
     Architecture arch;
     @Option(names = "--epochs", defaultValue = "1", description = "Default: ${DEFAULT-VALUE}.")
@@ -54,6 +54,11 @@ public class TrainCommand implements Callable<Integer> {
     boolean resume;
     @Option(names = "--init-weights", paramLabel = "FILE", description = "Start from torchvision-layout weights (.safetensors); a head of another size is replaced.")
     String initWeights;
+    @Option(names = "--warm-start", description = "A new run on the data as it stands now, starting from the latest checkpoint's weights (new labels get a new head).")
+    boolean warmStart;
+    @Option(names = "--checkpoint-interval", paramLabel = "SECONDS", defaultValue = "0",
+            description = "Also checkpoint in the middle of an epoch every SECONDS (0: after each epoch only). Default: ${DEFAULT-VALUE}.")
+    int checkpointInterval;
     @Option(names = "--stop-after-epochs", defaultValue = "0", description = "Stop after this many epochs (resume later). Default: run all.")
     int stopAfterEpochs;
     @Option(names = "--decode-threads", defaultValue = "2", description = "Default: ${DEFAULT-VALUE}.")
@@ -65,6 +70,8 @@ public class TrainCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
+    @Inject
+    TrainingMetrics metrics;
 
     @Override
     public Integer call() throws Exception {
@@ -72,13 +79,13 @@ public class TrainCommand implements Callable<Integer> {
         try {
             recipe = new Recipe(modelName, arch.id(), epochs, batchSize, lr, weightDecay, warmupIters, imageSize, augment, seed,
                     device == null ? TrainerConfig.device() : device, smallStem, zeroInitResidual, normalize, resume,
-                    initWeights, stopAfterEpochs, SEED.checkpointIntervalSeconds(), decodeThreads, prefetchBatches, cacheMb,
-                    dataset).validated();
+                    initWeights, stopAfterEpochs, checkpointInterval, decodeThreads, prefetchBatches, cacheMb,
+                    dataset, warmStart).validated();
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
         long started = System.nanoTime();
-        TrainingJob.Result result = new TrainingJob(recipe, TrainerConfig.kafka(), TrainerConfig.s3(), TrainerConfig.imageLimits(), null).run();
+        TrainingJob.Result result = new TrainingJob(recipe, TrainerConfig.kafka(), TrainerConfig.s3(), TrainerConfig.imageLimits(), metrics).run();
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("model", result.manifest().name());
         summary.put("version", result.manifest().version());

@@ -24,8 +24,9 @@ import org.jboss.logging.Logger;
  * split, never the decoded pixels, so a dataset larger than memory trains. Encoded bytes are kept
  * while they fit {@code cacheBytes}; the rest is read back from Kafka batch by batch.
  *
- * <p>Labels map to outputs in sorted order. Records without a label, with an unknown split or whose
- * bytes are not an acceptable image (checked from the header only) are set aside as {@link BadRecord}s.
+ * <p>Labels map to outputs in sorted order. Records of any dataset without a label, with an unknown
+ * split or whose bytes are not an acceptable image (checked from the header only) are set aside as
+ * {@link BadRecord}s, for the dead-letter topic.
  */
 public final class DatasetIndex {
     private static final Logger LOG = Logger.getLogger(DatasetIndex.class);
@@ -94,6 +95,7 @@ public final class DatasetIndex {
             }
         }
         long cached = 0;
+        int unknownLabels = 0;
         while (!remaining.isEmpty()) {
             for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
                 TopicPartition tp = new TopicPartition(r.topic(), r.partition());
@@ -105,12 +107,10 @@ public final class DatasetIndex {
                     remaining.remove(tp);
                     consumer.pause(List.of(tp));
                 }
-                if (dataset != null && !dataset.equals(header(r, Headers.DATASET))) {
-                    continue; // another dataset on the same topic: not ours, not bad
-                }
                 String label = header(r, Headers.LABEL);
                 String split = header(r, Headers.SPLIT);
                 String ref = header(r, Headers.IMAGE_REF);
+                // What makes a record useless to every run, whatever its dataset: it goes to the DLQ.
                 String problem = null;
                 String errorClass = null;
                 if (label == null || label.isBlank()) {
@@ -119,9 +119,6 @@ public final class DatasetIndex {
                 } else if (!Headers.SPLIT_TRAIN.equals(split) && !Headers.SPLIT_VALID.equals(split)) {
                     errorClass = "bad-split";
                     problem = "'" + Headers.SPLIT + "' header is '" + split + "', not train or valid";
-                } else if (fixedLabels != null && !fixedLabels.contains(label)) {
-                    errorClass = "unknown-label";
-                    problem = "label '" + label + "' is not one of the model's " + fixedLabels;
                 } else if (ref == null) {
                     try {
                         decoder.inspect(r.value());
@@ -132,6 +129,13 @@ public final class DatasetIndex {
                 }
                 if (problem != null) {
                     bad.add(new BadRecord(r.partition(), r.offset(), r.key(), r.value(), r.headers(), errorClass, problem));
+                    continue;
+                }
+                if (dataset != null && !dataset.equals(header(r, Headers.DATASET))) {
+                    continue; // another dataset on the same topic: not ours, not bad
+                }
+                if (fixedLabels != null && !fixedLabels.contains(label)) {
+                    unknownLabels++; // a class the resumed model has no output for: a later run learns it
                     continue;
                 }
                 labelSet.add(label);
@@ -167,8 +171,11 @@ public final class DatasetIndex {
         for (TopicPartition tp : partitions) {
             ranges.put(tp.partition(), List.of(begin.get(tp), end.get(tp)));
         }
-        LOG.infof("dataset %s: %d train and %d valid images in %d classes %s, %d records set aside, %d MB of encoded images cached",
-                topic, train.size(), valid.size(), labels.size(), labels, bad.size(), cached >> 20);
+        LOG.infof("dataset %s: %d train and %d valid images in %d classes %s, %d unusable records %s, %d MB of encoded images cached",
+                topic, train.size(), valid.size(), labels.size(), labels, bad.size(), badCounts(bad), cached >> 20);
+        if (unknownLabels > 0) {
+            LOG.infof("%d records with labels the resumed model does not have were left for a new run", unknownLabels);
+        }
         return new DatasetIndex(topic, labels, Collections.unmodifiableList(train), Collections.unmodifiableList(valid),
                 cache, Collections.unmodifiableMap(ranges), bad);
     }
@@ -212,6 +219,10 @@ public final class DatasetIndex {
 
     /** Records set aside, counted per error class. */
     public Map<String, Integer> badCounts() {
+        return badCounts(bad);
+    }
+
+    private static Map<String, Integer> badCounts(List<BadRecord> bad) {
         Map<String, Integer> counts = new LinkedHashMap<>();
         for (BadRecord b : bad) {
             counts.merge(b.errorClass(), 1, Integer::sum);

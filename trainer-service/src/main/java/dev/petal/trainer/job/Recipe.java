@@ -16,6 +16,8 @@ import java.util.Map;
  * @param checkpointIntervalSeconds also checkpoint mid-epoch after this many seconds (0: only after each epoch)
  * @param cacheMegabytes keep encoded images in memory up to this budget; the rest is re-read from Kafka
  * @param dataset train only on records whose dataset header is this (null: the whole topic)
+ * @param warmStart a new run on the data as it stands now, starting from the weights of the latest
+ *     version of {@code modelName} (a head of another size when the labels changed); what auto-retrain does
  */
 @JsonIgnoreProperties(ignoreUnknown = false)
 public record Recipe(
@@ -40,13 +42,14 @@ public record Recipe(
         int decodeThreads,
         int prefetchBatches,
         long cacheMegabytes,
-        String dataset) {
+        String dataset,
+        boolean warmStart) {
 
     public static final String DEFAULT_MODEL_NAME = "petal";
 
     public static Recipe seedRecipe() {
         return new Recipe(DEFAULT_MODEL_NAME, "resnet18", 1, 4, 1e-4f, 0.01f, 20, 224, false, 100, "auto",
-                false, false, "imagenet", false, null, 0, 0, 2, 4, 1024, null);
+                false, false, "imagenet", false, null, 0, 0, 2, 4, 1024, null, false);
     }
 
     /** Checks every value and says which flag is wrong. */
@@ -67,6 +70,7 @@ public record Recipe(
         require(decodeThreads >= 1, "--decode-threads must be >= 1");
         require(prefetchBatches >= 1, "--prefetch-batches must be >= 1");
         require(cacheMegabytes >= 0, "--cache-mb must be >= 0");
+        require(!(resume && warmStart), "--resume and --warm-start exclude each other");
         if (!device.matches("cpu|gpu|auto")) {
             throw new IllegalArgumentException("--device must be cpu, gpu or auto, was '" + device + "'");
         }
@@ -115,14 +119,23 @@ public record Recipe(
 
     /** The recipe a checkpoint was trained with, keeping this run's machine settings (device, threads, ...). */
     public Recipe resumedFrom(Map<String, Object> manifestRecipe) {
+        return fromManifest(manifestRecipe, true, false);
+    }
+
+    /** A new run with a checkpoint's recipe that starts from its weights: retraining on newer data. */
+    public Recipe warmStartedFrom(Map<String, Object> manifestRecipe) {
+        return fromManifest(manifestRecipe, false, true);
+    }
+
+    private Recipe fromManifest(Map<String, Object> manifestRecipe, boolean resume, boolean warmStart) {
         Map<String, Object> r = manifestRecipe;
         return new Recipe(modelName, (String) r.get("arch"), num(r, "epochs").intValue(), num(r, "batchSize").intValue(),
                 num(r, "lr").floatValue(), num(r, "weightDecay").floatValue(), num(r, "warmupIters").intValue(),
                 num(r, "imageSize").intValue(), Boolean.TRUE.equals(r.get("augment")), num(r, "seed").longValue(),
                 device, Boolean.TRUE.equals(r.get("smallStem")), Boolean.TRUE.equals(r.get("zeroInitResidual")),
-                (String) r.get("normalize"), true, (String) r.get("initWeights"), stopAfterEpochs,
+                (String) r.get("normalize"), resume, (String) r.get("initWeights"), stopAfterEpochs,
                 checkpointIntervalSeconds, decodeThreads, prefetchBatches, cacheMegabytes,
-                r.get("dataset") instanceof String d ? d : dataset);
+                r.get("dataset") instanceof String d ? d : dataset, warmStart);
     }
 
     private static Number num(Map<String, Object> m, String key) {

@@ -2,8 +2,9 @@ package dev.petal.trainer.job;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.petal.common.checkpoint.CheckpointManifest;
 import dev.petal.common.checkpoint.CheckpointStore;
 import dev.petal.common.checkpoint.ModelSpec;
@@ -20,12 +21,14 @@ import dev.petal.common.storage.S3Settings;
 import dev.petal.common.training.ModelSession;
 import dev.petal.common.training.TrainingSettings;
 import dev.petal.trainer.data.DatasetIndex;
+import dev.petal.trainer.data.DeadLetters;
 import dev.petal.trainer.data.RecordFetcher;
 import dev.petal.trainer.data.Sample;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -43,15 +46,16 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.jboss.logging.Logger;
 
 /**
- * One training run: index petal.train, train epoch by epoch on a seeded shuffle, evaluate the valid
- * split, and after each epoch publish a checkpoint version (files, then manifest, then latest, then
- * an event on petal.models). {@code resume} continues from the latest version step for step.
+ * One training run: index petal.train (dead-lettering what no run can use), train epoch by epoch on a
+ * seeded shuffle, evaluate the valid split, and publish a checkpoint version after each epoch and,
+ * with a checkpoint interval, in the middle of long epochs. Uploads run in the background with
+ * retries ({@link CheckpointPublisher}). {@code resume} continues from the latest version step for
+ * step, mid-epoch included; {@code warmStart} starts a new run from its weights.
  */
 public final class TrainingJob {
     private static final Logger LOG = Logger.getLogger(TrainingJob.class);
@@ -59,6 +63,8 @@ public final class TrainingJob {
     static final String OPTIMIZER_FILE = "optimizer.safetensors";
     static final String METRICS_FILE = "metrics.json";
     static final String REPORT_FILE = "report.html";
+    /** Manifest metrics key of a mid-epoch checkpoint: where in its epoch it stopped. */
+    static final String EPOCH_PROGRESS = "epochProgress";
 
     /** What a finished run published. */
     public record Result(CheckpointManifest manifest, List<Map<String, Object>> history, boolean resumedNothingToDo) {}
@@ -67,17 +73,24 @@ public final class TrainingJob {
     private final Properties kafka;
     private final S3Settings s3;
     private final ImageLimits limits;
-    private final Consumer<CheckpointManifest> onPublished;
+    private final TrainingListener listener;
+    private Duration uploadGiveUpAfter = Duration.ofMinutes(30);
 
-    public TrainingJob(Recipe recipe, Properties kafka, S3Settings s3, ImageLimits limits, Consumer<CheckpointManifest> onPublished) {
+    public TrainingJob(Recipe recipe, Properties kafka, S3Settings s3, ImageLimits limits, TrainingListener listener) {
         this.requested = recipe.validated();
         this.kafka = kafka;
         this.s3 = s3;
         this.limits = limits;
-        this.onPublished = onPublished == null ? m -> { } : onPublished;
+        this.listener = listener == null ? TrainingListener.NONE : listener;
     }
 
-    public Result run() throws IOException {
+    /** How long one checkpoint's upload is retried before the run fails (default 30 minutes). */
+    public TrainingJob uploadGiveUpAfter(Duration limit) {
+        this.uploadGiveUpAfter = limit;
+        return this;
+    }
+
+    public Result run() throws IOException, InterruptedException {
         Device device = PyTorchEngine.device(requested.device());
         try (ObjectStore store = new ObjectStore(s3);
              KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerProps());
@@ -85,28 +98,34 @@ public final class TrainingJob {
             store.ensureBucket();
             CheckpointStore checkpoints = new CheckpointStore(store);
             Recipe recipe = requested;
-            CheckpointManifest parent = null;
-            CheckpointStore.Checkpoint resumeFrom = null;
-            if (requested.resume()) {
+            CheckpointStore.Checkpoint from = null; // the version resumed, or warm-started from
+            if (requested.resume() || requested.warmStart()) {
                 Optional<String> latest = checkpoints.latestVersion(requested.modelName());
                 if (latest.isPresent()) {
-                    parent = checkpoints.manifest(requested.modelName(), latest.get());
-                    resumeFrom = checkpoints.fetch(parent);
-                    recipe = requested.resumedFrom(parent.recipe()).validated();
-                    LOG.infof("resuming %s from version %s (epoch %d, step %d)", recipe.modelName(), parent.version(), parent.epoch(), parent.step());
-                    if (parent.epoch() >= recipe.epochs()) {
-                        LOG.infof("version %s already finished all %d epochs; nothing to do", parent.version(), recipe.epochs());
-                        return new Result(parent, List.of(), true);
-                    }
+                    from = checkpoints.fetch(checkpoints.manifest(requested.modelName(), latest.get()));
                 } else {
-                    LOG.infof("--resume: no checkpoint of %s yet; starting a new run", requested.modelName());
+                    LOG.infof("%s: no checkpoint of %s yet; starting a new run", requested.resume() ? "--resume" : "--warm-start",
+                            requested.modelName());
                 }
+            }
+            CheckpointManifest parent = from == null ? null : from.manifest();
+            boolean resuming = parent != null && requested.resume();
+            EpochProgress progress = resuming ? EpochProgress.from(parent.metrics()) : null;
+            if (resuming) {
+                recipe = requested.resumedFrom(parent.recipe()).validated();
+                LOG.infof("resuming %s from version %s (epoch %d, step %d)", recipe.modelName(), parent.version(), parent.epoch(), parent.step());
+                if (parent.epoch() >= recipe.epochs() && progress == null) {
+                    LOG.infof("version %s already finished all %d epochs; nothing to do", parent.version(), recipe.epochs());
+                    return new Result(parent, List.of(), true);
+                }
+            } else if (parent != null) {
+                LOG.infof("warm start of %s from version %s, on the data as it stands now", recipe.modelName(), parent.version());
             }
 
             ImageDecoder decoder = new ImageDecoder(limits);
-            Map<Integer, Long> endOffsets = parent == null ? null : endOffsets(parent);
-            DatasetIndex index = DatasetIndex.scan(consumer, Topics.TRAIN, endOffsets,
-                    parent == null ? null : parent.model().labels(), recipe.dataset(), decoder, recipe.cacheMegabytes() << 20);
+            DatasetIndex index = DatasetIndex.scan(consumer, Topics.TRAIN, resuming ? endOffsets(parent) : null,
+                    resuming ? parent.model().labels() : null, recipe.dataset(), decoder, recipe.cacheMegabytes() << 20);
+            listener.onDeadLettered(new DeadLetters(kafka).send(index));
             if (index.train().isEmpty()) {
                 throw new IllegalStateException("no training images on " + Topics.TRAIN
                         + (recipe.dataset() == null ? "" : " for dataset '" + recipe.dataset() + "'") + ": ingest a dataset first");
@@ -117,24 +136,27 @@ public final class TrainingJob {
             ModelSpec spec = new ModelSpec(recipe.arch(), index.labels(), recipe.imageSize(), recipe.normalize(),
                     recipe.smallStem(), recipe.zeroInitResidual());
             int stepsPerEpoch = (index.train().size() + recipe.batchSize() - 1) / recipe.batchSize();
+            long totalSteps = (long) stepsPerEpoch * recipe.epochs();
             TrainingSettings settings = new TrainingSettings(recipe.lr(), recipe.weightDecay(), recipe.warmupIters(),
-                    stepsPerEpoch * recipe.epochs(), recipe.seed());
-            CheckpointStore.Checkpoint resume = resumeFrom;
-            Consumer<ResNet> initial = initialWeights(recipe, resume);
-            List<Map<String, Object>> history = resume == null ? new ArrayList<>() : readHistory(resume);
-            int startEpoch = parent == null ? 0 : parent.epoch();
+                    Math.toIntExact(totalSteps), recipe.seed());
+            Consumer<ResNet> initial = initialWeights(recipe, from, index.labels());
+            List<Map<String, Object>> history = resuming ? readHistory(from) : new ArrayList<>();
+            int startEpoch = resuming ? parent.epoch() : 0;
             int lastEpoch = recipe.stopAfterEpochs() > 0 ? Math.min(recipe.epochs(), startEpoch + recipe.stopAfterEpochs()) : recipe.epochs();
-            CheckpointManifest published = parent;
+            Run run = new Run(recipe, spec, index, history, stepsPerEpoch, totalSteps);
             try (ModelSession session = new ModelSession(spec.resNetConfig(), recipe.imageSize(), settings, device, initial);
                  BatchLoader loader = new BatchLoader(index, new RecordFetcher(consumer, Topics.TRAIN, store), decoder,
-                         spec.preprocessor(), recipe.decodeThreads(), recipe.prefetchBatches())) {
-                if (resume != null) {
-                    session.optimizer().restore(SafeTensors.read(resume.files().get(OPTIMIZER_FILE)));
+                         spec.preprocessor(), recipe.decodeThreads(), recipe.prefetchBatches());
+                 CheckpointPublisher publisher = new CheckpointPublisher(checkpoints, producer, s3.bucket(), parent, listener,
+                         Duration.ofSeconds(1), Duration.ofSeconds(30), uploadGiveUpAfter)) {
+                if (resuming) {
+                    session.optimizer().restore(SafeTensors.read(from.files().get(OPTIMIZER_FILE)));
                 }
-                long step = parent == null ? 0 : parent.step();
+                long step = resuming ? parent.step() : 0;
                 for (int epoch = startEpoch; epoch < lastEpoch; epoch++) {
-                    Map<String, Object> metrics = trainEpoch(session, loader, index, recipe, epoch, step, stepsPerEpoch * recipe.epochs());
-                    step += stepsPerEpoch;
+                    EpochProgress epochStart = progress != null && progress.epoch() == epoch + 1 ? progress : new EpochProgress(epoch + 1);
+                    Map<String, Object> metrics = trainEpoch(session, loader, publisher, run, epochStart, step);
+                    step = (long) (epoch + 1) * stepsPerEpoch;
                     Evaluation valid = evaluate(session, loader, index, recipe);
                     metrics.put("validLoss", valid.loss());
                     metrics.put("validAccuracy", valid.accuracy());
@@ -148,24 +170,67 @@ public final class TrainingJob {
                     if (epoch + 1 == recipe.epochs() || epoch + 1 == lastEpoch) {
                         LOG.info("valid confusion matrix (rows: true, columns: predicted)\n" + valid.confusionTable());
                     }
-                    published = checkpoint(checkpoints, producer, session, spec, recipe, index, published, epoch + 1, step, metrics, history);
+                    listener.onEpoch(epoch + 1, (Double) metrics.get("trainLoss"), valid.accuracy());
+                    checkpoint(publisher, session, run, epoch + 1, step, metrics, null);
                 }
+                CheckpointManifest published = publisher.awaitAll();
+                return new Result(published, history, false);
             }
-            return new Result(published, history, false);
         }
     }
 
-    private Map<String, Object> trainEpoch(ModelSession session, BatchLoader loader, DatasetIndex index, Recipe recipe,
-                                           int epoch, long stepBefore, long totalSteps) {
-        List<Sample> order = new ArrayList<>(index.train());
+    /** What stays fixed for the whole run. */
+    private record Run(Recipe recipe, ModelSpec spec, DatasetIndex index, List<Map<String, Object>> history,
+                       int stepsPerEpoch, long totalSteps) {}
+
+    /**
+     * Where an epoch stands: steps done and the running sums of its train metrics. Stored in a
+     * mid-epoch checkpoint's manifest, so a resume continues the epoch and reports the same metrics.
+     */
+    record EpochProgress(int epoch, int stepsDone, double lossSum, long correct, long seen) {
+        EpochProgress(int epoch) {
+            this(epoch, 0, 0, 0, 0);
+        }
+
+        Map<String, Object> toMap() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("epoch", epoch);
+            m.put("stepsDone", stepsDone);
+            m.put("lossSum", lossSum);
+            m.put("correct", correct);
+            m.put("seen", seen);
+            return m;
+        }
+
+        static EpochProgress from(Map<String, Object> metrics) {
+            if (metrics == null || !(metrics.get(EPOCH_PROGRESS) instanceof Map<?, ?> m)) {
+                return null;
+            }
+            return new EpochProgress(((Number) m.get("epoch")).intValue(), ((Number) m.get("stepsDone")).intValue(),
+                    ((Number) m.get("lossSum")).doubleValue(), ((Number) m.get("correct")).longValue(),
+                    ((Number) m.get("seen")).longValue());
+        }
+    }
+
+    private Map<String, Object> trainEpoch(ModelSession session, BatchLoader loader, CheckpointPublisher publisher, Run run,
+                                           EpochProgress from, long stepBefore) throws IOException {
+        Recipe recipe = run.recipe();
+        int epoch = from.epoch() - 1;
+        List<Sample> order = new ArrayList<>(run.index().train());
         Collections.shuffle(order, new Random(recipe.seed() * 31 + epoch));
-        double lossSum = 0;
-        long correct = 0;
-        long seen = 0;
+        double lossSum = from.lossSum();
+        long correct = from.correct();
+        long seen = from.seen();
+        long seenHere = 0;
         long started = System.nanoTime();
         long lastLog = started;
-        long step = stepBefore;
-        Iterator<BatchLoader.Batch> batches = loader.batches(order, recipe.batchSize(), recipe.augment(), recipe.seed(), epoch);
+        long lastCheckpoint = started;
+        long step = (long) epoch * run.stepsPerEpoch() + from.stepsDone();
+        if (from.stepsDone() > 0) {
+            LOG.infof("epoch %d: continuing after step %d of %d", epoch + 1, from.stepsDone(), run.stepsPerEpoch());
+        }
+        List<Sample> rest = order.subList(Math.min(order.size(), from.stepsDone() * recipe.batchSize()), order.size());
+        Iterator<BatchLoader.Batch> batches = loader.batches(rest, recipe.batchSize(), recipe.augment(), recipe.seed(), epoch);
         while (batches.hasNext()) {
             BatchLoader.Batch batch = batches.next();
             step++;
@@ -176,20 +241,32 @@ public final class TrainingJob {
             lossSum += result.loss() * result.size();
             correct += result.correct();
             seen += result.size();
+            seenHere += result.size();
             long now = System.nanoTime();
+            double rate = seenHere / ((now - started) / 1e9);
+            listener.onStep(epoch + 1, step, run.totalSteps(), result.loss(), rate);
             if (now - lastLog > 10_000_000_000L || step == stepBefore + 1) {
-                double rate = seen / ((now - started) / 1e9);
-                long left = totalSteps - step;
-                LOG.infof("epoch %d step %d/%d loss %.4f  %.1f images/s  ETA %s", epoch + 1, step, totalSteps, result.loss(),
+                long left = run.totalSteps() - step;
+                LOG.infof("epoch %d step %d/%d loss %.4f  %.1f images/s  ETA %s", epoch + 1, step, run.totalSteps(), result.loss(),
                         rate, eta(left * recipe.batchSize() / Math.max(rate, 1e-9)));
                 lastLog = now;
+            }
+            int stepsDone = (int) (step - (long) epoch * run.stepsPerEpoch());
+            if (recipe.checkpointIntervalSeconds() > 0 && stepsDone < run.stepsPerEpoch()
+                    && now - lastCheckpoint >= recipe.checkpointIntervalSeconds() * 1_000_000_000L) {
+                Map<String, Object> partial = new LinkedHashMap<>();
+                partial.put("trainLoss", lossSum / seen);
+                partial.put("trainAccuracy", (double) correct / seen);
+                partial.put(EPOCH_PROGRESS, new EpochProgress(epoch + 1, stepsDone, lossSum, correct, seen).toMap());
+                checkpoint(publisher, session, run, epoch, step, partial, epoch + 1);
+                lastCheckpoint = System.nanoTime();
             }
         }
         Map<String, Object> metrics = new LinkedHashMap<>();
         metrics.put("trainLoss", seen == 0 ? Double.NaN : lossSum / seen);
         metrics.put("trainAccuracy", seen == 0 ? Double.NaN : (double) correct / seen);
         metrics.put("trainImages", seen);
-        metrics.put("imagesPerSecond", seen / ((System.nanoTime() - started) / 1e9));
+        metrics.put("imagesPerSecond", seenHere / ((System.nanoTime() - started) / 1e9));
         metrics.put("skippedImages", loader.skippedTotal());
         return metrics;
     }
@@ -206,41 +283,41 @@ public final class TrainingJob {
         return eval;
     }
 
-    private CheckpointManifest checkpoint(CheckpointStore checkpoints, KafkaProducer<String, String> producer, ModelSession session,
-                                          ModelSpec spec, Recipe recipe, DatasetIndex index, CheckpointManifest parent,
-                                          int epoch, long step, Map<String, Object> metrics, List<Map<String, Object>> history)
-            throws IOException {
+    /**
+     * Snapshots the run now and hands it to the publisher. {@code epoch} counts finished epochs;
+     * {@code inEpoch} is the epoch in progress for a mid-epoch checkpoint, else null.
+     */
+    private void checkpoint(CheckpointPublisher publisher, ModelSession session, Run run, int epoch, long step,
+                            Map<String, Object> metrics, Integer inEpoch) throws IOException {
+        Recipe recipe = run.recipe();
         String version = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC).format(Instant.now())
-                + String.format("-e%03d", epoch);
+                + (inEpoch == null ? String.format("-e%03d", epoch) : String.format("-e%03d-s%06d", inEpoch, step));
         Map<String, byte[]> files = new LinkedHashMap<>();
         files.put(CheckpointManifest.WEIGHTS_FILE, ModelWeights.toBytes(session.net()));
         files.put(OPTIMIZER_FILE, session.optimizer().state().toBytes());
-        files.put(METRICS_FILE, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(history));
-        files.put(REPORT_FILE, TrainingReport.html(recipe.modelName(), version, history).getBytes(StandardCharsets.UTF_8));
-        Map<String, Object> manifestMetrics = new LinkedHashMap<>(metrics);
+        files.put(METRICS_FILE, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(run.history()));
+        files.put(REPORT_FILE, TrainingReport.html(recipe.modelName(), version, run.history()).getBytes(StandardCharsets.UTF_8));
         CheckpointManifest draft = new CheckpointManifest(CheckpointManifest.FORMAT_VERSION, recipe.modelName(), version,
-                parent == null ? null : parent.version(), Instant.now().toString(), spec, recipe.toManifest(), epoch, step,
-                manifestMetrics, new CheckpointManifest.DatasetRange(index.topic(), index.offsets()), null, null);
-        CheckpointManifest manifest = checkpoints.publish(draft, files);
-        String manifestKey = CheckpointStore.versionPrefix(manifest.name(), manifest.version()) + CheckpointManifest.MANIFEST_FILE;
-        ObjectNode event = JSON.createObjectNode();
-        event.put("key", manifestKey);
-        event.set("manifest", JSON.valueToTree(manifest));
-        try {
-            producer.send(new ProducerRecord<>(Topics.MODELS, manifest.name(), JSON.writeValueAsString(event))).get();
-        } catch (Exception e) {
-            // The version is published in storage; inference also finds it by polling latest.
-            LOG.warnf("checkpoint %s stored, but the petal.models event failed: %s", version, e.getMessage());
+                null, Instant.now().toString(), run.spec(), recipe.toManifest(), epoch, step, new LinkedHashMap<>(metrics),
+                new CheckpointManifest.DatasetRange(run.index().topic(), run.index().offsets()), null, null);
+        if (inEpoch != null) {
+            LOG.infof("mid-epoch checkpoint %s at step %d", version, step);
         }
-        LOG.infof("published %s version %s: s3://%s/%s (report %s)", manifest.name(), version, s3.bucket(), manifestKey,
-                "s3://" + s3.bucket() + "/" + CheckpointStore.versionPrefix(manifest.name(), version) + REPORT_FILE);
-        onPublished.accept(manifest);
-        return manifest;
+        publisher.submit(draft, files);
     }
 
-    private static Consumer<ResNet> initialWeights(Recipe recipe, CheckpointStore.Checkpoint resume) {
-        if (resume != null) {
-            return net -> ModelWeights.load(net, manager(net), resume.weights());
+    /** Weights to start from: a checkpoint (resume or warm start), torchvision weights, or none. */
+    private static Consumer<ResNet> initialWeights(Recipe recipe, CheckpointStore.Checkpoint from, List<String> labels) {
+        if (from != null) {
+            ModelSpec previous = from.manifest().model();
+            if (previous.labels().equals(labels)) {
+                return net -> ModelWeights.load(net, manager(net), from.weights());
+            }
+            return net -> {
+                transplant(previous, from.weights(), net);
+                LOG.infof("labels changed from %s to %s: every weight but the head starts from version %s",
+                        previous.labels(), labels, from.manifest().version());
+            };
         }
         if (recipe.initWeights() != null && !recipe.initWeights().isBlank()) {
             return net -> {
@@ -255,6 +332,16 @@ public final class TrainingJob {
             };
         }
         return null;
+    }
+
+    /** Copies a checkpoint with other labels into {@code net}, leaving the head freshly initialised. */
+    private static void transplant(ModelSpec previous, byte[] weights, ResNet net) {
+        ResNet old = new ResNet(previous.resNetConfig());
+        try (NDManager scratch = manager(net).newSubManager()) {
+            old.initialize(scratch, DataType.FLOAT32, new Shape(1, 3, previous.imageSize(), previous.imageSize()));
+            ModelWeights.load(old, scratch, weights);
+            TorchvisionWeights.load(net, TorchvisionWeights.export(old, Map.of()), true);
+        }
     }
 
     private static NDManager manager(ResNet net) {

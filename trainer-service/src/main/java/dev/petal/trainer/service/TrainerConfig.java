@@ -1,8 +1,14 @@
 package dev.petal.trainer.service;
 
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.petal.common.image.ImageLimits;
 import dev.petal.common.records.KafkaClientConfig;
 import dev.petal.common.storage.S3Settings;
+import dev.petal.trainer.job.Recipe;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Map;
 import java.util.Properties;
 import java.util.function.Function;
 import org.eclipse.microprofile.config.ConfigProvider;
@@ -10,6 +16,10 @@ import org.eclipse.microprofile.config.ConfigProvider;
 /** The trainer's addresses and limits from Quarkus configuration (environment variables included). */
 public final class TrainerConfig {
     public static final String DEVICE = "petal.trainer.device";
+    public static final String RECIPE = "petal.trainer.recipe";
+    public static final String AUTO_RETRAIN_AFTER = "petal.trainer.auto-retrain-after";
+    public static final String AUTO_RETRAIN_CHECK = "petal.trainer.auto-retrain-check";
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private TrainerConfig() {}
 
@@ -33,5 +43,38 @@ public final class TrainerConfig {
     public static String device() {
         String device = lookup().apply(DEVICE);
         return device == null || device.isBlank() ? "auto" : device;
+    }
+
+    /**
+     * The service's recipe: the seed recipe on the configured device, with the fields of
+     * {@value #RECIPE} (JSON) and then of {@code overridesJson} (a request body; may be blank) replaced.
+     */
+    public static Recipe baseRecipe(String overridesJson) {
+        Recipe seed = Recipe.seedRecipe();
+        Recipe recipe = seed.withOverrides(JSON, Map.of("device", device()));
+        recipe = recipe.withOverrides(JSON, parse(RECIPE, lookup().apply(RECIPE)));
+        return recipe.withOverrides(JSON, parse("the request body", overridesJson)).validated();
+    }
+
+    private static Map<String, Object> parse(String what, String json) {
+        if (json == null || json.isBlank()) {
+            return Map.of();
+        }
+        try {
+            return JSON.readValue(json, new TypeReference<Map<String, Object>>() {});
+        } catch (IOException e) {
+            throw new IllegalArgumentException(what + " is not a JSON object of recipe fields: " + e.getMessage());
+        }
+    }
+
+    /** Retrain after this many new labelled images (0: never). */
+    public static int autoRetrainAfter() {
+        String value = lookup().apply(AUTO_RETRAIN_AFTER);
+        return value == null || value.isBlank() ? 0 : Integer.parseInt(value.trim());
+    }
+
+    /** How often auto-retrain counts new images. */
+    public static Duration autoRetrainCheck() {
+        return ConfigProvider.getConfig().getOptionalValue(AUTO_RETRAIN_CHECK, Duration.class).orElse(Duration.ofSeconds(30));
     }
 }

@@ -2,6 +2,7 @@ package dev.petal.trainer.job;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -10,16 +11,25 @@ import dev.petal.common.checkpoint.CheckpointManifest;
 import dev.petal.common.checkpoint.CheckpointStore;
 import dev.petal.common.checkpoint.Sha256;
 import dev.petal.common.data.SyntheticShapes;
+import dev.petal.common.image.ImageDecoder;
 import dev.petal.common.image.ImageLimits;
+import dev.petal.common.records.HeaderValues;
 import dev.petal.common.records.Headers;
 import dev.petal.common.records.Topics;
 import dev.petal.localstack.LocalStack;
+import dev.petal.trainer.data.DatasetIndex;
+import dev.petal.trainer.data.DeadLetters;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import javax.imageio.ImageIO;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -28,6 +38,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -59,8 +70,18 @@ class TrainingJobTest {
                 record.headers().add(Headers.DATASET, DATASET.getBytes(StandardCharsets.UTF_8));
                 producer.send(record);
             }
-            // Another dataset on the same topic, and a record with no label: neither may disturb the run.
-            producer.send(new ProducerRecord<>(Topics.TRAIN, "other", "x".getBytes()));
+            // Records no run can use (they go to the DLQ once) must not disturb the run.
+            producer.send(new ProducerRecord<>(Topics.TRAIN, "no-label", "x".getBytes()));
+            ProducerRecord<String, byte[]> badSplit = new ProducerRecord<>(Topics.TRAIN, "bad-split", "y".getBytes());
+            badSplit.headers().add(Headers.LABEL, "circle".getBytes(StandardCharsets.UTF_8));
+            badSplit.headers().add(Headers.SPLIT, "test".getBytes(StandardCharsets.UTF_8));
+            producer.send(badSplit);
+            ProducerRecord<String, byte[]> notAnImage = new ProducerRecord<>(Topics.TRAIN, "not-an-image",
+                    "<html>a page, not a picture</html>".getBytes(StandardCharsets.UTF_8));
+            notAnImage.headers().add(Headers.LABEL, "circle".getBytes(StandardCharsets.UTF_8));
+            notAnImage.headers().add(Headers.SPLIT, "train".getBytes(StandardCharsets.UTF_8));
+            notAnImage.headers().add(Headers.DATASET, "another-dataset".getBytes(StandardCharsets.UTF_8));
+            producer.send(notAnImage);
             producer.flush();
         }
     }
@@ -74,7 +95,7 @@ class TrainingJobTest {
     private static Recipe recipe(String model, int epochs) {
         Recipe seed = Recipe.seedRecipe();
         return new Recipe(model, "resnet18", epochs, 16, 2e-3f, 1e-4f, 5, 32, false, 7, "cpu", true, true, "imagenet",
-                false, null, 0, 0, 2, 4, 64, DATASET);
+                false, null, 0, 0, 2, 4, 64, DATASET, false);
     }
 
     @Test
@@ -107,16 +128,168 @@ class TrainingJobTest {
                 ImageLimits.defaults(), null).run().manifest();
         Recipe interrupted = recipe("job-resumed", 2);
         Recipe firstHalf = new Recipe(interrupted.modelName(), interrupted.arch(), 2, 16, 2e-3f, 1e-4f, 5, 32, false, 7, "cpu",
-                true, true, "imagenet", false, null, 1, 0, 2, 4, 64, DATASET);
+                true, true, "imagenet", false, null, 1, 0, 2, 4, 64, DATASET, false);
         assertEquals(1, new TrainingJob(firstHalf, kafka(), stack.s3Settings(), ImageLimits.defaults(), null).run().manifest().epoch());
         Recipe resume = new Recipe(interrupted.modelName(), "resnet18", 1, 4, 1e-4f, 0.01f, 20, 224, false, 100, "cpu",
-                false, false, "imagenet", true, null, 0, 0, 2, 4, 64, null); // the checkpoint's recipe wins
+                false, false, "imagenet", true, null, 0, 0, 2, 4, 64, null, false); // the checkpoint's recipe wins
         CheckpointManifest resumed = new TrainingJob(resume, kafka(), stack.s3Settings(), ImageLimits.defaults(), null).run().manifest();
         assertEquals(2, resumed.epoch());
         assertEquals(straight.step(), resumed.step());
         assertEquals(straight.metrics().get("trainLoss"), resumed.metrics().get("trainLoss"));
         CheckpointStore store = new CheckpointStore(stack.objectStore());
         assertArrayEquals(store.fetch(straight).weights(), store.fetch(resumed).weights(), "same weights, bit for bit");
+    }
+
+    @Test
+    void aCrashMidEpochResumesFromTheMidEpochCheckpointAndEqualsAnUninterruptedRun() throws Exception {
+        Recipe straight = withBatch(recipe("job-mid-straight", 2), 8, 0, false);
+        CheckpointManifest reference = new TrainingJob(straight, kafka(), stack.s3Settings(), ImageLimits.defaults(), null).run().manifest();
+
+        // Checkpoint every second, slow the steps down so that several fall inside an epoch, and
+        // crash at the first step after a mid-epoch version is in storage.
+        AtomicReference<CheckpointManifest> midEpoch = new AtomicReference<>();
+        TrainingListener crashing = new TrainingListener() {
+            @Override
+            public void onStep(int epoch, long step, long totalSteps, float loss, double imagesPerSecond) {
+                if (midEpoch.get() != null) {
+                    throw new IllegalStateException("simulated crash at step " + step);
+                }
+                sleep(150);
+            }
+
+            @Override
+            public void onPublished(CheckpointManifest manifest) {
+                if (manifest.metrics().containsKey(TrainingJob.EPOCH_PROGRESS)) {
+                    midEpoch.compareAndSet(null, manifest);
+                }
+            }
+        };
+        Recipe crashRun = withBatch(recipe("job-mid-resumed", 2), 8, 1, false);
+        IllegalStateException crash = assertThrows(IllegalStateException.class,
+                () -> new TrainingJob(crashRun, kafka(), stack.s3Settings(), ImageLimits.defaults(), crashing).run());
+        assertTrue(crash.getMessage().startsWith("simulated crash"), crash.getMessage());
+        CheckpointStore store = new CheckpointStore(stack.objectStore());
+        CheckpointManifest latest = store.manifest("job-mid-resumed", store.latestVersion("job-mid-resumed").orElseThrow());
+        assertTrue(latest.metrics().containsKey(TrainingJob.EPOCH_PROGRESS), "latest is mid-epoch: " + latest.version());
+        assertTrue(latest.step() % 24 != 0, "stopped inside an epoch at step " + latest.step());
+
+        TrainingJob.Result resumed = new TrainingJob(withBatch(crashRun, 8, 0, true), kafka(), stack.s3Settings(),
+                ImageLimits.defaults(), null).run();
+        assertEquals(reference.step(), resumed.manifest().step());
+        assertEquals(reference.metrics().get("trainLoss"), resumed.manifest().metrics().get("trainLoss"));
+        assertEquals(reference.metrics().get("validAccuracy"), resumed.manifest().metrics().get("validAccuracy"));
+        assertArrayEquals(store.fetch(reference).weights(), store.fetch(resumed.manifest()).weights(), "same weights, bit for bit");
+    }
+
+    @Test
+    void anObjectStorageOutageDuringUploadIsRetriedWhileTrainingGoesOn() throws Exception {
+        AtomicInteger retries = new AtomicInteger();
+        AtomicInteger stepsWhileDown = new AtomicInteger();
+        List<String> published = new CopyOnWriteArrayList<>();
+        Thread restarter = new Thread(() -> {
+            sleep(5000);
+            stack.s3().start();
+        });
+        TrainingListener outage = new TrainingListener() {
+            @Override
+            public void onEpoch(int epoch, double trainLoss, double validAccuracy) {
+                if (epoch == 1) {
+                    stack.s3().stop(); // just before epoch 1's checkpoint is handed to the uploader
+                    restarter.start();
+                }
+            }
+
+            @Override
+            public void onStep(int epoch, long step, long totalSteps, float loss, double imagesPerSecond) {
+                if (!stack.s3().isRunning()) {
+                    stepsWhileDown.incrementAndGet();
+                }
+            }
+
+            @Override
+            public void onUploadRetry(String version, int attempt, Exception cause) {
+                retries.incrementAndGet();
+            }
+
+            @Override
+            public void onPublished(CheckpointManifest manifest) {
+                published.add(manifest.version());
+            }
+        };
+        CheckpointManifest last;
+        try {
+            last = new TrainingJob(recipe("job-outage", 2), kafka(), stack.s3Settings(), ImageLimits.defaults(), outage).run().manifest();
+        } finally {
+            restarter.join();
+        }
+        assertTrue(retries.get() > 0, "the upload was retried");
+        assertTrue(stepsWhileDown.get() > 0, "training went on while storage was down");
+        assertEquals(2, published.size(), published.toString());
+        assertEquals(2, last.epoch());
+        CheckpointStore store = new CheckpointStore(stack.objectStore());
+        assertEquals(last.version(), store.latestVersion("job-outage").orElseThrow());
+        for (String version : published) {
+            CheckpointManifest manifest = store.manifest("job-outage", version);
+            assertEquals(4, store.fetch(manifest).files().size(), version + " is complete and its hashes verify");
+        }
+        assertEquals(published.get(0), last.parentVersion());
+    }
+
+    @Test
+    void recordsNoRunCanUseAreDeadLetteredExactlyOnce() throws Exception {
+        new TrainingJob(recipe("job-dead-letters", 1), kafka(), stack.s3Settings(), ImageLimits.defaults(), null).run();
+        // The next run scans the same records again (here: only the scan and the dead-lettering step).
+        Properties consumer = kafka();
+        consumer.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        consumer.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        try (KafkaConsumer<byte[], byte[]> reader = new KafkaConsumer<>(consumer)) {
+            DatasetIndex again = DatasetIndex.scan(reader, Topics.TRAIN, null, null, DATASET, new ImageDecoder(ImageLimits.defaults()), 0);
+            assertEquals(3, again.bad().size());
+            assertEquals(0, new DeadLetters(kafka()).send(again), "already dead-lettered by an earlier scan");
+        }
+        Map<String, String> classByKey = new HashMap<>();
+        for (ConsumerRecord<String, String> r : readAll(Topics.DLQ)) {
+            assertEquals(Topics.TRAIN, header(r, Headers.SOURCE_TOPIC));
+            assertEquals(null, classByKey.put(r.key(), header(r, Headers.ERROR_CLASS)), "dead-lettered twice: " + r.key());
+            assertTrue(header(r, Headers.ERROR_REASON).length() > 3);
+        }
+        assertEquals(Map.of("no-label", "missing-label", "bad-split", "bad-split", "not-an-image", "not-an-image"), classByKey);
+    }
+
+    private static Recipe withBatch(Recipe r, int batchSize, int checkpointInterval, boolean resume) {
+        return new Recipe(r.modelName(), r.arch(), r.epochs(), batchSize, r.lr(), r.weightDecay(), r.warmupIters(), r.imageSize(),
+                r.augment(), r.seed(), r.device(), r.smallStem(), r.zeroInitResidual(), r.normalize(), resume, r.initWeights(),
+                r.stopAfterEpochs(), checkpointInterval, r.decodeThreads(), r.prefetchBatches(), r.cacheMegabytes(), r.dataset(), false);
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static String header(ConsumerRecord<?, ?> r, String name) {
+        return HeaderValues.text(r, name);
+    }
+
+    private static List<ConsumerRecord<String, String>> readAll(String topic) {
+        Properties props = kafka();
+        props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        List<ConsumerRecord<String, String>> all = new ArrayList<>();
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props)) {
+            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
+                consumer.poll(Duration.ofMillis(500)).forEach(all::add);
+            }
+        }
+        return all;
     }
 
     private static List<JsonNode> modelEvents(String model) throws Exception {
