@@ -2,7 +2,15 @@ package dev.petal.common.bench;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
+import ai.djl.Model;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.petal.common.checkpoint.ModelSpec;
+import dev.petal.common.checkpoint.ModelWeights;
 import dev.petal.common.engine.PyTorchEngine;
+import dev.petal.common.inference.Classifier;
+import dev.petal.common.inference.ModelId;
+import dev.petal.common.model.ResNet;
 import dev.petal.common.model.Architecture;
 import dev.petal.common.model.ResNetConfig;
 import dev.petal.common.training.ModelSession;
@@ -11,6 +19,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.function.IntConsumer;
@@ -40,32 +49,56 @@ public final class ModelBenchmark {
             labels[i] = random.nextInt(5);
         }
         int totalSteps = o.warmup() + o.steps();
-        try (ModelSession session = new ModelSession(ResNetConfig.of(o.arch(), 5), o.imageSize(),
-                TrainingSettings.seedRecipe(totalSteps), device)) {
-            IntConsumer step = o.mode() == Mode.TRAIN
-                    ? i -> session.trainStep(pixels, labels)
-                    : i -> session.logits(pixels, o.batchSize());
-            for (int i = 0; i < o.warmup(); i++) {
-                step.accept(i);
+        double seconds;
+        if (o.mode() == Mode.TRAIN) {
+            try (ModelSession session = new ModelSession(ResNetConfig.of(o.arch(), 5), o.imageSize(),
+                    TrainingSettings.seedRecipe(totalSteps), device)) {
+                seconds = timed(o, i -> session.trainStep(pixels, labels));
             }
-            long start = System.nanoTime();
-            for (int i = 0; i < o.steps(); i++) {
-                step.accept(i);
+        } else {
+            // What the inference service runs: the Classifier (BatchNorm folded, no optimizer, no autograd).
+            try (Classifier classifier = freshClassifier(o, device)) {
+                seconds = timed(o, i -> classifier.topK(pixels, o.batchSize(), 1));
             }
-            double seconds = (System.nanoTime() - start) / 1e9;
-            Map<String, Object> out = new LinkedHashMap<>();
-            out.put("engine", "djl-pytorch");
-            out.put("version", engine.getVersion());
-            out.put("mode", o.mode().name().toLowerCase());
-            out.put("arch", o.arch().id());
-            out.put("batchSize", o.batchSize());
-            out.put("imageSize", o.imageSize());
-            out.put("steps", o.steps());
-            out.put("device", device.toString());
-            out.put("imagesPerSec", Math.round(o.steps() * o.batchSize() / seconds * 1000) / 1000.0);
-            out.put("peakRssMb", peakRssMb());
-            return out;
         }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("engine", "djl-pytorch");
+        out.put("version", engine.getVersion());
+        out.put("mode", o.mode().name().toLowerCase());
+        out.put("arch", o.arch().id());
+        out.put("batchSize", o.batchSize());
+        out.put("imageSize", o.imageSize());
+        out.put("steps", o.steps());
+        out.put("device", device.toString());
+        out.put("imagesPerSec", Math.round(o.steps() * o.batchSize() / seconds * 1000) / 1000.0);
+        out.put("msPerBatch", Math.round(seconds / o.steps() * 1e5) / 100.0);
+        out.put("peakRssMb", peakRssMb());
+        return out;
+    }
+
+    /** Warm-up steps, then the timed ones; returns their seconds. */
+    private static double timed(Options o, IntConsumer step) {
+        for (int i = 0; i < o.warmup(); i++) {
+            step.accept(i);
+        }
+        long start = System.nanoTime();
+        for (int i = 0; i < o.steps(); i++) {
+            step.accept(i);
+        }
+        return (System.nanoTime() - start) / 1e9;
+    }
+
+    /** A Classifier over freshly initialised weights (speed does not depend on their values). */
+    private static Classifier freshClassifier(Options o, Device device) {
+        ModelSpec spec = new ModelSpec(o.arch().id(), List.of("a", "b", "c", "d", "e"), o.imageSize(), "imagenet", false, false);
+        byte[] weights;
+        try (Model model = Model.newInstance("bench-init", device, "PyTorch")) {
+            ResNet net = new ResNet(spec.resNetConfig());
+            model.setBlock(net);
+            net.initialize(model.getNDManager(), DataType.FLOAT32, new Shape(1, 3, o.imageSize(), o.imageSize()));
+            weights = ModelWeights.toBytes(net);
+        }
+        return Classifier.load(spec, weights, new ModelId("bench", "fresh", "-"), device);
     }
 
     /** Peak resident set of this process (VmHWM), heap and native memory together. */

@@ -3,12 +3,10 @@ package dev.petal.common.inference;
 import ai.djl.Device;
 import ai.djl.Model;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
-import ai.djl.training.ParameterStore;
 import ai.djl.nn.Parameter;
 import ai.djl.util.Pair;
 import dev.petal.common.checkpoint.CheckpointIntegrityException;
@@ -16,6 +14,7 @@ import dev.petal.common.checkpoint.ModelSpec;
 import dev.petal.common.checkpoint.ModelWeights;
 import dev.petal.common.engine.PyTorchEngine;
 import dev.petal.common.image.Preprocessor;
+import dev.petal.common.model.FoldedResNet;
 import dev.petal.common.model.ResNet;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
@@ -24,8 +23,8 @@ import java.util.Map;
 import java.util.List;
 
 /**
- * A loaded model ready to score: the ResNet of a {@link ModelSpec} with its trained weights, run in
- * evaluation mode (running BatchNorm statistics) without autograd. Each batch gets its own
+ * A loaded model ready to score: the ResNet of a {@link ModelSpec} with its trained weights, its
+ * BatchNorms folded into the convolutions ({@link FoldedResNet}), run without autograd. Each batch gets its own
  * NDManager, closed when the batch is done, so memory stays flat however many batches run.
  *
  * <p>Thread-safe: batches are scored one at a time.
@@ -35,9 +34,9 @@ public final class Classifier implements AutoCloseable {
     private final ModelId id;
     private final Model model;
     private final ResNet net;
-    private final ParameterStore parameters;
     private final Preprocessor preprocessor;
     private final Device device;
+    private FoldedResNet folded;
 
     private Classifier(ModelSpec spec, ModelId id, Device device) {
         PyTorchEngine.get();
@@ -48,7 +47,6 @@ public final class Classifier implements AutoCloseable {
         this.net = new ResNet(spec.resNetConfig());
         this.model = Model.newInstance("petal-" + id.name() + "-" + id.version(), device, "PyTorch");
         model.setBlock(net);
-        this.parameters = new ParameterStore(model.getNDManager(), false);
     }
 
     /** Builds the network of {@code spec} on {@code device} and loads {@code weights} (DJL parameter format). */
@@ -69,6 +67,7 @@ public final class Classifier implements AutoCloseable {
                             + " labels needs " + e.getValue());
                 }
             }
+            classifier.folded = FoldedResNet.of(classifier.net, classifier.model.getNDManager());
             return classifier;
         } catch (RuntimeException e) {
             classifier.close();
@@ -122,7 +121,7 @@ public final class Classifier implements AutoCloseable {
         int classes = spec.labels().size();
         try (NDManager step = model.getNDManager().newSubManager(device)) {
             NDArray x = step.create(FloatBuffer.wrap(pixels, 0, batch * perImage), new Shape(batch, 3, size, size));
-            NDArray logits = net.forward(parameters, new NDList(x), false).singletonOrThrow();
+            NDArray logits = folded.logits(x);
             x.close();
             NDArray softmax = logits.softmax(1);
             logits.close();
@@ -155,6 +154,9 @@ public final class Classifier implements AutoCloseable {
 
     @Override
     public void close() {
+        if (folded != null) {
+            folded.close();
+        }
         model.close();
     }
 }

@@ -41,6 +41,9 @@ public enum BlockType {
         }
     };
 
+    /** BatchNorm epsilon, PyTorch's default; inference folding needs the same value. */
+    static final float NORM_EPSILON = 1e-5f;
+
     private final int expansion;
 
     BlockType(int expansion) {
@@ -70,7 +73,7 @@ public enum BlockType {
      * the block start as the identity, which helps deep nets train (Goyal et al., 2017).
      */
     static Block norm(boolean zeroGamma) {
-        Block norm = BatchNorm.builder().optEpsilon(1e-5f).optMomentum(0.9f).build();
+        Block norm = BatchNorm.builder().optEpsilon(NORM_EPSILON).optMomentum(0.9f).build();
         if (zeroGamma) {
             norm.setInitializer(Initializer.ZEROS, "gamma");
         }

@@ -1,0 +1,70 @@
+package dev.petal.common.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.Model;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.Pair;
+import dev.petal.common.engine.PyTorchEngine;
+import java.util.Random;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** Folding BatchNorm into the convolutions changes nothing but float rounding, for both block kinds and stems. */
+class FoldedResNetTest {
+
+    @ParameterizedTest
+    @CsvSource({"resnet18, 64, false", "resnet18, 32, true", "resnet50, 64, false"})
+    void foldedLogitsEqualTheNetworkInEvaluationMode(String arch, int size, boolean smallStem) {
+        PyTorchEngine.get();
+        JniUtils.setGradMode(false);
+        ResNet net = new ResNet(new ResNetConfig(Architecture.parse(arch), 5, smallStem, false));
+        try (Model model = Model.newInstance("fold-test", PyTorchEngine.device("cpu"), "PyTorch")) {
+            model.setBlock(net);
+            NDManager manager = model.getNDManager();
+            net.initialize(manager, DataType.FLOAT32, new Shape(1, 3, size, size));
+            // Trained-looking BatchNorm statistics; fresh ones (mean 0, var 1, gamma 1, beta 0) would hide a wrong fold.
+            Random random = new Random(7);
+            for (Pair<String, Parameter> p : net.getParameters()) {
+                String name = p.getKey();
+                NDArray array = p.getValue().getArray();
+                int n = (int) array.size();
+                float[] values = new float[n];
+                for (int i = 0; i < n; i++) {
+                    if (name.endsWith("runningVar")) {
+                        values[i] = 0.5f + random.nextFloat();
+                    } else if (name.endsWith("runningMean") || name.endsWith("beta")) {
+                        values[i] = (float) random.nextGaussian() * 0.2f;
+                    } else if (name.endsWith("gamma")) {
+                        values[i] = 0.5f + random.nextFloat();
+                    }
+                }
+                if (name.endsWith("runningVar") || name.endsWith("runningMean") || name.endsWith("beta") || name.endsWith("gamma")) {
+                    array.set(values);
+                }
+            }
+            NDArray x = manager.randomNormal(new Shape(3, 3, size, size));
+            float[] expected = net.forward(new ParameterStore(manager, false), new NDList(x), false).singletonOrThrow().toFloatArray();
+            try (FoldedResNet folded = FoldedResNet.of(net, manager)) {
+                float[] actual = folded.logits(x).toFloatArray();
+                assertEquals(expected.length, actual.length);
+                double scale = 0;
+                for (float v : expected) {
+                    scale = Math.max(scale, Math.abs(v));
+                }
+                for (int i = 0; i < expected.length; i++) {
+                    assertTrue(Math.abs(expected[i] - actual[i]) <= 1e-3 * Math.max(1, scale),
+                            arch + " logit " + i + ": " + expected[i] + " vs folded " + actual[i]);
+                }
+            }
+        }
+    }
+}
