@@ -7,6 +7,7 @@ import dev.petal.common.storage.ObjectStore;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -42,21 +43,29 @@ public final class CheckpointStore {
 
     /**
      * Uploads {@code files}, then the manifest (with their sizes and hashes filled in), then moves
-     * {@code latest}. Returns the manifest as written.
+     * {@code latest}. Returns the manifest as written. Safe to call again after a failure: a version
+     * whose identical manifest is already stored only has {@code latest} moved.
      */
     public CheckpointManifest publish(CheckpointManifest draft, Map<String, byte[]> files) {
         String prefix = versionPrefix(draft.name(), draft.version());
-        if (store.exists(prefix + CheckpointManifest.MANIFEST_FILE)) {
-            throw new IllegalStateException("version " + draft.version() + " of " + draft.name()
-                    + " exists already; versions are immutable");
-        }
         Map<String, CheckpointManifest.FileEntry> entries = new LinkedHashMap<>();
         for (Map.Entry<String, byte[]> file : files.entrySet()) {
-            store.put(prefix + file.getKey(), file.getValue());
             entries.put(file.getKey(), new CheckpointManifest.FileEntry(file.getValue().length, Sha256.hex(file.getValue())));
         }
         CheckpointManifest manifest = draft.withFiles(entries);
-        store.put(prefix + CheckpointManifest.MANIFEST_FILE, toJson(manifest));
+        byte[] manifestJson = toJson(manifest);
+        if (store.exists(prefix + CheckpointManifest.MANIFEST_FILE)) {
+            // A retry after the manifest went up but latest did not: the same version, finish it.
+            if (!Arrays.equals(store.get(prefix + CheckpointManifest.MANIFEST_FILE), manifestJson)) {
+                throw new IllegalStateException("version " + draft.version() + " of " + draft.name()
+                        + " exists already; versions are immutable");
+            }
+        } else {
+            for (Map.Entry<String, byte[]> file : files.entrySet()) {
+                store.put(prefix + file.getKey(), file.getValue());
+            }
+            store.put(prefix + CheckpointManifest.MANIFEST_FILE, manifestJson);
+        }
         store.put(latestKey(draft.name()), draft.version().getBytes(StandardCharsets.UTF_8));
         return manifest;
     }

@@ -256,6 +256,25 @@ class TrainingJobTest {
         assertEquals(Map.of("no-label", "missing-label", "bad-split", "bad-split", "not-an-image", "not-an-image"), classByKey);
     }
 
+    @Test
+    void aRetriedPublishFinishesTheSameVersionButNeverRewritesAnother() throws Exception {
+        CheckpointStore store = new CheckpointStore(stack.objectStore());
+        CheckpointManifest draft = new CheckpointManifest(CheckpointManifest.FORMAT_VERSION, "job-retry", "v1", null,
+                "2026-11-28T00:00:00Z", new dev.petal.common.checkpoint.ModelSpec("resnet18", List.of("a", "b"), 32, "imagenet", true, false),
+                Map.of(), 1, 1, Map.of(), null, null, null);
+        Map<String, byte[]> files = Map.of(CheckpointManifest.WEIGHTS_FILE, new byte[] {1, 2, 3});
+        store.publish(draft, files);
+        // As after a failure between the manifest and latest: latest still points elsewhere.
+        try (var objects = stack.objectStore()) {
+            objects.put(CheckpointStore.latestKey("job-retry"), "v0".getBytes(StandardCharsets.UTF_8));
+        }
+        store.publish(draft, files);
+        assertEquals("v1", store.latestVersion("job-retry").orElseThrow());
+        Map<String, byte[]> other = Map.of(CheckpointManifest.WEIGHTS_FILE, new byte[] {9});
+        assertThrows(IllegalStateException.class, () -> store.publish(draft, other), "versions are immutable");
+        assertArrayEquals(new byte[] {1, 2, 3}, store.fetch(store.manifest("job-retry", "v1")).weights());
+    }
+
     private static Recipe withBatch(Recipe r, int batchSize, int checkpointInterval, boolean resume) {
         return new Recipe(r.modelName(), r.arch(), r.epochs(), batchSize, r.lr(), r.weightDecay(), r.warmupIters(), r.imageSize(),
                 r.augment(), r.seed(), r.device(), r.smallStem(), r.zeroInitResidual(), r.normalize(), resume, r.initWeights(),
