@@ -17,6 +17,7 @@ import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
+import dev.petal.trainer.cli.RetrainCommand;
 import io.restassured.RestAssured;
 import jakarta.inject.Inject;
 import java.io.ByteArrayOutputStream;
@@ -32,6 +33,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 
 /** The trainer as a service: auto-retrain after N new labelled images (warm start, new labels), metrics, POST /train. */
 @QuarkusTest
@@ -93,6 +95,14 @@ class TrainerServiceTest {
         assertTrue(metric(metrics, "petal_trainer_runs_total{outcome=\"succeeded\"") >= 2, metrics);
         String status = RestAssured.get(http + "train").then().statusCode(200).extract().asString();
         assertTrue(status.contains("auto-retrain") && status.contains(second.version()), status);
+
+        // The command that asks a running service for a run.
+        assertEquals(1, new CommandLine(new RetrainCommand()).execute("--url", "http://127.0.0.1:1"), "nothing listens there");
+        assertEquals(2, new CommandLine(new RetrainCommand()).execute("--url", http.toString(), "{\"epochz\": 1}"));
+        assertEquals(0, new CommandLine(new RetrainCommand()).execute("--url", http.toString(), "{\"seed\": 5}"));
+        CheckpointManifest third = awaitVersion(stack, second.version());
+        assertEquals(5L, ((Number) third.recipe().get("seed")).longValue());
+        awaitIdle();
     }
 
     private static void publish(LocalStack stack, SyntheticShapes shapes, int count, Set<String> labels) throws Exception {

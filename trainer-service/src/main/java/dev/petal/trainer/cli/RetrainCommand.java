@@ -1,0 +1,59 @@
+package dev.petal.trainer.cli;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import org.eclipse.microprofile.config.ConfigProvider;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code ./petal trainer retrain}: asks a running trainer service for a run, as {@code POST /train} does. */
+@Command(name = "retrain", mixinStandardHelpOptions = true,
+        description = "Ask the running trainer service (trainer serve) to start a run. Exit 0: started; 1: busy or"
+                + " unreachable; 2: the service refused the recipe.")
+public class RetrainCommand implements Callable<Integer> {
+    @Option(names = "--url", description = "The trainer service (default: petal.trainer.url; ./petal finds the one ./petal up started).")
+    String url;
+
+    @Parameters(arity = "0..1", paramLabel = "JSON", description = "Recipe fields over the service's recipe, e.g. '{\"epochs\": 3}'.")
+    String overrides;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        String base = url != null ? url
+                : ConfigProvider.getConfig().getOptionalValue("petal.trainer.url", String.class).orElse("http://localhost:8080");
+        URI target = URI.create(base.replaceAll("/+$", "") + "/train");
+        HttpRequest request = HttpRequest.newBuilder(target).timeout(Duration.ofSeconds(30))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(overrides == null ? "" : overrides)).build();
+        HttpResponse<String> response;
+        try {
+            response = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()
+                    .send(request, HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            System.err.println("retrain: the trainer service at " + base + " did not answer (" + e + "); is it running (./petal up)?");
+            return 1;
+        }
+        System.out.println(response.body());
+        return switch (response.statusCode()) {
+            case 202 -> 0;
+            case 400 -> {
+                System.err.println("retrain: the service refused the recipe");
+                yield 2;
+            }
+            case 409 -> {
+                System.err.println("retrain: a run is in progress already");
+                yield 1;
+            }
+            default -> {
+                System.err.println("retrain: unexpected HTTP " + response.statusCode() + " from " + target);
+                yield 1;
+            }
+        };
+    }
+}
