@@ -17,7 +17,9 @@ import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
 import software.amazon.awssdk.services.s3.model.BucketAlreadyOwnedByYouException;
 import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
@@ -103,6 +105,29 @@ public final class ObjectStore implements AutoCloseable {
         return call("get", key, () -> s3.getObjectAsBytes(r -> r.bucket(bucket()).key(key)).asByteArray());
     }
 
+    /**
+     * The object's bytes, or {@link ObjectTooLargeException} when it holds more than {@code maxBytes}:
+     * decided from the response's length before the body is read, so a claim-check that points at a
+     * huge object costs no memory.
+     */
+    public byte[] get(String key, long maxBytes) {
+        return call("get", key, () -> {
+            try (ResponseInputStream<GetObjectResponse> in = s3.getObject(r -> r.bucket(bucket()).key(key))) {
+                Long length = in.response().contentLength();
+                if (length != null && length > maxBytes) {
+                    in.abort();
+                    throw new ObjectTooLargeException(bucket(), key, length, maxBytes);
+                }
+                byte[] bytes = in.readNBytes((int) Math.min(maxBytes + 1, Integer.MAX_VALUE - 8));
+                if (bytes.length > maxBytes) {
+                    in.abort();
+                    throw new ObjectTooLargeException(bucket(), key, -1, maxBytes);
+                }
+                return bytes;
+            }
+        });
+    }
+
     /** Downloads to {@code target} (replacing it) through a temporary file, so a failure leaves no partial file. */
     public void download(String key, Path target) {
         call("download", key, () -> {
@@ -169,6 +194,8 @@ public final class ObjectStore implements AutoCloseable {
                 throw new NoSuchObjectException(operation, bucket(), key, e);
             }
             throw new ObjectStoreException(operation, bucket(), key, e);
+        } catch (ObjectTooLargeException e) {
+            throw e;
         } catch (IOException | RuntimeException e) {
             throw new ObjectStoreException(operation, bucket(), key, e);
         }

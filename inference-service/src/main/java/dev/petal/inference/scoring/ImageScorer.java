@@ -110,7 +110,10 @@ public class ImageScorer {
             return new Rejection(e.errorClass(), e.reason());
         } catch (ImageInput.RejectedInputException e) {
             return e.rejection();
-        } catch (RuntimeException | OutOfMemoryError e) {
+        } catch (Throwable e) {
+            // Anything else (a reader's RuntimeException, OutOfMemoryError, StackOverflowError, an
+            // InternalError from Java2D or a colour profile) is this input's problem: it must not
+            // escape, fail the whole batch and stop the scoring loop.
             LOG.warn("unexpected failure decoding an input", e);
             return new Rejection(Rejection.INTERNAL, String.valueOf(e));
         }
