@@ -9,6 +9,8 @@ import io.micrometer.core.instrument.Timer;
 import io.quarkus.runtime.Startup;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -16,6 +18,14 @@ import java.util.concurrent.ConcurrentHashMap;
 @Startup // registers every meter at boot, so /q/metrics lists them before the first input
 @ApplicationScoped
 public class InferenceMetrics {
+    /**
+     * Why a model version (or a {@code petal.models} event) is refused, the {@code reason} tag of
+     * {@code petal_inference_model_refusals_total}: a file's sha256, its manifest's signature, weights that
+     * do not fit the architecture or label count the manifest names, a key or manifest outside
+     * {@code models/<name>/}, an unreadable manifest, or any other failure to load or warm up.
+     */
+    public static final List<String> REFUSAL_REASONS = List.of("sha256", "signature", "shape", "outside-prefix", "manifest", "load");
+
     private final MeterRegistry registry;
     private final ModelHolder holder;
     private final Counter inputs;
@@ -24,7 +34,7 @@ public class InferenceMetrics {
     private final Timer latency;
     private final Timer batchDuration;
     private final Counter reloads;
-    private final Counter refusals;
+    private final Map<String, Counter> refusals = new ConcurrentHashMap<>();
     private final Set<String> versionsSeen = ConcurrentHashMap.newKeySet();
 
     public InferenceMetrics(MeterRegistry registry, ModelHolder holder) {
@@ -41,8 +51,13 @@ public class InferenceMetrics {
         this.batchDuration = Timer.builder("petal.inference.batch.duration").description("Decode, score and publish one batch")
                 .publishPercentileHistogram().register(registry);
         this.reloads = Counter.builder("petal.inference.model.reloads").description("Model versions loaded and swapped in").register(registry);
-        this.refusals = Counter.builder("petal.inference.model.refusals")
-                .description("Model versions refused (failed verification or loading)").register(registry);
+        REFUSAL_REASONS.forEach(this::refusalCounter);
+    }
+
+    private Counter refusalCounter(String reason) {
+        return refusals.computeIfAbsent(reason, r -> Counter.builder("petal.inference.model.refusals")
+                .description("Model versions and model events refused (failed verification or loading), by reason")
+                .tag("reason", r).register(registry));
     }
 
     public void batch(int size, Duration took) {
@@ -69,12 +84,19 @@ public class InferenceMetrics {
         }
     }
 
-    public void refused() {
-        refusals.increment();
+    /** A version or event was refused; {@code reason} is one of {@link #REFUSAL_REASONS}. */
+    public void refused(String reason) {
+        refusalCounter(reason).increment();
     }
 
+    /** Refusals so far, all reasons together. */
     public double refusals() {
-        return refusals.count();
+        return refusals.values().stream().mapToDouble(Counter::count).sum();
+    }
+
+    public double refusals(String reason) {
+        Counter counter = refusals.get(reason);
+        return counter == null ? 0 : counter.count();
     }
 
     public double reloads() {

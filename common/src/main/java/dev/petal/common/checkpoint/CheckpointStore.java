@@ -16,14 +16,35 @@ import java.util.Optional;
  * The checkpoint layout in object storage: {@code models/<name>/<version>/} holds the files and
  * {@code manifest.json}; {@code models/<name>/latest} holds the newest version's id. Files go
  * first, the manifest last, then {@code latest}: a reader never sees a half-written version.
+ *
+ * <p>With a {@link ManifestSigner} every published manifest is signed; with a {@link ManifestVerifier}
+ * {@link #manifest} refuses a manifest that is unsigned or whose signature does not verify.
  */
 public final class CheckpointStore {
     public static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private final ObjectStore store;
+    private final ManifestSigner signer;
+    private final ManifestVerifier verifier;
 
+    /** Publishes unsigned manifests and reads any manifest, signed or not. */
     public CheckpointStore(ObjectStore store) {
+        this(store, null, null);
+    }
+
+    /** Signs every manifest it publishes with {@code signer} ({@code null}: unsigned). */
+    public CheckpointStore(ObjectStore store, ManifestSigner signer) {
+        this(store, signer, null);
+    }
+
+    /**
+     * @param signer   signs every published manifest; {@code null}: unsigned
+     * @param verifier every manifest read must carry a signature it accepts; {@code null}: signatures unchecked
+     */
+    public CheckpointStore(ObjectStore store, ManifestSigner signer, ManifestVerifier verifier) {
         this.store = store;
+        this.signer = signer;
+        this.verifier = verifier;
     }
 
     public static String versionPrefix(String name, String version) {
@@ -43,8 +64,10 @@ public final class CheckpointStore {
 
     /**
      * Uploads {@code files}, then the manifest (with their sizes and hashes filled in), then moves
-     * {@code latest}. Returns the manifest as written. Safe to call again after a failure: a version
-     * whose identical manifest is already stored only has {@code latest} moved.
+     * {@code latest}. Returns the manifest as written, signed when this store has a signer (a
+     * signature the draft carries is dropped or replaced: it cannot cover the new file list). Safe to
+     * call again after a failure: a version whose identical manifest is already stored only has
+     * {@code latest} moved (signing is deterministic, so a signed retry matches too).
      */
     public CheckpointManifest publish(CheckpointManifest draft, Map<String, byte[]> files) {
         String prefix = versionPrefix(draft.name(), draft.version());
@@ -52,7 +75,10 @@ public final class CheckpointStore {
         for (Map.Entry<String, byte[]> file : files.entrySet()) {
             entries.put(file.getKey(), new CheckpointManifest.FileEntry(file.getValue().length, Sha256.hex(file.getValue())));
         }
-        CheckpointManifest manifest = draft.withFiles(entries);
+        CheckpointManifest manifest = draft.withFiles(entries).withSignature(null);
+        if (signer != null) {
+            manifest = signer.sign(manifest);
+        }
         byte[] manifestJson = toJson(manifest);
         if (store.exists(prefix + CheckpointManifest.MANIFEST_FILE)) {
             // A retry after the manifest went up but latest did not: the same version, finish it.
@@ -78,13 +104,30 @@ public final class CheckpointStore {
         }
     }
 
+    /**
+     * Reads a version's manifest. It must name the model and version it is stored under, and when
+     * this store has a verifier, carry a signature that verifies over the bytes as stored.
+     *
+     * @throws CheckpointIntegrityException unreadable, misplaced, unsigned or mis-signed
+     */
     public CheckpointManifest manifest(String name, String version) {
-        byte[] json = store.get(versionPrefix(name, version) + CheckpointManifest.MANIFEST_FILE);
+        String key = versionPrefix(name, version) + CheckpointManifest.MANIFEST_FILE;
+        byte[] json = store.get(key);
+        if (verifier != null) {
+            verifier.verify(json, key);
+        }
+        CheckpointManifest manifest;
         try {
-            return JSON.readValue(json, CheckpointManifest.class);
+            manifest = JSON.readValue(json, CheckpointManifest.class);
         } catch (IOException | IllegalArgumentException e) {
             throw new CheckpointIntegrityException("manifest of " + name + "/" + version + " is unreadable: " + e.getMessage(), e);
         }
+        if (!name.equals(manifest.name()) || !version.equals(manifest.version())) {
+            // Its files would be read from the prefix it names, not the one it was found under.
+            throw new CheckpointIntegrityException(CheckpointIntegrityException.Reason.OUTSIDE_PREFIX, key + " describes "
+                    + manifest.name() + "/" + manifest.version() + ", not " + name + "/" + version);
+        }
+        return manifest;
     }
 
     /** Downloads every file the manifest lists and checks its size and sha256. */
@@ -96,12 +139,13 @@ public final class CheckpointStore {
         Map<String, byte[]> files = new LinkedHashMap<>();
         for (Map.Entry<String, CheckpointManifest.FileEntry> entry : manifest.files().entrySet()) {
             if (entry.getKey().contains("..") || entry.getKey().startsWith("/")) {
-                throw new CheckpointIntegrityException("manifest names a file outside its version: " + entry.getKey());
+                throw new CheckpointIntegrityException(CheckpointIntegrityException.Reason.OUTSIDE_PREFIX,
+                        "manifest names a file outside its version: " + entry.getKey());
             }
             byte[] bytes = store.get(prefix + entry.getKey());
             String actual = Sha256.hex(bytes);
             if (bytes.length != entry.getValue().bytes() || !actual.equals(entry.getValue().sha256())) {
-                throw new CheckpointIntegrityException(prefix + entry.getKey() + " has sha256 " + actual
+                throw new CheckpointIntegrityException(CheckpointIntegrityException.Reason.SHA256, prefix + entry.getKey() + " has sha256 " + actual
                         + " but the manifest says " + entry.getValue().sha256());
             }
             files.put(entry.getKey(), bytes);

@@ -35,13 +35,15 @@ public final class ModelWeights {
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(weights))) {
             block.loadParameters(manager, in);
         } catch (IOException | MalformedModelException | IllegalArgumentException e) {
-            throw new CheckpointIntegrityException("weights do not fit the model: " + e.getMessage(), e);
+            throw new CheckpointIntegrityException(CheckpointIntegrityException.Reason.SHAPE,
+                    "weights do not fit the model: " + e.getMessage(), e);
         }
         block.getParameters().forEach(p -> {
             ai.djl.ndarray.types.Shape want = expected.get(p.getKey());
             ai.djl.ndarray.types.Shape got = p.getValue().getArray().getShape();
             if (want != null && !want.equals(got)) {
-                throw new CheckpointIntegrityException("weights do not fit the model: " + p.getKey() + " is " + got
+                throw new CheckpointIntegrityException(CheckpointIntegrityException.Reason.SHAPE,
+                        "weights do not fit the model: " + p.getKey() + " is " + got
                         + " in the checkpoint but " + want + " in the model (another architecture or label count?)");
             }
         });

@@ -62,7 +62,8 @@ public final class ModelSource {
         }
         String actual = Sha256.hex(weights);
         if (weights.length != entry.bytes() || !actual.equals(entry.sha256())) {
-            throw new CheckpointIntegrityException(dir.resolve(CheckpointManifest.WEIGHTS_FILE) + " has sha256 " + actual
+            throw new CheckpointIntegrityException(CheckpointIntegrityException.Reason.SHA256,
+                    dir.resolve(CheckpointManifest.WEIGHTS_FILE) + " has sha256 " + actual
                     + " but the manifest says " + entry.sha256());
         }
         return new LoadedModel(idOf(manifest), spec(manifest), weights, manifest);

@@ -3,6 +3,9 @@ package dev.petal.inference.model;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.petal.common.checkpoint.CheckpointIntegrityException;
+import dev.petal.common.checkpoint.CheckpointManifest;
+import dev.petal.common.checkpoint.CheckpointStore;
+import dev.petal.common.checkpoint.ManifestVerifier;
 import dev.petal.common.engine.PyTorchEngine;
 import dev.petal.common.inference.Classifier;
 import dev.petal.common.inference.LoadedModel;
@@ -20,6 +23,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
@@ -33,11 +37,22 @@ import org.jboss.logging.Logger;
  * warmed on a dummy batch and only then swapped in; until then the old one keeps serving. A version
  * that fails verification or loading is refused once (log line and metric) and never retried: versions
  * are immutable. A storage outage is not a refusal: the version is tried again on the next poll.
+ *
+ * <p>Refused, each counted in {@code petal_inference_model_refusals_total{reason=...}}: a file whose sha256
+ * differs from the manifest ({@code sha256}); with {@code petal.checkpoint.verify-key} set, an unsigned or
+ * mis-signed manifest ({@code signature}); weights that do not fit the architecture or label count the
+ * manifest names ({@code shape}); a version id that is not a plain folder name, a manifest that describes
+ * another model or version than the folder it sits in, or a {@code petal.models} event whose object key is
+ * not {@code models/<name>/<version>/manifest.json} in the configured bucket ({@code outside-prefix}: the
+ * event is ignored, the version it names is not marked refused); an unreadable manifest ({@code manifest});
+ * anything else that fails to load or warm up ({@code load}).
  */
 @ApplicationScoped
 public class ModelWatcher {
     private static final Logger LOG = Logger.getLogger(ModelWatcher.class);
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** A version id is one folder name: no slashes, no {@code .} or {@code ..}. */
+    private static final Pattern VERSION = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
 
     private final InferenceSettings settings;
     private final KafkaClients kafka;
@@ -61,6 +76,10 @@ public class ModelWatcher {
         if (thread != null) {
             return;
         }
+        // A malformed verify key stops the service here, instead of refusing every version later.
+        Optional<ManifestVerifier> verifier = storage.manifestVerifier();
+        LOG.infof("model manifests: %s", verifier.map(v -> "must be signed (" + v.algorithm() + ", " + Storage.VERIFY_KEY + ")")
+                .orElse("signatures not checked (" + Storage.VERIFY_KEY + " unset); sha256 of every file checked"));
         running = true;
         thread = new Thread(this::run, "petal-model-watcher");
         thread.setDaemon(true);
@@ -135,26 +154,62 @@ public class ModelWatcher {
         }
     }
 
-    /** The version an event announces, from its manifest or its object key; empty when it is about another model. */
+    /**
+     * The version an event announces, from its manifest or its object key; empty when it is about another
+     * model, and empty (a refusal, counted) when its object key is not this model's
+     * {@code models/<name>/<version>/manifest.json} in the configured bucket.
+     */
     Optional<String> versionIn(ConsumerRecord<byte[], byte[]> event) {
         String key = event.key() == null ? null : new String(event.key(), StandardCharsets.UTF_8);
+        String name = settings.modelName();
+        String version;
+        String objectKey;
         try {
             JsonNode value = JSON.readTree(event.value());
             JsonNode manifest = value.path("manifest");
-            String name = manifest.path("name").asText(key);
-            if (!settings.modelName().equals(name)) {
+            if (!name.equals(manifest.path("name").asText(key))) {
                 return Optional.empty();
             }
-            String version = manifest.path("version").asText("");
-            if (version.isEmpty()) {
-                String[] parts = value.path("key").asText("").split("/");
-                version = parts.length >= 3 ? parts[2] : "";
-            }
-            return version.isEmpty() ? Optional.empty() : Optional.of(version);
+            version = manifest.path("version").asText("");
+            objectKey = value.path("key").asText("");
         } catch (Exception e) {
             LOG.warnf("ignoring an unreadable %s event at offset %d: %s", Topics.MODELS, event.offset(), e.getMessage());
             return Optional.empty();
         }
+        if (!objectKey.isEmpty()) {
+            Optional<String> keyed = versionOfManifestKey(objectKey);
+            if (keyed.isEmpty() || (!version.isEmpty() && !version.equals(keyed.get()))) {
+                refuseEvent(event, "announces " + (version.isEmpty() ? "a version" : "version " + version) + " of " + name
+                        + " at " + objectKey + ", which is not " + CheckpointStore.versionPrefix(name, version.isEmpty() ? "<version>" : version)
+                        + CheckpointManifest.MANIFEST_FILE + " in bucket " + storage.settings().bucket());
+                return Optional.empty();
+            }
+            version = keyed.get();
+        }
+        return version.isEmpty() ? Optional.empty() : Optional.of(version);
+    }
+
+    /**
+     * The version in {@code models/<name>/<version>/manifest.json} (or that key as
+     * {@code s3://<configured bucket>/...}); empty for any other key, bucket or model.
+     */
+    private Optional<String> versionOfManifestKey(String objectKey) {
+        String key = objectKey;
+        if (key.startsWith("s3://")) {
+            String bucketAndKey = key.substring("s3://".length());
+            int slash = bucketAndKey.indexOf('/');
+            if (slash < 0 || !bucketAndKey.substring(0, slash).equals(storage.settings().bucket())) {
+                return Optional.empty();
+            }
+            key = bucketAndKey.substring(slash + 1);
+        }
+        String prefix = "models/" + settings.modelName() + "/";
+        String suffix = "/" + CheckpointManifest.MANIFEST_FILE;
+        if (!key.startsWith(prefix) || !key.endsWith(suffix) || key.length() <= prefix.length() + suffix.length()) {
+            return Optional.empty();
+        }
+        String version = key.substring(prefix.length(), key.length() - suffix.length());
+        return VERSION.matcher(version).matches() ? Optional.of(version) : Optional.empty();
     }
 
     /** Loads {@code version} unless it is being served or was refused. */
@@ -163,13 +218,21 @@ public class ModelWatcher {
             return;
         }
         String name = settings.modelName();
+        if (!VERSION.matcher(version).matches()) {
+            refuse(version, CheckpointIntegrityException.Reason.OUTSIDE_PREFIX.tag(),
+                    new IllegalArgumentException("the version id is not a plain folder name under models/" + name + "/"));
+            return;
+        }
         long start = System.nanoTime();
         LoadedModel loaded;
         Classifier classifier;
         try {
             loaded = ModelSource.fromStore(storage.checkpoints(), name, version);
-        } catch (CheckpointIntegrityException | IllegalArgumentException e) {
-            refuse(version, e);
+        } catch (CheckpointIntegrityException e) {
+            refuse(version, e.reason().tag(), e);
+            return;
+        } catch (IllegalArgumentException e) {
+            refuse(version, CheckpointIntegrityException.Reason.MANIFEST.tag(), e);
             return;
         } catch (ObjectStoreException e) {
             LOG.warnf("cannot fetch %s/%s yet (%s); will try again", name, version, e.getMessage());
@@ -177,15 +240,19 @@ public class ModelWatcher {
         }
         try {
             classifier = Classifier.load(loaded, PyTorchEngine.device(settings.device()));
+        } catch (CheckpointIntegrityException e) {
+            // Verified bytes that do not fit the network the manifest describes (architecture, label count).
+            refuse(version, CheckpointIntegrityException.Reason.SHAPE.tag(), e);
+            return;
         } catch (RuntimeException e) {
-            refuse(version, e);
+            refuse(version, "load", e);
             return;
         }
         try {
             classifier.warmUp(1);
         } catch (RuntimeException e) {
             classifier.close();
-            refuse(version, e);
+            refuse(version, "load", e);
             return;
         }
         String previous = holder.version().orElse("none");
@@ -195,11 +262,18 @@ public class ModelWatcher {
                 loaded.id().sha256(), (System.nanoTime() - start) / 1_000_000);
     }
 
-    private void refuse(String version, Exception e) {
+    private void refuse(String version, String reason, Exception e) {
         refused.add(version);
-        metrics.refused();
-        LOG.errorf("refused model %s/%s: %s; still serving %s", settings.modelName(), version, e.getMessage(),
+        metrics.refused(reason);
+        LOG.errorf("refused model %s/%s (%s): %s; still serving %s", settings.modelName(), version, reason, e.getMessage(),
                 holder.version().orElse("nothing"));
+    }
+
+    /** A {@code petal.models} event that points outside this model's prefix: ignored and counted, no version marked. */
+    private void refuseEvent(ConsumerRecord<byte[], byte[]> event, String why) {
+        metrics.refused(CheckpointIntegrityException.Reason.OUTSIDE_PREFIX.tag());
+        LOG.errorf("refused a %s event (partition %d, offset %d) (%s): it %s; still serving %s", Topics.MODELS, event.partition(),
+                event.offset(), CheckpointIntegrityException.Reason.OUTSIDE_PREFIX.tag(), why, holder.version().orElse("nothing"));
     }
 
     private void sleep(Duration duration) {

@@ -85,7 +85,8 @@ public class TrainCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
         long started = System.nanoTime();
-        TrainingJob.Result result = new TrainingJob(recipe, TrainerConfig.kafka(), TrainerConfig.s3(), TrainerConfig.imageLimits(), metrics).run();
+        TrainingJob.Result result = new TrainingJob(recipe, TrainerConfig.kafka(), TrainerConfig.s3(), TrainerConfig.imageLimits(), metrics)
+                .signedWith(TrainerConfig.manifestSigner()).run();
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("model", result.manifest().name());
         summary.put("version", result.manifest().version());

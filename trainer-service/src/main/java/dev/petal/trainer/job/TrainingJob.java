@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.petal.common.checkpoint.CheckpointManifest;
 import dev.petal.common.checkpoint.CheckpointStore;
+import dev.petal.common.checkpoint.ManifestSigner;
 import dev.petal.common.checkpoint.ModelSpec;
 import dev.petal.common.checkpoint.ModelWeights;
 import dev.petal.common.checkpoint.SafeTensors;
@@ -75,6 +76,7 @@ public final class TrainingJob {
     private final ImageLimits limits;
     private final TrainingListener listener;
     private Duration uploadGiveUpAfter = Duration.ofMinutes(30);
+    private ManifestSigner signer;
 
     public TrainingJob(Recipe recipe, Properties kafka, S3Settings s3, ImageLimits limits, TrainingListener listener) {
         this.requested = recipe.validated();
@@ -90,13 +92,19 @@ public final class TrainingJob {
         return this;
     }
 
+    /** Signs every manifest this run publishes (null: unsigned). */
+    public TrainingJob signedWith(ManifestSigner manifestSigner) {
+        this.signer = manifestSigner;
+        return this;
+    }
+
     public Result run() throws IOException, InterruptedException {
         Device device = PyTorchEngine.device(requested.device());
         try (ObjectStore store = new ObjectStore(s3);
              KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerProps());
              KafkaProducer<String, String> producer = new KafkaProducer<>(producerProps())) {
             store.ensureBucket();
-            CheckpointStore checkpoints = new CheckpointStore(store);
+            CheckpointStore checkpoints = new CheckpointStore(store, signer);
             Recipe recipe = requested;
             CheckpointStore.Checkpoint from = null; // the version resumed, or warm-started from
             if (requested.resume() || requested.warmStart()) {

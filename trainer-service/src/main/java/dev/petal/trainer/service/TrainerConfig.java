@@ -2,6 +2,7 @@ package dev.petal.trainer.service;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.petal.common.checkpoint.ManifestSigner;
 import dev.petal.common.image.ImageLimits;
 import dev.petal.common.records.KafkaClientConfig;
 import dev.petal.common.storage.S3Settings;
@@ -19,6 +20,7 @@ public final class TrainerConfig {
     public static final String RECIPE = "petal.trainer.recipe";
     public static final String AUTO_RETRAIN_AFTER = "petal.trainer.auto-retrain-after";
     public static final String AUTO_RETRAIN_CHECK = "petal.trainer.auto-retrain-check";
+    public static final String SIGNING_KEY = "petal.checkpoint.signing-key";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private TrainerConfig() {}
@@ -34,6 +36,16 @@ public final class TrainerConfig {
 
     public static S3Settings s3() {
         return S3Settings.fromConfig(lookup());
+    }
+
+    /**
+     * The signer of {@value #SIGNING_KEY} for {@code new CheckpointStore(store, signer)}, or {@code null}
+     * when the key is unset or blank (versions are published unsigned).
+     *
+     * @throws IllegalArgumentException when the key is malformed (the message names the setting, never the key)
+     */
+    public static ManifestSigner manifestSigner() {
+        return ManifestSigner.fromConfig(SIGNING_KEY, lookup().apply(SIGNING_KEY)).orElse(null);
     }
 
     public static ImageLimits imageLimits() {

@@ -51,7 +51,7 @@ public class TrainingRuns {
         done.put("trigger", trigger);
         try {
             TrainingJob.Result result = new TrainingJob(recipe, TrainerConfig.kafka(), TrainerConfig.s3(),
-                    TrainerConfig.imageLimits(), metrics).run();
+                    TrainerConfig.imageLimits(), metrics).signedWith(TrainerConfig.manifestSigner()).run();
             done.put("state", "done");
             done.put("version", result.manifest().version());
             done.put("metrics", result.manifest().metrics());

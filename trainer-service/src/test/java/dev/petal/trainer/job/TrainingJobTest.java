@@ -9,6 +9,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.petal.common.checkpoint.CheckpointManifest;
 import dev.petal.common.checkpoint.CheckpointStore;
+import dev.petal.common.checkpoint.ManifestSigner;
+import dev.petal.common.checkpoint.ManifestVerifier;
 import dev.petal.common.checkpoint.Sha256;
 import dev.petal.common.data.SyntheticShapes;
 import dev.petal.common.image.ImageDecoder;
@@ -23,6 +25,7 @@ import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -100,7 +103,9 @@ class TrainingJobTest {
 
     @Test
     void learnsWellAboveChanceAndPublishesAVerifiableCheckpoint() throws Exception {
-        TrainingJob.Result result = new TrainingJob(recipe("job-learns", 6), kafka(), stack.s3Settings(), ImageLimits.defaults(), null).run();
+        String hmac = "hmac-sha256:" + Base64.getEncoder().encodeToString("a trainer secret of 32 bytes...".getBytes(StandardCharsets.UTF_8));
+        TrainingJob.Result result = new TrainingJob(recipe("job-learns", 6), kafka(), stack.s3Settings(), ImageLimits.defaults(), null)
+                .signedWith(ManifestSigner.parse(hmac)).run();
         CheckpointManifest manifest = result.manifest();
         double accuracy = ((Number) manifest.metrics().get("validAccuracy")).doubleValue();
         assertTrue(accuracy >= 0.6, "valid accuracy " + accuracy + " (chance 0.25)");
@@ -114,6 +119,10 @@ class TrainingJobTest {
         assertTrue(fetched.files().keySet().containsAll(List.of(CheckpointManifest.WEIGHTS_FILE, TrainingJob.OPTIMIZER_FILE,
                 TrainingJob.METRICS_FILE, TrainingJob.REPORT_FILE)), fetched.files().keySet().toString());
         assertTrue(new String(fetched.files().get(TrainingJob.REPORT_FILE), StandardCharsets.UTF_8).contains("<svg"));
+        try (var objects = stack.objectStore()) { // signed as stored: what inference checks with petal.checkpoint.verify-key
+            ManifestVerifier.parse(hmac).verify(objects.get(CheckpointStore.versionPrefix("job-learns", manifest.version())
+                    + CheckpointManifest.MANIFEST_FILE), manifest.version());
+        }
         assertTrue(manifest.dataset().offsets().values().stream().mapToLong(r -> r.get(1) - r.get(0)).sum() >= 240);
 
         List<JsonNode> events = modelEvents("job-learns");
