@@ -137,7 +137,9 @@ public class ModelWatcher {
             }
         } catch (org.apache.kafka.common.errors.InterruptException e) {
             Thread.currentThread().interrupt();
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
+            // Errors too (a LinkageError, OutOfMemoryError): a watcher that died silently would never
+            // reload again while liveness said all is well. Failing liveness gets the pod restarted.
             if (running) {
                 failed = true;
                 LOG.error("the model watcher stopped; the current model keeps serving", e);
