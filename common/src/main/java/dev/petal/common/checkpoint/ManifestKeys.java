@@ -8,6 +8,8 @@ import java.security.spec.PKCS8EncodedKeySpec;
 import java.security.spec.X509EncodedKeySpec;
 import java.util.Base64;
 import java.util.Locale;
+import java.util.Optional;
+import java.util.function.Function;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
@@ -106,6 +108,18 @@ final class ManifestKeys {
             return true;
         } catch (GeneralSecurityException | RuntimeException e) {
             return false;
+        }
+    }
+
+    /** Empty when {@code value} is unset or blank; else the parsed key, or an error that starts with {@code configKey}. */
+    static <T> Optional<T> fromConfig(String configKey, String value, Function<String, T> parse) {
+        if (value == null || value.isBlank()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(parse.apply(value));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(configKey + ": " + e.getMessage());
         }
     }
 }

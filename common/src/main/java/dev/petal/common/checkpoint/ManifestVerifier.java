@@ -52,14 +52,7 @@ public final class ManifestVerifier {
      * versions accepted). A malformed value fails with a message that starts with {@code configKey}.
      */
     public static Optional<ManifestVerifier> fromConfig(String configKey, String value) {
-        if (value == null || value.isBlank()) {
-            return Optional.empty();
-        }
-        try {
-            return Optional.of(parse(value));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(configKey + ": " + e.getMessage());
-        }
+        return ManifestKeys.fromConfig(configKey, value, ManifestVerifier::parse);
     }
 
     /** {@code hmac-sha256} or {@code ed25519}. */
