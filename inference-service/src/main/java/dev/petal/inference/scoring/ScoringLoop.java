@@ -18,6 +18,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Future;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -26,8 +27,8 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.header.Header;
 import org.jboss.logging.Logger;
 
@@ -40,9 +41,14 @@ import org.jboss.logging.Logger;
  * commit in that order. Offsets are committed only after every output of the batch is acknowledged
  * by the broker, so a crash or rebalance at any point re-delivers unfinished inputs (at least once);
  * with {@code petal.inference.exactly-once=true} the outputs and the offsets commit in one Kafka
- * transaction instead. Consumption also must not start before a model is loaded (inputs wait in
- * Kafka, not in memory or the dead-letter topic), nor at all in {@code classify}/{@code predictions}:
- * the loop subscribes only when {@code serve} starts it and the first model is in.
+ * transaction instead. A failed publish or commit (broker away, timeouts, a rebalance) never stops the
+ * loop: at least once, it rewinds to the batch and retries; exactly once, it aborts (or, when the producer
+ * cannot say how the transaction ended, replaces the producer under the same transactional id) and goes
+ * back to the group's committed offsets (FaultToleranceTest kills, restarts and starves it).
+ *
+ * <p>Consumption must not start before a model is loaded (inputs wait in Kafka, not in memory or the
+ * dead-letter topic), nor at all in {@code classify}/{@code predictions}: the loop subscribes only when
+ * {@code serve} starts it and the first model is in.
  *
  * <p>Batches: up to {@code max-batch} records, waiting at most {@code max-wait-ms} after the first.
  * A model swap takes effect between batches (each batch leases one model). Latency is measured from
@@ -71,6 +77,9 @@ public class ScoringLoop {
     private volatile boolean consuming;
     private Route route;
     private Thread thread;
+    /** The output producer and its transactional id (null: at least once); owned by the loop's thread. */
+    private KafkaProducer<byte[], byte[]> producer;
+    private String transactionalId;
 
     public ScoringLoop(InferenceSettings settings, KafkaClients kafka, ModelHolder holder, ImageScorer scorer,
                        ClaimCheck claimCheck, InferenceMetrics metrics) {
@@ -135,10 +144,11 @@ public class ScoringLoop {
             return;
         }
         boolean transactional = settings.exactlyOnce();
-        try (KafkaProducer<byte[], byte[]> producer = kafka.producer(transactional ? route.group() : null);
-             KafkaConsumer<byte[], byte[]> consumer = kafka.groupConsumer(route.group(), settings.maxBatch())) {
-            if (transactional) {
-                producer.initTransactions();
+        transactionalId = transactional ? KafkaClients.transactionalId(route.group()) : null;
+        try (KafkaConsumer<byte[], byte[]> consumer = kafka.groupConsumer(route.group(), settings.maxBatch())) {
+            producer = openProducer();
+            if (producer == null) {
+                return; // stopped while the broker was away
             }
             consumer.subscribe(List.of(route.inputTopic()), new DropRevoked());
             consuming = true;
@@ -147,7 +157,7 @@ public class ScoringLoop {
             while (running) {
                 List<Polled> batch = nextBatch(consumer);
                 if (!batch.isEmpty()) {
-                    process(batch, consumer, producer, transactional);
+                    process(batch, consumer, transactional);
                 }
             }
         } catch (RuntimeException e) {
@@ -156,6 +166,38 @@ public class ScoringLoop {
         } finally {
             consuming = false;
             pending.clear();
+            if (producer != null) {
+                producer.close();
+                producer = null;
+            }
+        }
+    }
+
+    /**
+     * The output producer; transactional ones are initialised here, and a broker that does not answer
+     * yet is waited for (null: stopped while waiting). Every producer of this loop has the same
+     * transactional id, so a replacement settles whatever its predecessor left open.
+     */
+    private KafkaProducer<byte[], byte[]> openProducer() {
+        while (true) {
+            KafkaProducer<byte[], byte[]> opened = kafka.producer(transactionalId);
+            if (transactionalId == null) {
+                return opened;
+            }
+            try {
+                opened.initTransactions();
+                return opened;
+            } catch (RetriableException e) {
+                opened.close(Duration.ZERO);
+                if (!running) {
+                    return null;
+                }
+                LOG.warnf("cannot initialise transactions yet (%s); trying again", e.toString());
+                pause();
+            } catch (RuntimeException e) {
+                opened.close(Duration.ZERO);
+                throw e;
+            }
         }
     }
 
@@ -192,8 +234,7 @@ public class ScoringLoop {
         return batch;
     }
 
-    private void process(List<Polled> batch, KafkaConsumer<byte[], byte[]> consumer,
-                         KafkaProducer<byte[], byte[]> producer, boolean transactional) {
+    private void process(List<Polled> batch, KafkaConsumer<byte[], byte[]> consumer, boolean transactional) {
         long start = System.nanoTime();
         Optional<ModelHolder.Lease> held = holder.acquire();
         if (held.isEmpty()) {
@@ -247,13 +288,10 @@ public class ScoringLoop {
             return;
         } catch (Exception e) {
             if (transactional) {
-                try {
-                    producer.abortTransaction();
-                } catch (KafkaException abortFailed) {
-                    LOG.warn("could not abort the transaction", abortFailed);
-                }
+                recoverTransaction(consumer, batch, e);
+            } else {
+                rewind(consumer, batch, e.toString());
             }
-            rewind(consumer, batch, e.toString());
             return;
         }
         latencies.forEach(metrics::prediction);
@@ -302,6 +340,53 @@ public class ScoringLoop {
                 consumer.seek(tp, offset);
             }
         });
+        pause();
+    }
+
+    /**
+     * A transaction failed (broker away, a timeout, a rebalance, fencing): its outcome may be unknown, as
+     * when {@code commitTransaction} timed out, which the producer then insists on retrying and will not
+     * abort. So: abort it if the producer can; otherwise replace the producer, whose {@code initTransactions}
+     * under the same transactional id completes or aborts what was left open. Then the group's committed
+     * offsets say what is done (outputs and offsets commit together), and every assigned partition goes
+     * back to them: nothing is skipped, and nothing committed is scored again.
+     */
+    private void recoverTransaction(KafkaConsumer<byte[], byte[]> consumer, List<Polled> batch, Exception why) {
+        LOG.warnf("could not commit the transaction of a batch of %d (%s); recovering", batch.size(), why.toString());
+        try {
+            producer.abortTransaction();
+        } catch (RuntimeException abortFailed) {
+            LOG.warnf("could not abort the transaction (%s); starting a new producer under the same transactional id",
+                    abortFailed.toString());
+            producer.close(Duration.ZERO);
+            producer = openProducer();
+            if (producer == null) {
+                return; // stopping: nothing committed, the partitions' next owner starts from the committed offsets
+            }
+        }
+        pending.clear();
+        while (running) {
+            try {
+                Set<TopicPartition> assigned = consumer.assignment();
+                Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(assigned);
+                for (TopicPartition tp : assigned) {
+                    OffsetAndMetadata at = committed.get(tp);
+                    if (at != null) {
+                        consumer.seek(tp, at);
+                    } else {
+                        consumer.seekToBeginning(List.of(tp)); // nothing committed yet: auto.offset.reset=earliest
+                    }
+                }
+                break;
+            } catch (RetriableException e) {
+                LOG.warnf("cannot read the committed offsets yet (%s); trying again", e.toString());
+                pause();
+            }
+        }
+        pause();
+    }
+
+    private void pause() {
         try {
             Thread.sleep(1000);
         } catch (InterruptedException e) {
