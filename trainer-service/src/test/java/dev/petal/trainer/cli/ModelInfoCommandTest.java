@@ -7,10 +7,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.quarkus.test.junit.main.Launch;
 import io.quarkus.test.junit.main.LaunchResult;
-import io.quarkus.test.junit.main.QuarkusMainLauncher;
 import io.quarkus.test.junit.main.QuarkusMainTest;
 import org.junit.jupiter.api.Test;
 
+/**
+ * The command end to end. One launch per JVM loads libtorch: each launch gets a class loader of its own,
+ * and a native library binds to the first (ResNetTest checks every depth's count against torchvision).
+ */
 @QuarkusMainTest
 class ModelInfoCommandTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -24,18 +27,6 @@ class ModelInfoCommandTest {
         assertEquals("[64,112,112]", info.get("shapes").get("conv1").toString());
         assertEquals("[2048,7,7]", info.get("shapes").get("layer4").toString());
         assertEquals("[1000]", info.get("shapes").get("logits").toString());
-    }
-
-    @Test
-    void everyDepthMatchesTorchvision(QuarkusMainLauncher launcher) throws Exception {
-        String[][] expected = {
-            {"resnet18", "11689512"}, {"resnet34", "21797672"}, {"resnet101", "44549160"}, {"resnet152", "60192808"}
-        };
-        for (String[] row : expected) {
-            LaunchResult result = launcher.launch("model-info", "--arch", row[0], "--num-classes", "1000");
-            assertEquals(0, result.exitCode());
-            assertEquals(Long.parseLong(row[1]), JSON.readTree(result.getOutput()).get("parameters").asLong(), row[0]);
-        }
     }
 
     @Test
