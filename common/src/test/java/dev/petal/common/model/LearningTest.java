@@ -65,7 +65,7 @@ class LearningTest {
             System.out.printf("learning test: held-out accuracy %.3f on %d images after %d steps in %.1f s%n",
                     accuracy, total, steps, seconds);
             assertTrue(accuracy >= 0.90, "held-out accuracy " + accuracy + " (chance is 0.25)");
-            assertTrue(seconds < 60, "took " + seconds + " s");
+            assertTrue(seconds < 180, "took " + seconds + " s (about 45 s on 2 idle cores)");
         }
     }
 }
