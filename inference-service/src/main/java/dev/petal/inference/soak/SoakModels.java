@@ -1,0 +1,70 @@
+package dev.petal.inference.soak;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.petal.common.checkpoint.CheckpointManifest;
+import dev.petal.common.checkpoint.CheckpointStore;
+import dev.petal.common.checkpoint.ModelSpec;
+import dev.petal.common.checkpoint.ModelWeights;
+import dev.petal.common.engine.PyTorchEngine;
+import dev.petal.common.model.ResNet;
+import dev.petal.common.records.Topics;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+
+/**
+ * Publishes model versions the way the trainer does: the weights and the manifest to object storage
+ * ({@link CheckpointStore#publish}, which also moves {@code latest}), then one {@code petal.models}
+ * event keyed by the model name. Each version is a freshly initialised network from its own seed,
+ * so every version has different weights (and a different sha256).
+ */
+public final class SoakModels {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final CheckpointStore store;
+    private final KafkaProducer<byte[], byte[]> producer;
+    private final String name;
+    private final ModelSpec spec;
+    private String parent;
+
+    public SoakModels(CheckpointStore store, KafkaProducer<byte[], byte[]> producer, String name, ModelSpec spec) {
+        this.store = store;
+        this.producer = producer;
+        this.name = name;
+        this.spec = spec;
+    }
+
+    /** Weights of a fresh network initialised from {@code seed} (DJL parameter format). */
+    public byte[] weights(long seed) {
+        synchronized (SoakModels.class) {
+            PyTorchEngine.get().setRandomSeed((int) seed);
+            ResNet net = new ResNet(spec.resNetConfig());
+            try (NDManager manager = PyTorchEngine.get().newBaseManager()) {
+                net.initialize(manager, DataType.FLOAT32, new Shape(1, 3, spec.imageSize(), spec.imageSize()));
+                return ModelWeights.toBytes(net);
+            }
+        }
+    }
+
+    /** Stores {@code weights} as {@code version}, moves {@code latest} and announces it; returns the manifest. */
+    public synchronized CheckpointManifest publish(String version, byte[] weights, long seed) throws Exception {
+        CheckpointManifest draft = new CheckpointManifest(CheckpointManifest.FORMAT_VERSION, name, version, parent,
+                Instant.now().toString(), spec, Map.of("source", "petal inference soak", "seed", seed), 0, 0, Map.of(),
+                null, null, null);
+        CheckpointManifest manifest = store.publish(draft, Map.of(CheckpointManifest.WEIGHTS_FILE, weights));
+        ObjectNode event = JSON.createObjectNode();
+        event.put("key", CheckpointStore.versionPrefix(name, version) + CheckpointManifest.MANIFEST_FILE);
+        event.set("manifest", JSON.readTree(CheckpointStore.toJson(manifest)));
+        producer.send(new ProducerRecord<>(Topics.MODELS, name.getBytes(StandardCharsets.UTF_8),
+                JSON.writeValueAsBytes(event))).get(60, TimeUnit.SECONDS);
+        parent = version;
+        return manifest;
+    }
+}
