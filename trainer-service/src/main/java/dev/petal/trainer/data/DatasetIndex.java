@@ -30,6 +30,8 @@ import org.jboss.logging.Logger;
  */
 public final class DatasetIndex {
     private static final Logger LOG = Logger.getLogger(DatasetIndex.class);
+    static final String MISSING_LABEL = "missing-label";
+    static final String BAD_SPLIT = "bad-split";
 
     private final String topic;
     private final List<String> labels;
@@ -111,14 +113,11 @@ public final class DatasetIndex {
                 String split = header(r, Headers.SPLIT);
                 String ref = header(r, Headers.IMAGE_REF);
                 // What makes a record useless to every run, whatever its dataset: it goes to the DLQ.
+                String errorClass = labellingProblem(label, split);
                 String problem = null;
-                String errorClass = null;
-                if (label == null || label.isBlank()) {
-                    errorClass = "missing-label";
-                    problem = "no '" + Headers.LABEL + "' header";
-                } else if (!Headers.SPLIT_TRAIN.equals(split) && !Headers.SPLIT_VALID.equals(split)) {
-                    errorClass = "bad-split";
-                    problem = "'" + Headers.SPLIT + "' header is '" + split + "', not train or valid";
+                if (errorClass != null) {
+                    problem = errorClass.equals(MISSING_LABEL) ? "no '" + Headers.LABEL + "' header"
+                            : "'" + Headers.SPLIT + "' header is '" + split + "', not train or valid";
                 } else if (ref == null) {
                     try {
                         decoder.inspect(r.value());
@@ -182,9 +181,18 @@ public final class DatasetIndex {
 
     private record Raw(int partition, long offset, String label, boolean valid, String ref, byte[] bytes) {}
 
-    private static String header(ConsumerRecord<?, ?> r, String name) {
+    /** A header's text, trimmed; null when absent or not UTF-8. */
+    public static String header(ConsumerRecord<?, ?> r, String name) {
         String value = HeaderValues.text(r, name);
         return value == null ? null : value.trim();
+    }
+
+    /** Why a record's label and split headers make it unusable ({@code missing-label}, {@code bad-split}), or null. */
+    public static String labellingProblem(String label, String split) {
+        if (label == null || label.isBlank()) {
+            return MISSING_LABEL;
+        }
+        return Headers.SPLIT_TRAIN.equals(split) || Headers.SPLIT_VALID.equals(split) ? null : BAD_SPLIT;
     }
 
     public String topic() {

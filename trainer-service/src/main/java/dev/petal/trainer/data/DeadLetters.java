@@ -11,7 +11,6 @@ import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.jboss.logging.Logger;
@@ -39,7 +38,7 @@ public final class DeadLetters {
             Map<TopicPartition, OffsetAndMetadata> marks = admin.listConsumerGroupOffsets(GROUP)
                     .partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS);
             int sent = 0;
-            try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerProps())) {
+            try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(TrainerClients.producer(kafka, ByteArraySerializer.class))) {
                 for (BadRecord bad : index.bad()) {
                     OffsetAndMetadata mark = marks.get(new TopicPartition(index.topic(), bad.partition()));
                     if (mark != null && bad.offset() < mark.offset()) {
@@ -73,15 +72,4 @@ public final class DeadLetters {
             throw new IllegalStateException("could not dead-letter the bad dataset records: " + e.getMessage(), e);
         }
     }
-
-    private Properties producerProps() {
-        Properties props = new Properties();
-        props.putAll(kafka);
-        props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        props.put(ProducerConfig.ACKS_CONFIG, "all");
-        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-        return props;
-    }
-
 }

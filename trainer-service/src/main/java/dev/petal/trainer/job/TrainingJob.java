@@ -25,6 +25,7 @@ import dev.petal.trainer.data.DatasetIndex;
 import dev.petal.trainer.data.DeadLetters;
 import dev.petal.trainer.data.RecordFetcher;
 import dev.petal.trainer.data.Sample;
+import dev.petal.trainer.data.TrainerClients;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -47,7 +48,6 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.jboss.logging.Logger;
 
@@ -369,22 +369,13 @@ public final class TrainingJob {
     }
 
     private Properties consumerProps() {
-        Properties props = new Properties();
-        props.putAll(kafka);
-        props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        Properties props = TrainerClients.reader(kafka);
         props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "200");
         return props;
     }
 
     private Properties producerProps() {
-        Properties props = new Properties();
-        props.putAll(kafka);
-        props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-        props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-        props.put(ProducerConfig.ACKS_CONFIG, "all");
-        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        Properties props = TrainerClients.producer(kafka, StringSerializer.class);
         props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, "1048576");
         return props;
     }

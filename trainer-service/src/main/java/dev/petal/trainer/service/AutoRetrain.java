@@ -2,10 +2,11 @@ package dev.petal.trainer.service;
 
 import dev.petal.common.checkpoint.CheckpointManifest;
 import dev.petal.common.checkpoint.CheckpointStore;
-import dev.petal.common.records.HeaderValues;
 import dev.petal.common.records.Headers;
 import dev.petal.common.records.Topics;
 import dev.petal.common.storage.ObjectStore;
+import dev.petal.trainer.data.DatasetIndex;
+import dev.petal.trainer.data.TrainerClients;
 import dev.petal.trainer.job.Recipe;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -14,13 +15,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Properties;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.jboss.logging.Logger;
 
 /**
@@ -69,7 +67,7 @@ public class AutoRetrain {
     private void loop(int threshold, Duration every) {
         Recipe base = TrainerConfig.baseRecipe(null);
         try (ObjectStore store = new ObjectStore(TrainerConfig.s3());
-             KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerProps())) {
+             KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(TrainerClients.reader(TrainerConfig.kafka()))) {
             CheckpointStore checkpoints = new CheckpointStore(store);
             while (!stopping) {
                 try {
@@ -140,12 +138,10 @@ public class AutoRetrain {
         return counted;
     }
 
+    /** Labelled the way a training run accepts it, and of the run's dataset (the image itself is checked by the run). */
     private static boolean isLabelled(ConsumerRecord<byte[], byte[]> r, String dataset) {
-        String label = HeaderValues.text(r, Headers.LABEL);
-        String split = HeaderValues.text(r, Headers.SPLIT);
-        return label != null && !label.isBlank()
-                && (Headers.SPLIT_TRAIN.equals(split) || Headers.SPLIT_VALID.equals(split))
-                && (dataset == null || dataset.equals(HeaderValues.text(r, Headers.DATASET)));
+        return DatasetIndex.labellingProblem(DatasetIndex.header(r, Headers.LABEL), DatasetIndex.header(r, Headers.SPLIT)) == null
+                && (dataset == null || dataset.equals(DatasetIndex.header(r, Headers.DATASET)));
     }
 
     private static long trainedUpTo(CheckpointManifest manifest, int partition) {
@@ -167,14 +163,6 @@ public class AutoRetrain {
                 return;
             }
         }
-    }
-
-    private static Properties consumerProps() {
-        Properties props = TrainerConfig.kafka();
-        props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        return props;
     }
 
     @PreDestroy
