@@ -23,6 +23,7 @@ def main():
     p.add_argument("--steps", type=int, default=10)
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--profile", metavar="FILE", help="also write a Chrome trace of the timed steps to FILE")
     a = p.parse_args()
 
     torch.set_num_threads(a.threads)
@@ -50,10 +51,16 @@ def main():
 
     for _ in range(a.warmup):
         step()
+    profiler = torch.autograd.profiler.profile(record_shapes=True) if a.profile else None
+    if profiler:
+        profiler.__enter__()
     start = time.perf_counter()
     for _ in range(a.steps):
         step()
     seconds = time.perf_counter() - start
+    if profiler:
+        profiler.__exit__(None, None, None)
+        profiler.export_chrome_trace(a.profile)
     print(json.dumps({
         "engine": "pytorch", "version": torch.__version__, "mode": a.mode, "arch": a.arch,
         "batchSize": a.batch_size, "imageSize": a.image_size, "steps": a.steps,

@@ -5,6 +5,7 @@ import ai.djl.engine.Engine;
 import ai.djl.Model;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
 import dev.petal.common.checkpoint.ModelSpec;
 import dev.petal.common.checkpoint.ModelWeights;
 import dev.petal.common.engine.PyTorchEngine;
@@ -32,7 +33,9 @@ public final class ModelBenchmark {
     /** What to measure. */
     public enum Mode { TRAIN, INFER }
 
-    public record Options(Mode mode, Architecture arch, int batchSize, int imageSize, int steps, int warmup, String device) {}
+    /** {@code profile}: where to write a Chrome trace of the timed steps (libtorch's profiler), or null. */
+    public record Options(Mode mode, Architecture arch, int batchSize, int imageSize, int steps, int warmup, String device,
+            Path profile) {}
 
     private ModelBenchmark() {}
 
@@ -81,11 +84,18 @@ public final class ModelBenchmark {
         for (int i = 0; i < o.warmup(); i++) {
             step.accept(i);
         }
+        if (o.profile() != null) {
+            JniUtils.startProfile(false, true, false);
+        }
         long start = System.nanoTime();
         for (int i = 0; i < o.steps(); i++) {
             step.accept(i);
         }
-        return (System.nanoTime() - start) / 1e9;
+        double seconds = (System.nanoTime() - start) / 1e9;
+        if (o.profile() != null) {
+            JniUtils.stopProfile(o.profile().toAbsolutePath().toString());
+        }
+        return seconds;
     }
 
     /** A Classifier over freshly initialised weights (speed does not depend on their values). */

@@ -93,7 +93,7 @@ public final class ModelSession implements AutoCloseable {
                 loss = lossValue.getFloat();
                 correct = (int) logits.argMax(1).eq(y).sum().getLong();
             }
-            trainer.step();
+            adamW.updateAll(net.getParameters());
             return new StepResult(loss, correct, batch);
         }
     }

@@ -40,11 +40,14 @@ public class BenchCommand implements Callable<Integer> {
     int warmup;
     @Option(names = "--device", defaultValue = "cpu", description = "cpu, gpu or auto (default: ${DEFAULT-VALUE}).")
     String device;
+    @Option(names = "--profile", paramLabel = "FILE",
+            description = "Also write a Chrome trace of the timed steps (libtorch's profiler) to FILE; the timing then includes its overhead.")
+    java.nio.file.Path profile;
 
     @Override
     public Integer call() throws Exception {
         System.out.println(new ObjectMapper().writeValueAsString(ModelBenchmark.run(
-                new ModelBenchmark.Options(mode, arch, batchSize, imageSize, steps, warmup, device))));
+                new ModelBenchmark.Options(mode, arch, batchSize, imageSize, steps, warmup, device, profile))));
         return 0;
     }
 }
