@@ -64,8 +64,9 @@ public final class FoldedResNet implements AutoCloseable {
         // Children in the order ResNet adds them (DJL prefixes their names with a position): stem, layer1-4, fc.
         List<Block> parts = children(net);
         List<Block> stemParts = children(parts.get(0));
-        FoldedConv stem = fold(stemParts, 0, true, manager);
         boolean stemPool = !net.config().smallImageStem();
+        // With a max-pool, the stem's ReLU comes after it (see ResNet's stem), so the conv has none.
+        FoldedConv stem = fold(stemParts, 0, !stemPool, manager);
         List<Residual> blocks = new ArrayList<>();
         for (int s = 1; s <= 4; s++) {
             for (Block block : children(parts.get(s))) {
@@ -130,7 +131,8 @@ public final class FoldedResNet implements AutoCloseable {
         if (stemPool) {
             NDArray pooled = Pool.maxPool2d(h, new Shape(3, 3), new Shape(2, 2), ONE, false);
             h.close();
-            h = pooled;
+            h = pooled.getNDArrayInternal().relu();
+            pooled.close();
         }
         for (Residual block : blocks) {
             NDArray out = h;

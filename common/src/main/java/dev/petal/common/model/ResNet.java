@@ -22,7 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * A ResNet in torchvision's layout: stem (conv 7x7/2, BN, ReLU, max-pool 3x3/2), four stages of
+ * A ResNet in torchvision's layout: stem (conv 7x7/2, BN, max-pool 3x3/2, ReLU: the same as torchvision's ReLU then pool), four stages of
  * 64/128/256/512 planes, global average pool, fully connected head. Child names follow
  * torchvision's ({@code conv1}, {@code layer1}, {@code fc}) so weights map across by name.
  */
@@ -85,10 +85,13 @@ public final class ResNet extends AbstractBlock {
                     .optBias(false)
                     .build());
         }
-        stem.add(BlockType.norm(false)).add(Activation.reluBlock());
+        stem.add(BlockType.norm(false));
         if (!small) {
+            // Max-pool before the ReLU: the two commute (ReLU is monotone, the padding is -inf), values and
+            // gradients alike, and this way the ReLU and its saved output cover a quarter of the elements.
             stem.add(Pool.maxPool2dBlock(new Shape(3, 3), new Shape(2, 2), new Shape(1, 1)));
         }
+        stem.add(Activation.reluBlock());
         return stem;
     }
 
