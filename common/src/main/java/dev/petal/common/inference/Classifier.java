@@ -12,11 +12,11 @@ import ai.djl.util.Pair;
 import dev.petal.common.checkpoint.CheckpointIntegrityException;
 import dev.petal.common.checkpoint.ModelSpec;
 import dev.petal.common.checkpoint.ModelWeights;
+import dev.petal.common.engine.InputStaging;
 import dev.petal.common.engine.PyTorchEngine;
 import dev.petal.common.image.Preprocessor;
 import dev.petal.common.model.FoldedResNet;
 import dev.petal.common.model.ResNet;
-import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Map;
@@ -31,6 +31,7 @@ import java.util.List;
  */
 public final class Classifier implements AutoCloseable {
     private final ModelSpec spec;
+    private final InputStaging input = new InputStaging();
     private final ModelId id;
     private final Model model;
     private final ResNet net;
@@ -120,7 +121,7 @@ public final class Classifier implements AutoCloseable {
         float[] probabilities;
         int classes = spec.labels().size();
         try (NDManager step = model.getNDManager().newSubManager(device)) {
-            NDArray x = step.create(FloatBuffer.wrap(pixels, 0, batch * perImage), new Shape(batch, 3, size, size));
+            NDArray x = input.upload(step, pixels, new Shape(batch, 3, size, size));
             NDArray logits = folded.logits(x);
             x.close();
             NDArray softmax = logits.softmax(1);

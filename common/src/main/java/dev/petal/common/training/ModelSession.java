@@ -11,6 +11,7 @@ import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.Trainer;
 import ai.djl.training.loss.Loss;
+import dev.petal.common.engine.InputStaging;
 import dev.petal.common.engine.PyTorchEngine;
 import dev.petal.common.model.ResNet;
 import dev.petal.common.model.ResNetConfig;
@@ -27,6 +28,7 @@ public final class ModelSession implements AutoCloseable {
     private final ResNet net;
     private final int imageSize;
     private final AdamW adamW;
+    private final InputStaging input = new InputStaging();
 
     /** Loss of the batch and how many of its predictions were right. */
     public record StepResult(float loss, int correct, int size) {}
@@ -82,7 +84,7 @@ public final class ModelSession implements AutoCloseable {
     public StepResult trainStep(float[] pixels, int[] labels) {
         int batch = labels.length;
         try (NDManager step = trainer.getManager().newSubManager()) {
-            NDArray x = step.create(pixels, new Shape(batch, 3, imageSize, imageSize));
+            NDArray x = input.upload(step, pixels, new Shape(batch, 3, imageSize, imageSize));
             NDArray y = step.create(labels).toType(DataType.INT64, false);
             float loss;
             int correct;
@@ -101,7 +103,7 @@ public final class ModelSession implements AutoCloseable {
     /** Evaluation-mode logits (running BatchNorm statistics, no gradients), row-major [batch][classes]. */
     public float[][] logits(float[] pixels, int batch) {
         try (NDManager step = trainer.getManager().newSubManager()) {
-            NDArray x = step.create(pixels, new Shape(batch, 3, imageSize, imageSize));
+            NDArray x = input.upload(step, pixels, new Shape(batch, 3, imageSize, imageSize));
             NDArray logits = trainer.evaluate(new NDList(x)).singletonOrThrow();
             int classes = (int) logits.getShape().get(1);
             float[] flat = logits.toFloatArray();
