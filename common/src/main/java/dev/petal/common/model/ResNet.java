@@ -102,12 +102,17 @@ public final class ResNet extends AbstractBlock {
     @Override
     protected NDList forwardInternal(
             ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDList x = stem.forward(store, inputs, training);
+        NDList x = ChainedForward.run(store, stem, inputs, training);
         for (Block stage : stages) {
-            x = stage.forward(store, x, training);
+            NDList next = ChainedForward.run(store, stage, x, training);
+            ChainedForward.closeConsumed(x, inputs);
+            x = next;
         }
         NDArray pooled = Pool.globalAvgPool2d(x.singletonOrThrow());
-        return fc.forward(store, new NDList(pooled), training);
+        ChainedForward.closeConsumed(x, inputs);
+        NDList logits = fc.forward(store, new NDList(pooled), training);
+        pooled.close();
+        return logits;
     }
 
     @Override

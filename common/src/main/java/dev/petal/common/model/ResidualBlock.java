@@ -45,9 +45,15 @@ public final class ResidualBlock extends AbstractBlock {
     @Override
     protected NDList forwardInternal(
             ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray main = mainPath.forward(store, inputs, training).singletonOrThrow();
-        NDArray identity = shortcut.forward(store, inputs, training).singletonOrThrow();
-        return new NDList(main.add(identity).getNDArrayInternal().relu());
+        NDArray main = ChainedForward.run(store, mainPath, inputs, training).singletonOrThrow();
+        NDList shortcutOut = ChainedForward.run(store, shortcut, inputs, training);
+        // In place, as torchvision's "out += identity": the main path ends in a BatchNorm, whose backward
+        // does not need its output.
+        main.addi(shortcutOut.singletonOrThrow());
+        ChainedForward.closeConsumed(shortcutOut, inputs);
+        NDArray out = main.getNDArrayInternal().relu();
+        main.close();
+        return new NDList(out);
     }
 
     @Override
