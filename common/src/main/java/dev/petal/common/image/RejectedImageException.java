@@ -1,5 +1,6 @@
 package dev.petal.common.image;
 
+import dev.petal.common.records.ErrorReason;
 import java.util.Locale;
 
 /**
@@ -9,7 +10,6 @@ import java.util.Locale;
  */
 public final class RejectedImageException extends RuntimeException {
     private static final long serialVersionUID = 1L;
-    private static final int MAX_REASON = 300;
 
     /** Why an image was rejected. The codes are part of the contract: never rename one. */
     public enum Kind {
@@ -56,9 +56,9 @@ public final class RejectedImageException extends RuntimeException {
     }
 
     public RejectedImageException(Kind kind, String reason, Throwable cause) {
-        super(kind.code() + ": " + oneLine(reason), cause);
+        super(kind.code() + ": " + ErrorReason.oneLine(reason), cause);
         this.kind = kind;
-        this.reason = oneLine(reason);
+        this.reason = ErrorReason.oneLine(reason);
     }
 
     public Kind kind() {
@@ -75,15 +75,4 @@ public final class RejectedImageException extends RuntimeException {
         return reason;
     }
 
-    static String oneLine(String text) {
-        if (text == null || text.isBlank()) {
-            return "no detail";
-        }
-        StringBuilder out = new StringBuilder(Math.min(text.length(), MAX_REASON));
-        for (int i = 0; i < text.length() && out.length() < MAX_REASON; i++) {
-            char c = text.charAt(i);
-            out.append(c >= 0x20 && c < 0x7F ? c : ' ');
-        }
-        return out.toString().trim();
-    }
 }

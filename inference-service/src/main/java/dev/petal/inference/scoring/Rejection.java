@@ -1,5 +1,7 @@
 package dev.petal.inference.scoring;
 
+import dev.petal.common.records.ErrorReason;
+
 /**
  * Why an input could not be scored: a stable {@code error-class} code and a one-line reason. Both
  * end up in {@code petal.dlq} headers, so the reason is kept to one line of printable ASCII of at
@@ -14,24 +16,16 @@ public record Rejection(String errorClass, String reason) {
     /** Something unexpected failed while scoring this input; the reason says what. */
     public static final String INTERNAL = "internal-error";
     /** Longest {@code error-reason}, in characters. */
-    public static final int MAX_REASON = 300;
+    public static final int MAX_REASON = ErrorReason.MAX_LENGTH;
 
     public Rejection {
         errorClass = errorClass == null || errorClass.isBlank() ? INTERNAL : errorClass;
         reason = oneLine(reason);
     }
 
-    /** Printable ASCII only (anything else becomes a space), trimmed, cut to {@value #MAX_REASON} characters. */
+    /** {@link ErrorReason#oneLine}, never empty: a reason with nothing printable in it says so. */
     static String oneLine(String text) {
-        if (text == null || text.isBlank()) {
-            return "no detail";
-        }
-        StringBuilder out = new StringBuilder(Math.min(text.length(), MAX_REASON));
-        for (int i = 0; i < text.length() && out.length() < MAX_REASON; i++) {
-            char c = text.charAt(i);
-            out.append(c >= 0x20 && c < 0x7F ? c : ' ');
-        }
-        String line = out.toString().trim();
+        String line = ErrorReason.oneLine(text);
         return line.isEmpty() ? "no detail" : line;
     }
 }
