@@ -17,12 +17,18 @@ public final class TopicReader implements AutoCloseable {
     private final List<ConsumerRecord<byte[], byte[]>> seen = new ArrayList<>();
 
     public TopicReader(String bootstrapServers, String topic) {
-        consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+        consumer = fromBeginning(bootstrapServers, topic);
+    }
+
+    /** A consumer of every partition of {@code topic}, from the start, committed records only. */
+    static KafkaConsumer<byte[], byte[]> fromBeginning(String bootstrapServers, String topic) {
+        KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new ByteArrayDeserializer(), new ByteArrayDeserializer());
         List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
                 .map(p -> new TopicPartition(topic, p.partition())).toList();
         consumer.assign(partitions);
         consumer.seekToBeginning(partitions);
+        return consumer;
     }
 
     /** Polls until {@code count} records seen so far match, or the timeout passes; returns the matches. */
