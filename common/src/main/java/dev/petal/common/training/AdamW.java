@@ -1,11 +1,8 @@
 package dev.petal.common.training;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.nn.ParameterList;
 import ai.djl.ndarray.NDScope;
-import ai.djl.pytorch.engine.PtNDArray;
-import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.nn.Parameter;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
@@ -13,7 +10,9 @@ import dev.petal.common.checkpoint.CheckpointIntegrityException;
 import dev.petal.common.checkpoint.SafeTensors;
 import ai.djl.util.Pair;
 import ai.djl.util.PairList;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -39,7 +38,7 @@ public final class AdamW extends Optimizer {
     private final Map<String, Integer> steps = new HashMap<>();
     /** Steps restored from a checkpoint, applied to each parameter on its first update. */
     private int restoredStep;
-    private StepScalars stepScalars;
+    private AdamWProgram program;
     private Map<String, SafeTensors.Tensor> restoredMoments = Map.of();
 
     public AdamW(Tracker learningRate, float weightDecay) {
@@ -66,98 +65,71 @@ public final class AdamW extends Optimizer {
 
     @Override
     public void update(String parameterId, NDArray weight, NDArray grad) {
+        int t = nextStep(parameterId);
+        program(weight).step(weight, grad, mean(parameterId, weight), variance(parameterId, weight), constants(t));
+    }
+
+    /**
+     * Updates every parameter that has a gradient and clears the gradients: {@code optimizer.step()}
+     * and {@code zero_grad()}, in one native call ({@link AdamWProgram}). Unlike DJL's
+     * {@code Trainer.step()} it does not copy each gradient first (its parameter server duplicates them
+     * for multi-device reduction, which one device never needs). All trainable parameters share the step.
+     */
+    public void updateAll(ParameterList parameters) {
+        List<NDArray> weights = new ArrayList<>();
+        List<NDArray> ms = new ArrayList<>();
+        List<NDArray> vs = new ArrayList<>();
+        int t = step() + 1;
+        for (Pair<String, Parameter> p : parameters) {
+            Parameter parameter = p.getValue();
+            if (parameter.requiresGradient()) {
+                NDArray weight = parameter.getArray();
+                weights.add(weight);
+                ms.add(mean(parameter.getId(), weight));
+                vs.add(variance(parameter.getId(), weight));
+                steps.put(parameter.getId(), t);
+            }
+        }
+        if (!weights.isEmpty()) {
+            program(weights.get(0)).stepAll(weights, ms, vs, constants(t));
+        }
+    }
+
+    private int nextStep(String parameterId) {
         int t = steps.merge(parameterId, 1, Integer::sum);
         if (t == 1 && restoredStep > 0) {
             t = restoredStep + 1;
             steps.put(parameterId, t);
         }
-        float lr = learningRate.getNewValue(t);
-        NDArray m = means.computeIfAbsent(parameterId, id -> initialMoment(id, "exp_avg", weight));
-        NDArray v = variances.computeIfAbsent(parameterId, id -> initialMoment(id, "exp_avg_sq", weight));
-        StepScalars k = scalars(t, lr, weight);
-        // In-place libtorch ops, a few passes over each tensor, as torch.optim.AdamW's single-tensor
-        // path does. DJL's fused adamUpdate JNI was slower: it clones the gradient and allocates four
-        // temporaries per parameter (profiled: ~45 ms of a 220 ms batch-4 step went to the optimizer).
-        // With c = lr*sqrt(bias2)/bias1 and e = eps*sqrt(bias2), p -= c * m / (sqrt(v) + e) is exactly
-        // PyTorch's lr/bias1 * m / (sqrt(v)/sqrt(bias2) + eps).
-        weight.muli(k.decay);
-        try (NDArray scaled = grad.mul(k.oneMinusBeta1)) {
-            m.muli(k.beta1).addi(scaled);
-        }
-        try (NDArray squared = grad.square()) {
-            v.muli(k.beta2).addi(squared.muli(k.oneMinusBeta2));
-        }
-        try (NDArray denominator = v.sqrt(); NDArray step = m.div(denominator.addi(k.epsilon))) {
-            weight.subi(step.muli(k.stepSize));
-        }
-        // DJL's PyTorch engine never zeroes gradients itself (backward accumulates, as in PyTorch):
-        // clear the parameter's own gradient, like optimizer.zero_grad().
-        JniUtils.zeroGrad((PtNDArray) weight);
+        return t;
+    }
+
+    private NDArray mean(String parameterId, NDArray weight) {
+        return means.computeIfAbsent(parameterId, id -> initialMoment(id, "exp_avg", weight));
+    }
+
+    private NDArray variance(String parameterId, NDArray weight) {
+        return variances.computeIfAbsent(parameterId, id -> initialMoment(id, "exp_avg_sq", weight));
     }
 
     /**
-     * Updates every parameter that has a gradient and clears the gradients: {@code optimizer.step()}
-     * and {@code zero_grad()}. Unlike DJL's {@code Trainer.step()} it does not copy each gradient first
-     * (its parameter server duplicates them for multi-device reduction, which one device never needs).
+     * Step t's constants for {@link AdamWProgram}. With c = lr*sqrt(bias2)/bias1 and e = eps*sqrt(bias2),
+     * p -= c * m / (sqrt(v) + e) is exactly PyTorch's lr/bias1 * m / (sqrt(v)/sqrt(bias2) + eps).
      */
-    public void updateAll(ParameterList parameters) {
-        for (Pair<String, Parameter> p : parameters) {
-            NDArray weight = p.getValue().getArray();
-            if (p.getValue().requiresGradient() && weight.hasGradient()) {
-                try (NDArray grad = weight.getGradient()) {
-                    update(p.getValue().getId(), weight, grad);
-                }
-            }
-        }
+    private double[] constants(int t) {
+        double lr = learningRate.getNewValue(t);
+        double bias1 = 1 - Math.pow(BETA1, t);
+        double rootBias2 = Math.sqrt(1 - Math.pow(BETA2, t));
+        return new double[] {1 - lr * weightDecay, BETA1, 1 - BETA1, BETA2, 1 - BETA2, EPSILON * rootBias2,
+                lr * rootBias2 / bias1};
     }
 
-    /** This step's constants as 0-d tensors, made once per step rather than once per parameter and op. */
-    private StepScalars scalars(int t, float lr, NDArray weight) {
-        if (stepScalars == null || stepScalars.t != t || stepScalars.lr != lr
-                || !stepScalars.device.equals(weight.getDevice())) {
-            if (stepScalars != null) {
-                stepScalars.close();
-            }
-            stepScalars = new StepScalars(t, lr, weightDecay, weight.getManager());
+    /** Compiled once, on the parameters' manager (it lives as long as the model). */
+    private AdamWProgram program(NDArray weight) {
+        if (program == null) {
+            program = new AdamWProgram(weight.getManager());
         }
-        return stepScalars;
-    }
-
-    /** The scalars of step t; closed when the next step's replace them. */
-    private static final class StepScalars implements AutoCloseable {
-        private final NDManager manager;
-        final int t;
-        final float lr;
-        final ai.djl.Device device;
-        final NDArray decay;
-        final NDArray beta1;
-        final NDArray oneMinusBeta1;
-        final NDArray beta2;
-        final NDArray oneMinusBeta2;
-        final NDArray epsilon;
-        final NDArray stepSize;
-
-        StepScalars(int t, float lr, float weightDecay, NDManager parent) {
-            this.t = t;
-            this.lr = lr;
-            this.device = parent.getDevice();
-            double bias1 = 1 - Math.pow(BETA1, t);
-            double rootBias2 = Math.sqrt(1 - Math.pow(BETA2, t));
-            NDManager manager = parent.newSubManager();
-            this.decay = manager.create(1 - lr * weightDecay);
-            this.beta1 = manager.create(BETA1);
-            this.oneMinusBeta1 = manager.create(1 - BETA1);
-            this.beta2 = manager.create(BETA2);
-            this.oneMinusBeta2 = manager.create(1 - BETA2);
-            this.epsilon = manager.create((float) (EPSILON * rootBias2));
-            this.stepSize = manager.create((float) (lr * rootBias2 / bias1));
-            this.manager = manager;
-        }
-
-        @Override
-        public void close() {
-            manager.close();
-        }
+        return program;
     }
 
     private NDArray initialMoment(String parameterId, String kind, NDArray weight) {
