@@ -5,6 +5,8 @@ and prints the medians and the ratio Petal/PyTorch as one JSON line per mode.
 
   bench/compare.py train --batch-size 32 --steps 10 --rounds 3
   bench/compare.py infer --batch-size 32 --steps 10 --rounds 3
+  bench/compare.py infer --precision bf16 --batch-size 32 --steps 10   # Petal in bf16 against PyTorch in fp32
+  bench/compare.py infer --precision bf16 --reference-precision bf16  # both in bf16
 """
 import argparse
 import json
@@ -34,6 +36,8 @@ def main():
     p.add_argument("--steps", type=int, default=10)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--python", default="/usr/bin/python3")
+    p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32", help="Petal's")
+    p.add_argument("--reference-precision", choices=["fp32", "bf16"], default="fp32", help="PyTorch's")
     a = p.parse_args()
 
     probe = subprocess.run([a.python, "-c", "import torch, torchvision"], capture_output=True)
@@ -46,14 +50,16 @@ def main():
               "--steps", str(a.steps)]
     petal, torch_runs = [], []
     for r in range(a.rounds):
-        petal.append(run([os.path.join(ROOT, "petal"), "bench", a.mode] + common, env))
-        torch_runs.append(run([a.python, os.path.join(ROOT, "bench", "pytorch_reference.py"), a.mode] + common, env))
+        petal.append(run([os.path.join(ROOT, "petal"), "bench", a.mode] + common + ["--precision", a.precision], env))
+        torch_runs.append(run([a.python, os.path.join(ROOT, "bench", "pytorch_reference.py"), a.mode] + common
+                              + ["--precision", a.reference_precision], env))
         print(f"round {r + 1}/{a.rounds}: petal {petal[-1]['imagesPerSec']} img/s, "
               f"pytorch {torch_runs[-1]['imagesPerSec']} img/s", file=sys.stderr)
     med = lambda runs, k: statistics.median(x[k] for x in runs)
     print(json.dumps({
         "mode": a.mode, "arch": a.arch, "batchSize": a.batch_size, "imageSize": a.image_size,
-        "rounds": a.rounds, "petalImagesPerSec": med(petal, "imagesPerSec"),
+        "rounds": a.rounds, "petalPrecision": a.precision, "pytorchPrecision": a.reference_precision,
+        "petalImagesPerSec": med(petal, "imagesPerSec"),
         "pytorchImagesPerSec": med(torch_runs, "imagesPerSec"),
         "ratio": round(med(petal, "imagesPerSec") / med(torch_runs, "imagesPerSec"), 3),
         "petalPeakRssMb": med(petal, "peakRssMb"), "pytorchPeakRssMb": med(torch_runs, "peakRssMb"),

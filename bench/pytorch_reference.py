@@ -23,6 +23,9 @@ def main():
     p.add_argument("--steps", type=int, default=10)
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
+                   help="bf16: inference casts the model and input to bfloat16 (logits back to float32); training runs "
+                        "forward and loss under torch.autocast(cpu, bfloat16): both as Petal's bf16 does")
     p.add_argument("--profile", metavar="FILE", help="also write a Chrome trace of the timed steps to FILE")
     a = p.parse_args()
 
@@ -37,17 +40,23 @@ def main():
         opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
         loss_fn = torch.nn.CrossEntropyLoss()
 
+        autocast = a.precision == "bf16"
+
         def step():
             opt.zero_grad(set_to_none=True)
-            loss = loss_fn(model(x), y)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+                out = model(x)
+            loss = loss_fn(out.float(), y)
             loss.backward()
             opt.step()
     else:
         model.eval()
+        dtype = torch.bfloat16 if a.precision == "bf16" else torch.float32
+        model.to(dtype)
 
         def step():
             with torch.inference_mode():
-                model(x)
+                model(x.to(dtype)).float()
 
     for _ in range(a.warmup):
         step()
@@ -63,7 +72,7 @@ def main():
         profiler.export_chrome_trace(a.profile)
     print(json.dumps({
         "engine": "pytorch", "version": torch.__version__, "mode": a.mode, "arch": a.arch,
-        "batchSize": a.batch_size, "imageSize": a.image_size, "steps": a.steps,
+        "batchSize": a.batch_size, "imageSize": a.image_size, "steps": a.steps, "precision": a.precision,
         "imagesPerSec": round(a.steps * a.batch_size / seconds, 3),
         "peakRssMb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "threads": torch.get_num_threads(),

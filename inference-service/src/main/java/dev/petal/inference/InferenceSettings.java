@@ -1,5 +1,6 @@
 package dev.petal.inference;
 
+import dev.petal.common.model.Precision;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.time.Duration;
@@ -42,6 +43,13 @@ public interface InferenceSettings {
     /** Where the model runs: cpu, gpu or auto. */
     @WithDefault("auto")
     String device();
+
+    /**
+     * What the model computes in: fp32, or bf16 (bfloat16; about 1.5x the images/s on CPUs with AVX-512
+     * BF16 or AMX, slower on CPUs without them; see docs/performance.md for its accuracy).
+     */
+    @WithDefault("fp32")
+    Precision precision();
 
     /** Threads that fetch and decode inputs; 0 means one per CPU core. */
     @WithDefault("0")

@@ -13,6 +13,7 @@ import dev.petal.common.inference.Classifier;
 import dev.petal.common.inference.ModelId;
 import dev.petal.common.model.ResNet;
 import dev.petal.common.model.Architecture;
+import dev.petal.common.model.Precision;
 import dev.petal.common.model.ResNetConfig;
 import dev.petal.common.training.ModelSession;
 import dev.petal.common.training.TrainingSettings;
@@ -33,9 +34,12 @@ public final class ModelBenchmark {
     /** What to measure. */
     public enum Mode { TRAIN, INFER }
 
-    /** {@code profile}: where to write a Chrome trace of the timed steps (libtorch's profiler), or null. */
+    /**
+     * {@code precision}: what the model computes in (training: mixed, fp32 master weights);
+     * {@code profile}: where to write a Chrome trace of the timed steps (libtorch's profiler), or null.
+     */
     public record Options(Mode mode, Architecture arch, int batchSize, int imageSize, int steps, int warmup, String device,
-            Path profile) {}
+            Precision precision, Path profile) {}
 
     private ModelBenchmark() {}
 
@@ -55,7 +59,7 @@ public final class ModelBenchmark {
         double seconds;
         if (o.mode() == Mode.TRAIN) {
             try (ModelSession session = new ModelSession(ResNetConfig.of(o.arch(), 5), o.imageSize(),
-                    TrainingSettings.seedRecipe(totalSteps), device)) {
+                    TrainingSettings.seedRecipe(totalSteps), device, null, o.precision())) {
                 seconds = timed(o, i -> session.trainStep(pixels, labels));
             }
         } else {
@@ -73,6 +77,7 @@ public final class ModelBenchmark {
         out.put("imageSize", o.imageSize());
         out.put("steps", o.steps());
         out.put("device", device.toString());
+        out.put("precision", o.precision().id());
         out.put("imagesPerSec", Math.round(o.steps() * o.batchSize() / seconds * 1000) / 1000.0);
         out.put("msPerBatch", Math.round(seconds / o.steps() * 1e5) / 100.0);
         out.put("peakRssMb", peakRssMb());
@@ -108,7 +113,7 @@ public final class ModelBenchmark {
             net.initialize(model.getNDManager(), DataType.FLOAT32, new Shape(1, 3, o.imageSize(), o.imageSize()));
             weights = ModelWeights.toBytes(net);
         }
-        return Classifier.load(spec, weights, new ModelId("bench", "fresh", "-"), device);
+        return Classifier.load(spec, weights, new ModelId("bench", "fresh", "-"), device, o.precision());
     }
 
     /** Peak resident set of this process (VmHWM), heap and native memory together. */

@@ -16,7 +16,9 @@ import dev.petal.common.engine.InputStaging;
 import dev.petal.common.engine.PyTorchEngine;
 import dev.petal.common.image.Preprocessor;
 import dev.petal.common.model.FoldedResNet;
+import dev.petal.common.model.Precision;
 import dev.petal.common.model.ResNet;
+import dev.petal.common.model.ScriptedResNet;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Map;
@@ -24,7 +26,8 @@ import java.util.List;
 
 /**
  * A loaded model ready to score: the ResNet of a {@link ModelSpec} with its trained weights, its
- * BatchNorms folded into the convolutions ({@link FoldedResNet}), run without autograd. Each batch gets its own
+ * BatchNorms folded into the convolutions ({@link FoldedResNet}), compiled by libtorch as one program
+ * in the chosen {@link Precision} ({@link ScriptedResNet}) and run without autograd. Each batch gets its own
  * NDManager, closed when the batch is done, so memory stays flat however many batches run.
  *
  * <p>Thread-safe: batches are scored one at a time.
@@ -37,7 +40,7 @@ public final class Classifier implements AutoCloseable {
     private final ResNet net;
     private final Preprocessor preprocessor;
     private final Device device;
-    private FoldedResNet folded;
+    private ScriptedResNet scripted;
 
     private Classifier(ModelSpec spec, ModelId id, Device device) {
         PyTorchEngine.get();
@@ -50,8 +53,11 @@ public final class Classifier implements AutoCloseable {
         model.setBlock(net);
     }
 
-    /** Builds the network of {@code spec} on {@code device} and loads {@code weights} (DJL parameter format). */
-    public static Classifier load(ModelSpec spec, byte[] weights, ModelId id, Device device) {
+    /**
+     * Builds the network of {@code spec} on {@code device}, loads {@code weights} (DJL parameter format)
+     * and compiles it to compute in {@code precision}.
+     */
+    public static Classifier load(ModelSpec spec, byte[] weights, ModelId id, Device device, Precision precision) {
         Classifier classifier = new Classifier(spec, id, device);
         try {
             int size = spec.imageSize();
@@ -68,7 +74,15 @@ public final class Classifier implements AutoCloseable {
                             + " labels needs " + e.getValue());
                 }
             }
-            classifier.folded = FoldedResNet.of(classifier.net, classifier.model.getNDManager());
+            try (FoldedResNet folded = FoldedResNet.of(classifier.net, classifier.model.getNDManager())) {
+                // The program keeps its own references to the weights it uses (copies in bf16).
+                classifier.scripted = ScriptedResNet.of(folded, precision, classifier.model.getNDManager());
+            }
+            // The unfolded weights are not used again: free them now rather than when the model closes
+            // (45 MB for ResNet-18).
+            for (Pair<String, Parameter> p : classifier.net.getParameters()) {
+                p.getValue().close();
+            }
             return classifier;
         } catch (RuntimeException e) {
             classifier.close();
@@ -84,8 +98,8 @@ public final class Classifier implements AutoCloseable {
         return shapes;
     }
 
-    public static Classifier load(LoadedModel loaded, Device device) {
-        return load(loaded.spec(), loaded.weights(), loaded.id(), device);
+    public static Classifier load(LoadedModel loaded, Device device, Precision precision) {
+        return load(loaded.spec(), loaded.weights(), loaded.id(), device, precision);
     }
 
     public ModelSpec spec() {
@@ -94,6 +108,10 @@ public final class Classifier implements AutoCloseable {
 
     public ModelId id() {
         return id;
+    }
+
+    public Precision precision() {
+        return scripted.precision();
     }
 
     /** The preprocessing this model was trained with. */
@@ -122,7 +140,7 @@ public final class Classifier implements AutoCloseable {
         int classes = spec.labels().size();
         try (NDManager step = model.getNDManager().newSubManager(device)) {
             NDArray x = input.upload(step, pixels, new Shape(batch, 3, size, size));
-            NDArray logits = folded.logits(x);
+            NDArray logits = scripted.logits(x);
             x.close();
             NDArray softmax = logits.softmax(1);
             logits.close();
@@ -155,8 +173,8 @@ public final class Classifier implements AutoCloseable {
 
     @Override
     public void close() {
-        if (folded != null) {
-            folded.close();
+        if (scripted != null) {
+            scripted.close();
         }
         model.close();
     }

@@ -43,6 +43,8 @@ public enum BlockType {
 
     /** BatchNorm epsilon, PyTorch's default; inference folding needs the same value. */
     static final float NORM_EPSILON = 1e-5f;
+    /** DJL's BatchNorm momentum: running = momentum * running + (1 - momentum) * batch; PyTorch's 0.1 is 1 - this. */
+    static final float NORM_MOMENTUM = 0.9f;
 
     private final int expansion;
 
@@ -73,7 +75,7 @@ public enum BlockType {
      * the block start as the identity, which helps deep nets train (Goyal et al., 2017).
      */
     static Block norm(boolean zeroGamma) {
-        Block norm = BatchNorm.builder().optEpsilon(NORM_EPSILON).optMomentum(0.9f).build();
+        Block norm = BatchNorm.builder().optEpsilon(NORM_EPSILON).optMomentum(NORM_MOMENTUM).build();
         if (zeroGamma) {
             norm.setInitializer(Initializer.ZEROS, "gamma");
         }

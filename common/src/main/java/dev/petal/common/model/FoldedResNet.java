@@ -4,41 +4,25 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
-import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.convolutional.Convolution;
-import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.BatchNorm;
-import ai.djl.nn.pooling.Pool;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.util.Pair;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A trained {@link ResNet} for inference only. At inference a BatchNorm is a fixed per-channel
- * scale and shift, so each one is folded into the convolution before it: one op instead of two
- * and one pass less over the activations, about 20 per image for ResNet-18 (PyTorch's eager mode
- * does not do this). Each intermediate is closed as soon as the next op has consumed it, so a batch
- * holds a few activations at a time rather than all of them. Outputs equal the ResNet's in
+ * The weights and structure of a trained {@link ResNet} for inference. At inference a BatchNorm is a
+ * fixed per-channel scale and shift, so each one is folded into the convolution before it: one op
+ * instead of two and one pass less over the activations, about 20 per image for ResNet-18 (PyTorch's
+ * eager mode does not do this). {@link ScriptedResNet} runs it; its outputs equal the ResNet's in
  * evaluation mode up to float rounding.
  */
 public final class FoldedResNet implements AutoCloseable {
-    private static final Shape ONE = new Shape(1, 1);
-
     /** A convolution with its BatchNorm folded in, and whether a ReLU follows. */
-    private record FoldedConv(NDArray weight, NDArray bias, Shape stride, Shape padding, boolean relu) {
-        NDArray apply(NDArray x) {
-            NDArray y = Conv2d.conv2d(x, weight, bias, stride, padding, ONE, 1).singletonOrThrow();
-            if (!relu) {
-                return y;
-            }
-            NDArray activated = y.getNDArrayInternal().relu();
-            y.close();
-            return activated;
-        }
-    }
+    record FoldedConv(NDArray weight, NDArray bias, Shape stride, Shape padding, boolean relu) {}
 
-    private record Residual(List<FoldedConv> main, FoldedConv shortcut) {}
+    record Residual(List<FoldedConv> main, FoldedConv shortcut) {}
 
     private final NDManager manager;
     private final FoldedConv stem;
@@ -125,40 +109,24 @@ public final class FoldedResNet implements AutoCloseable {
         return copy;
     }
 
-    /** Logits of an NCHW batch; {@code x} stays open (the caller owns it), everything made here is closed but the result. */
-    public NDArray logits(NDArray x) {
-        NDArray h = stem.apply(x);
-        if (stemPool) {
-            NDArray pooled = Pool.maxPool2d(h, new Shape(3, 3), new Shape(2, 2), ONE, false);
-            h.close();
-            h = pooled.getNDArrayInternal().relu();
-            pooled.close();
-        }
-        for (Residual block : blocks) {
-            NDArray out = h;
-            for (FoldedConv conv : block.main()) {
-                NDArray next = conv.apply(out);
-                if (out != h) {
-                    out.close();
-                }
-                out = next;
-            }
-            if (block.shortcut() == null) {
-                out.addi(h);
-            } else {
-                NDArray projected = block.shortcut().apply(h);
-                out.addi(projected);
-                projected.close();
-            }
-            h.close();
-            h = out.getNDArrayInternal().relu();
-            out.close();
-        }
-        NDArray pooled = Pool.globalAvgPool2d(h);
-        h.close();
-        NDArray logits = Linear.linear(pooled, fcWeight, fcBias).singletonOrThrow();
-        pooled.close();
-        return logits;
+    FoldedConv stem() {
+        return stem;
+    }
+
+    boolean stemPool() {
+        return stemPool;
+    }
+
+    List<Residual> blocks() {
+        return blocks;
+    }
+
+    NDArray fcWeight() {
+        return fcWeight;
+    }
+
+    NDArray fcBias() {
+        return fcBias;
     }
 
     @Override

@@ -13,8 +13,10 @@ import ai.djl.training.Trainer;
 import ai.djl.training.loss.Loss;
 import dev.petal.common.engine.InputStaging;
 import dev.petal.common.engine.PyTorchEngine;
+import dev.petal.common.model.Precision;
 import dev.petal.common.model.ResNet;
 import dev.petal.common.model.ResNetConfig;
+import dev.petal.common.model.ScriptedTraining;
 import java.util.function.Consumer;
 
 /**
@@ -29,6 +31,7 @@ public final class ModelSession implements AutoCloseable {
     private final int imageSize;
     private final AdamW adamW;
     private final InputStaging input = new InputStaging();
+    private final ScriptedTraining forward;
 
     /** Loss of the batch and how many of its predictions were right. */
     public record StepResult(float loss, int correct, int size) {}
@@ -37,12 +40,18 @@ public final class ModelSession implements AutoCloseable {
         this(config, imageSize, settings, device, null);
     }
 
+    public ModelSession(ResNetConfig config, int imageSize, TrainingSettings settings, Device device,
+            Consumer<ResNet> initialWeights) {
+        this(config, imageSize, settings, device, initialWeights, Precision.FP32);
+    }
+
     /**
      * @param initialWeights called with the freshly initialised net before training starts, to
      *     overwrite its parameters (a checkpoint to resume, torchvision weights to fine-tune); may be null
+     * @param precision what the training forward and backward compute in (fp32 master weights either way)
      */
     public ModelSession(ResNetConfig config, int imageSize, TrainingSettings settings, Device device,
-            Consumer<ResNet> initialWeights) {
+            Consumer<ResNet> initialWeights, Precision precision) {
         PyTorchEngine.get().setRandomSeed((int) settings.seed());
         this.imageSize = imageSize;
         this.net = new ResNet(config);
@@ -61,6 +70,12 @@ public final class ModelSession implements AutoCloseable {
                 .optDevices(new Device[] {device});
         this.trainer = model.newTrainer(trainingConfig);
         trainer.initialize(inputShape);
+        // The training forward as one libtorch program (ScriptedTraining); evaluation stays op by op.
+        this.forward = ScriptedTraining.of(net, precision, model.getNDManager());
+    }
+
+    public Precision precision() {
+        return forward.precision();
     }
 
     /** The optimizer, whose state (moments, step) a checkpoint saves and a resume restores. */
@@ -89,7 +104,7 @@ public final class ModelSession implements AutoCloseable {
             float loss;
             int correct;
             try (GradientCollector collector = trainer.newGradientCollector()) {
-                NDArray logits = trainer.forward(new NDList(x)).singletonOrThrow();
+                NDArray logits = forward.logits(x);
                 NDArray lossValue = trainer.getLoss().evaluate(new NDList(y), new NDList(logits));
                 collector.backward(lossValue);
                 loss = lossValue.getFloat();
@@ -117,6 +132,7 @@ public final class ModelSession implements AutoCloseable {
 
     @Override
     public void close() {
+        forward.close();
         trainer.close();
         model.close();
     }

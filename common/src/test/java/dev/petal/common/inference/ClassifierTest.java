@@ -9,16 +9,20 @@ import dev.petal.common.checkpoint.ModelSpec;
 import dev.petal.common.checkpoint.ModelWeights;
 import dev.petal.common.data.SyntheticShapes;
 import dev.petal.common.image.Preprocessor;
+import dev.petal.common.model.Precision;
 import dev.petal.common.training.ModelSession;
 import dev.petal.common.training.TrainingSettings;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class ClassifierTest {
     private static final ModelSpec SPEC = new ModelSpec("resnet18", SyntheticShapes.LABELS, 16, "imagenet", true, false);
 
-    @Test
-    void scoresLikeTheTrainersEvaluationModeAfterTraining() {
+    @ParameterizedTest
+    @CsvSource({"fp32, 1e-4", "bf16, 2e-2"})
+    void scoresLikeTheTrainersEvaluationModeAfterTraining(String precision, double tolerance) {
         SyntheticShapes shapes = new SyntheticShapes(16, 3);
         Preprocessor pre = SPEC.preprocessor();
         int batch = 4;
@@ -35,12 +39,14 @@ class ClassifierTest {
             }
             float[][] logits = session.logits(pixels, batch);
             byte[] weights = ModelWeights.toBytes(session.net());
-            try (Classifier classifier = Classifier.load(SPEC, weights, new ModelId("t", "1", "x"), Device.cpu())) {
+            try (Classifier classifier = Classifier.load(SPEC, weights, new ModelId("t", "1", "x"), Device.cpu(),
+                    Precision.parse(precision))) {
+                assertEquals(Precision.parse(precision), classifier.precision());
                 List<List<Prediction.Scored>> top = classifier.topK(pixels, batch, 4);
                 for (int i = 0; i < batch; i++) {
                     double[] expected = softmax(logits[i]);
                     for (Prediction.Scored s : top.get(i)) {
-                        assertEquals(expected[SPEC.labels().indexOf(s.label())], s.score(), 1e-4, "image " + i + " " + s.label());
+                        assertEquals(expected[SPEC.labels().indexOf(s.label())], s.score(), tolerance, "image " + i + " " + s.label());
                     }
                     assertEquals(4, top.get(i).size());
                 }
@@ -56,7 +62,7 @@ class ClassifierTest {
             fourClasses = ModelWeights.toBytes(session.net());
         }
         assertThrows(CheckpointIntegrityException.class,
-                () -> Classifier.load(five, fourClasses, new ModelId("t", "1", "x"), Device.cpu()));
+                () -> Classifier.load(five, fourClasses, new ModelId("t", "1", "x"), Device.cpu(), Precision.FP32));
     }
 
     private static double[] softmax(float[] logits) {

@@ -8,7 +8,8 @@ import dev.petal.common.image.Normalization;
 import dev.petal.common.image.Preprocessor;
 import dev.petal.common.training.ModelSession;
 import dev.petal.common.training.TrainingSettings;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Timeout;
 
 /** The model actually learns: a ResNet-18 with the small stem separates four generated shapes. */
@@ -16,9 +17,11 @@ class LearningTest {
     private static final int SIZE = 32;
     private static final int BATCH = 32;
 
-    @Test
+    /** bf16: mixed precision (fp32 master weights), which must learn as well. */
+    @ParameterizedTest
+    @ValueSource(strings = {"fp32", "bf16"})
     @Timeout(120)
-    void resnet18LearnsGeneratedShapesWellAboveChance() {
+    void resnet18LearnsGeneratedShapesWellAboveChance(String precision) {
         Preprocessor pre = new Preprocessor(SIZE, Normalization.IMAGENET);
         SyntheticShapes train = new SyntheticShapes(SIZE, 1);
         SyntheticShapes heldOut = new SyntheticShapes(SIZE, 2);
@@ -27,7 +30,7 @@ class LearningTest {
         long start = System.nanoTime();
         try (ModelSession session = new ModelSession(
                 new ResNetConfig(Architecture.RESNET18, SyntheticShapes.LABELS.size(), true, true),
-                SIZE, settings, Device.cpu())) {
+                SIZE, settings, Device.cpu(), null, Precision.parse(precision))) {
             for (int step = 0; step < steps; step++) {
                 float[] pixels = new float[BATCH * pre.tensorLength()];
                 int[] labels = new int[BATCH];
@@ -62,8 +65,8 @@ class LearningTest {
             }
             double accuracy = (double) correct / total;
             double seconds = (System.nanoTime() - start) / 1e9;
-            System.out.printf("learning test: held-out accuracy %.3f on %d images after %d steps in %.1f s%n",
-                    accuracy, total, steps, seconds);
+            System.out.printf("learning test (%s): held-out accuracy %.3f on %d images after %d steps in %.1f s%n",
+                    precision, accuracy, total, steps, seconds);
             assertTrue(accuracy >= 0.90, "held-out accuracy " + accuracy + " (chance is 0.25)");
             assertTrue(seconds < 180, "took " + seconds + " s (about 45 s on 2 idle cores)");
         }

@@ -18,12 +18,20 @@ import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** Folding BatchNorm into the convolutions changes nothing but float rounding, for both block kinds and stems. */
-class FoldedResNetTest {
+/**
+ * The folded network compiled as TorchScript computes what the ResNet computes in evaluation mode: in
+ * fp32 up to float rounding (folding BatchNorm into the convolutions changes nothing else), in bf16
+ * within bf16's 8-bit mantissa, for both block kinds and stems.
+ */
+class ScriptedResNetTest {
 
     @ParameterizedTest
-    @CsvSource({"resnet18, 64, false", "resnet18, 32, true", "resnet50, 64, false"})
-    void foldedLogitsEqualTheNetworkInEvaluationMode(String arch, int size, boolean smallStem) {
+    @CsvSource({"resnet18, 64, false, fp32", "resnet18, 32, true, fp32", "resnet50, 64, false, fp32",
+            "resnet18, 64, false, bf16", "resnet50, 64, false, bf16"})
+    void logitsEqualTheNetworkInEvaluationMode(String arch, int size, boolean smallStem, String precisionId) {
+        Precision precision = Precision.parse(precisionId);
+        // bf16 keeps about 3 significant digits per op; 2% of the logits' scale after ~20-50 layers.
+        double tolerance = precision == Precision.FP32 ? 1e-3 : 2e-2;
         PyTorchEngine.get();
         JniUtils.setGradMode(false);
         ResNet net = new ResNet(new ResNetConfig(Architecture.parse(arch), 5, smallStem, false));
@@ -53,16 +61,22 @@ class FoldedResNetTest {
             }
             NDArray x = manager.randomNormal(new Shape(3, 3, size, size));
             float[] expected = net.forward(new ParameterStore(manager, false), new NDList(x), false).singletonOrThrow().toFloatArray();
-            try (FoldedResNet folded = FoldedResNet.of(net, manager)) {
-                float[] actual = folded.logits(x).toFloatArray();
+            try (FoldedResNet folded = FoldedResNet.of(net, manager);
+                 ScriptedResNet scripted = ScriptedResNet.of(folded, precision, manager)) {
+                float[] actual = scripted.logits(x).toFloatArray();
                 assertEquals(expected.length, actual.length);
                 double scale = 0;
                 for (float v : expected) {
                     scale = Math.max(scale, Math.abs(v));
                 }
+                double largestDifference = 0;
                 for (int i = 0; i < expected.length; i++) {
-                    assertTrue(Math.abs(expected[i] - actual[i]) <= 1e-3 * Math.max(1, scale),
-                            arch + " logit " + i + ": " + expected[i] + " vs folded " + actual[i]);
+                    largestDifference = Math.max(largestDifference, Math.abs(expected[i] - actual[i]));
+                    assertTrue(Math.abs(expected[i] - actual[i]) <= tolerance * Math.max(1, scale),
+                            arch + " " + precision.id() + " logit " + i + ": " + expected[i] + " vs " + actual[i]);
+                }
+                if (precision == Precision.BF16) {
+                    assertTrue(largestDifference > 1e-4 * Math.max(1, scale), "bf16 gave fp32's logits: the casts did not happen");
                 }
             }
         }

@@ -105,13 +105,14 @@ public class BenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         List<byte[]> files = readImages();
         LoadedModel loaded = loadModel();
-        Classifier classifier = Classifier.load(loaded, PyTorchEngine.device(device));
+        Classifier classifier = Classifier.load(loaded, PyTorchEngine.device(device), settings.precision());
         int batch = settings.maxBatch();
         ObjectNode out = JSON.createObjectNode();
         out.put("arch", loaded.spec().architecture());
         out.put("imageSize", loaded.spec().imageSize());
         out.put("batch", batch);
         out.put("device", PyTorchEngine.device(device).toString());
+        out.put("precision", settings.precision().id());
         out.put("cpus", Runtime.getRuntime().availableProcessors());
 
         double bare = bareThroughput(classifier, files, batch);

@@ -241,7 +241,7 @@ public class ModelWatcher {
             return;
         }
         try {
-            classifier = Classifier.load(loaded, PyTorchEngine.device(settings.device()));
+            classifier = Classifier.load(loaded, PyTorchEngine.device(settings.device()), settings.precision());
         } catch (CheckpointIntegrityException e) {
             // Verified bytes that do not fit the network the manifest describes (architecture, label count).
             refuse(version, CheckpointIntegrityException.Reason.SHAPE.tag(), e);
@@ -260,8 +260,8 @@ public class ModelWatcher {
         String previous = holder.version().orElse("none");
         holder.swap(classifier, loaded);
         metrics.reloaded(version);
-        LOG.infof("now serving %s/%s (was %s; weights sha256 %s; loaded and warmed in %d ms)", name, version, previous,
-                loaded.id().sha256(), (System.nanoTime() - start) / 1_000_000);
+        LOG.infof("now serving %s/%s in %s (was %s; weights sha256 %s; loaded and warmed in %d ms)", name, version,
+                classifier.precision().id(), previous, loaded.id().sha256(), (System.nanoTime() - start) / 1_000_000);
     }
 
     private void refuse(String version, String reason, Exception e) {

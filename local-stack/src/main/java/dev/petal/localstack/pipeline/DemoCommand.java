@@ -1,5 +1,6 @@
 package dev.petal.localstack.pipeline;
 
+import dev.petal.common.records.ValidSplit;
 import dev.petal.common.records.KafkaClientConfig;
 import dev.petal.common.storage.ObjectStore;
 import dev.petal.common.storage.S3Settings;

@@ -1,5 +1,6 @@
 package dev.petal.localstack.pipeline;
 
+import dev.petal.common.records.ValidSplit;
 import dev.petal.common.inference.Prediction;
 import java.io.PrintStream;
 import java.util.ArrayList;

@@ -1,5 +1,6 @@
 package dev.petal.localstack.pipeline;
 
+import dev.petal.common.records.ValidSplit;
 import dev.petal.common.inference.Prediction;
 import dev.petal.common.records.HeaderValues;
 import dev.petal.common.records.Headers;

@@ -3,12 +3,16 @@ package dev.petal.trainer.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.petal.common.bench.ModelBenchmark;
 import dev.petal.common.model.Architecture;
+import dev.petal.common.model.Precision;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /** {@code ./petal bench train|infer}: the model's steady-state speed on random input, one JSON line. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
@@ -40,14 +44,26 @@ public class BenchCommand implements Callable<Integer> {
     int warmup;
     @Option(names = "--device", defaultValue = "cpu", description = "cpu, gpu or auto (default: ${DEFAULT-VALUE}).")
     String device;
+    @Option(names = "--precision", defaultValue = "fp32",
+            description = "fp32 or bf16 (bfloat16, fast on CPUs with AVX-512 BF16 or AMX; training in bf16 keeps fp32 weights; default: ${DEFAULT-VALUE}).")
+    String precisionName;
     @Option(names = "--profile", paramLabel = "FILE",
             description = "Also write a Chrome trace of the timed steps (libtorch's profiler) to FILE; the timing then includes its overhead.")
     java.nio.file.Path profile;
 
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
+        Precision precision;
+        try {
+            precision = Precision.parse(precisionName);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
         System.out.println(new ObjectMapper().writeValueAsString(ModelBenchmark.run(
-                new ModelBenchmark.Options(mode, arch, batchSize, imageSize, steps, warmup, device, profile))));
+                new ModelBenchmark.Options(mode, arch, batchSize, imageSize, steps, warmup, device, precision, profile))));
         return 0;
     }
 }

@@ -40,6 +40,9 @@ public class TrainCommand implements Callable<Integer> {
     long seed;
     @Option(names = "--device", description = "cpu, gpu or auto (default: petal.trainer.device, auto).")
     String device;
+    @Option(names = "--precision", description = "fp32, or bf16: mixed precision, fp32 weights; 1.3-1.6x faster on CPUs "
+            + "with AVX-512 BF16 or AMX (default: petal.trainer.precision, fp32).")
+    String precision;
     @Option(names = "--small-stem", description = "3x3 stride-1 stem without max-pool, for 32-64 px images.")
     boolean smallStem;
     @Option(names = "--zero-init-residual", description = "Start each block's last BatchNorm gamma at 0.")
@@ -80,7 +83,7 @@ public class TrainCommand implements Callable<Integer> {
             recipe = new Recipe(modelName, arch.id(), epochs, batchSize, lr, weightDecay, warmupIters, imageSize, augment, seed,
                     device == null ? TrainerConfig.device() : device, smallStem, zeroInitResidual, normalize, resume,
                     initWeights, stopAfterEpochs, checkpointInterval, decodeThreads, prefetchBatches, cacheMb,
-                    dataset, warmStart).validated();
+                    dataset, warmStart, precision == null ? TrainerConfig.precision() : precision).validated();
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }

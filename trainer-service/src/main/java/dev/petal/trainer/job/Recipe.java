@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.petal.common.image.Normalization;
 import dev.petal.common.model.Architecture;
+import dev.petal.common.model.Precision;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -18,6 +19,8 @@ import java.util.Map;
  * @param dataset train only on records whose dataset header is this (null: the whole topic)
  * @param warmStart a new run on the data as it stands now, starting from the weights of the latest
  *     version of {@code modelName} (a head of another size when the labels changed); what auto-retrain does
+ * @param precision fp32, or bf16: mixed precision (bf16 compute, fp32 weights), 1.3-1.6x the images/s on
+ *     CPUs with AVX-512 BF16 or AMX
  */
 @JsonIgnoreProperties(ignoreUnknown = false)
 public record Recipe(
@@ -43,13 +46,14 @@ public record Recipe(
         int prefetchBatches,
         long cacheMegabytes,
         String dataset,
-        boolean warmStart) {
+        boolean warmStart,
+        String precision) {
 
     public static final String DEFAULT_MODEL_NAME = "petal";
 
     public static Recipe seedRecipe() {
         return new Recipe(DEFAULT_MODEL_NAME, "resnet18", 1, 4, 1e-4f, 0.01f, 20, 224, false, 100, "auto",
-                false, false, "imagenet", false, null, 0, 0, 2, 4, 1024, null, false);
+                false, false, "imagenet", false, null, 0, 0, 2, 4, 1024, null, false, "fp32");
     }
 
     /** Checks every value and says which flag is wrong. */
@@ -71,6 +75,11 @@ public record Recipe(
         require(prefetchBatches >= 1, "--prefetch-batches must be >= 1");
         require(cacheMegabytes >= 0, "--cache-mb must be >= 0");
         require(!(resume && warmStart), "--resume and --warm-start exclude each other");
+        try {
+            Precision.parse(precision);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--precision must be fp32 or bf16, was '" + precision + "'");
+        }
         if (!device.matches("cpu|gpu|auto")) {
             throw new IllegalArgumentException("--device must be cpu, gpu or auto, was '" + device + "'");
         }
@@ -110,6 +119,7 @@ public record Recipe(
         m.put("smallStem", smallStem);
         m.put("zeroInitResidual", zeroInitResidual);
         m.put("normalize", normalize);
+        m.put("precision", Precision.parse(precision).id());
         m.put("loss", "softmax-cross-entropy");
         m.put("initWeights", initWeights);
         m.put("dataset", dataset);
@@ -135,7 +145,8 @@ public record Recipe(
                 device, Boolean.TRUE.equals(r.get("smallStem")), Boolean.TRUE.equals(r.get("zeroInitResidual")),
                 (String) r.get("normalize"), resume, (String) r.get("initWeights"), stopAfterEpochs,
                 checkpointIntervalSeconds, decodeThreads, prefetchBatches, cacheMegabytes,
-                r.get("dataset") instanceof String d ? d : dataset, warmStart);
+                r.get("dataset") instanceof String d ? d : dataset, warmStart,
+                r.get("precision") instanceof String p ? p : Precision.FP32.id()); // versions before bf16 were fp32
     }
 
     private static Number num(Map<String, Object> m, String key) {

@@ -1,6 +1,7 @@
 package dev.petal.trainer.job;
 
 import ai.djl.Device;
+import dev.petal.common.model.Precision;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -152,11 +153,14 @@ public final class TrainingJob {
             int startEpoch = resuming ? parent.epoch() : 0;
             int lastEpoch = recipe.stopAfterEpochs() > 0 ? Math.min(recipe.epochs(), startEpoch + recipe.stopAfterEpochs()) : recipe.epochs();
             Run run = new Run(recipe, spec, index, history, stepsPerEpoch, totalSteps);
-            try (ModelSession session = new ModelSession(spec.resNetConfig(), recipe.imageSize(), settings, device, initial);
+            try (ModelSession session = new ModelSession(spec.resNetConfig(), recipe.imageSize(), settings, device, initial,
+                    Precision.parse(recipe.precision()));
                  BatchLoader loader = new BatchLoader(index, new RecordFetcher(consumer, Topics.TRAIN, store), decoder,
                          spec.preprocessor(), recipe.decodeThreads(), recipe.prefetchBatches());
                  CheckpointPublisher publisher = new CheckpointPublisher(checkpoints, producer, s3.bucket(), parent, listener,
                          Duration.ofSeconds(1), Duration.ofSeconds(30), uploadGiveUpAfter)) {
+                LOG.infof("training %s %s at %d px on %s in %s, batch %d, %d steps", recipe.modelName(), recipe.arch(),
+                        recipe.imageSize(), device, session.precision().id(), recipe.batchSize(), totalSteps);
                 if (resuming) {
                     session.optimizer().restore(SafeTensors.read(from.files().get(OPTIMIZER_FILE)));
                 }

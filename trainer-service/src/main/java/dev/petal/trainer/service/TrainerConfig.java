@@ -17,6 +17,7 @@ import org.eclipse.microprofile.config.ConfigProvider;
 /** The trainer's addresses and limits from Quarkus configuration (environment variables included). */
 public final class TrainerConfig {
     public static final String DEVICE = "petal.trainer.device";
+    public static final String PRECISION = "petal.trainer.precision";
     public static final String RECIPE = "petal.trainer.recipe";
     public static final String AUTO_RETRAIN_AFTER = "petal.trainer.auto-retrain-after";
     public static final String AUTO_RETRAIN_CHECK = "petal.trainer.auto-retrain-check";
@@ -57,13 +58,18 @@ public final class TrainerConfig {
         return device == null || device.isBlank() ? "auto" : device;
     }
 
+    public static String precision() {
+        String precision = lookup().apply(PRECISION);
+        return precision == null || precision.isBlank() ? "fp32" : precision;
+    }
+
     /**
-     * The service's recipe: the seed recipe on the configured device, with the fields of
+     * The service's recipe: the seed recipe on the configured device and precision, with the fields of
      * {@value #RECIPE} (JSON) and then of {@code overridesJson} (a request body; may be blank) replaced.
      */
     public static Recipe baseRecipe(String overridesJson) {
         Recipe seed = Recipe.seedRecipe();
-        Recipe recipe = seed.withOverrides(JSON, Map.of("device", device()));
+        Recipe recipe = seed.withOverrides(JSON, Map.of("device", device(), "precision", precision()));
         recipe = recipe.withOverrides(JSON, parse(RECIPE, lookup().apply(RECIPE)));
         return recipe.withOverrides(JSON, parse("the request body", overridesJson)).validated();
     }

@@ -98,7 +98,7 @@ class TrainingJobTest {
     private static Recipe recipe(String model, int epochs) {
         Recipe seed = Recipe.seedRecipe();
         return new Recipe(model, "resnet18", epochs, 16, 2e-3f, 1e-4f, 5, 32, false, 7, "cpu", true, true, "imagenet",
-                false, null, 0, 0, 2, 4, 64, DATASET, false);
+                false, null, 0, 0, 2, 4, 64, DATASET, false, "fp32");
     }
 
     @Test
@@ -137,10 +137,10 @@ class TrainingJobTest {
                 ImageLimits.defaults(), null).run().manifest();
         Recipe interrupted = recipe("job-resumed", 2);
         Recipe firstHalf = new Recipe(interrupted.modelName(), interrupted.arch(), 2, 16, 2e-3f, 1e-4f, 5, 32, false, 7, "cpu",
-                true, true, "imagenet", false, null, 1, 0, 2, 4, 64, DATASET, false);
+                true, true, "imagenet", false, null, 1, 0, 2, 4, 64, DATASET, false, "fp32");
         assertEquals(1, new TrainingJob(firstHalf, kafka(), stack.s3Settings(), ImageLimits.defaults(), null).run().manifest().epoch());
         Recipe resume = new Recipe(interrupted.modelName(), "resnet18", 1, 4, 1e-4f, 0.01f, 20, 224, false, 100, "cpu",
-                false, false, "imagenet", true, null, 0, 0, 2, 4, 64, null, false); // the checkpoint's recipe wins
+                false, false, "imagenet", true, null, 0, 0, 2, 4, 64, null, false, "bf16"); // the checkpoint's recipe wins
         CheckpointManifest resumed = new TrainingJob(resume, kafka(), stack.s3Settings(), ImageLimits.defaults(), null).run().manifest();
         assertEquals(2, resumed.epoch());
         assertEquals(straight.step(), resumed.step());
@@ -287,7 +287,7 @@ class TrainingJobTest {
     private static Recipe withBatch(Recipe r, int batchSize, int checkpointInterval, boolean resume) {
         return new Recipe(r.modelName(), r.arch(), r.epochs(), batchSize, r.lr(), r.weightDecay(), r.warmupIters(), r.imageSize(),
                 r.augment(), r.seed(), r.device(), r.smallStem(), r.zeroInitResidual(), r.normalize(), resume, r.initWeights(),
-                r.stopAfterEpochs(), checkpointInterval, r.decodeThreads(), r.prefetchBatches(), r.cacheMegabytes(), r.dataset(), false);
+                r.stopAfterEpochs(), checkpointInterval, r.decodeThreads(), r.prefetchBatches(), r.cacheMegabytes(), r.dataset(), false, r.precision());
     }
 
     private static void sleep(long millis) {

@@ -1,0 +1,157 @@
+package dev.petal.inference.cli;
+
+import ai.djl.Device;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.petal.common.checkpoint.CheckpointStore;
+import dev.petal.common.image.ImageDecoder;
+import dev.petal.common.image.Preprocessor;
+import dev.petal.common.image.RejectedImageException;
+import dev.petal.common.inference.Classifier;
+import dev.petal.common.inference.LoadedModel;
+import dev.petal.common.inference.ModelSource;
+import dev.petal.common.inference.Prediction;
+import dev.petal.common.model.Precision;
+import dev.petal.common.checkpoint.CheckpointIntegrityException;
+import dev.petal.common.records.ValidSplit;
+import dev.petal.common.storage.ObjectStoreException;
+import dev.petal.inference.KafkaClients;
+import dev.petal.inference.Storage;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ./petal inference precision-check}: one checkpoint scored on its dataset's held-out (valid) split in
+ * fp32 and in bf16, in this process: accuracy of each, how often they pick the same label, the
+ * largest probability difference and images/s of the model alone. It answers "does bf16 keep
+ * accuracy on my data?" before {@code petal.inference.precision=bf16} goes into a deployment.
+ */
+@Command(name = "precision-check", mixinStandardHelpOptions = true,
+        description = "Score a checkpoint's valid split in fp32 and bf16 and compare accuracy, agreement and speed; prints one JSON line.")
+public class PrecisionCheckCommand implements Callable<Integer> {
+    private static final int BATCH = 32;
+
+    @Option(names = "--model-name", defaultValue = "petal", description = "Model in object storage (default: ${DEFAULT-VALUE}).")
+    String modelName;
+
+    @Option(names = "--version", description = "Version to check (default: the latest).")
+    String version;
+
+    @Option(names = "--dataset", defaultValue = "flowers", description = "Dataset whose valid split is scored (default: ${DEFAULT-VALUE}).")
+    String dataset;
+
+    /** One precision's answers: the best label per image, its probability, and the model-only seconds. */
+    private record Run(Precision precision, List<String> labels, List<Double> scores, double seconds) {}
+
+    private final Storage storage;
+    private final KafkaClients kafka;
+
+    public PrecisionCheckCommand(Storage storage, KafkaClients kafka) {
+        this.storage = storage;
+        this.kafka = kafka;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        LoadedModel loaded;
+        try {
+            String chosen = version != null ? version
+                    : new String(storage.objects().get(CheckpointStore.latestKey(modelName)), StandardCharsets.UTF_8).trim();
+            loaded = ModelSource.fromStore(storage.checkpoints(), modelName, chosen);
+        } catch (ObjectStoreException e) {
+            System.err.println("petal inference precision-check: cannot read model '" + modelName + "' from object storage: " + e.getMessage());
+            return 1;
+        } catch (CheckpointIntegrityException e) {
+            System.err.println("petal inference precision-check: cannot use the model: " + e.getMessage());
+            return 1;
+        }
+        Preprocessor preprocessor = loaded.spec().preprocessor();
+        ImageDecoder decoder = new ImageDecoder();
+        List<String> truth = new ArrayList<>();
+        List<float[]> tensors = new ArrayList<>();
+        int undecodable = 0;
+        List<ValidSplit.Image> split;
+        try (KafkaConsumer<byte[], byte[]> consumer = kafka.readerConsumer()) {
+            split = ValidSplit.read(consumer, dataset);
+        }
+        for (ValidSplit.Image image : split) {
+            try {
+                tensors.add(preprocessor.toTensor(decoder.decode(image.bytes(), preprocessor.size()).image()));
+                truth.add(image.label());
+            } catch (RejectedImageException e) {
+                undecodable++; // claim-checked or bad records: the same for both precisions, so left out of both
+            }
+        }
+        if (tensors.isEmpty()) {
+            System.err.println("petal inference precision-check: dataset '" + dataset + "' has no decodable valid-split images on petal.train");
+            return 1;
+        }
+        List<Run> runs = new ArrayList<>();
+        for (Precision precision : Precision.values()) {
+            runs.add(score(loaded, precision, tensors, preprocessor.tensorLength()));
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("model", modelName + "/" + loaded.id().version());
+        out.put("arch", loaded.spec().architecture());
+        out.put("imageSize", loaded.spec().imageSize());
+        out.put("dataset", dataset);
+        out.put("validImages", tensors.size());
+        out.put("undecodable", undecodable);
+        for (Run run : runs) {
+            int correct = 0;
+            for (int i = 0; i < truth.size(); i++) {
+                correct += truth.get(i).equals(run.labels().get(i)) ? 1 : 0;
+            }
+            out.put(run.precision().id() + "Accuracy", round((double) correct / truth.size()));
+            out.put(run.precision().id() + "ImagesPerSec", round(tensors.size() / run.seconds()));
+        }
+        Run fp32 = runs.get(0);
+        Run bf16 = runs.get(1);
+        int same = 0;
+        double largest = 0;
+        for (int i = 0; i < truth.size(); i++) {
+            if (fp32.labels().get(i).equals(bf16.labels().get(i))) {
+                same++;
+                largest = Math.max(largest, Math.abs(fp32.scores().get(i) - bf16.scores().get(i)));
+            }
+        }
+        out.put("sameLabel", round((double) same / truth.size()));
+        out.put("largestTopProbabilityDifference", round(largest));
+        System.out.println(new ObjectMapper().writeValueAsString(out));
+        return 0;
+    }
+
+    private static Run score(LoadedModel loaded, Precision precision, List<float[]> tensors, int perImage) {
+        List<String> labels = new ArrayList<>();
+        List<Double> scores = new ArrayList<>();
+        double seconds = 0;
+        try (Classifier classifier = Classifier.load(loaded, Device.cpu(), precision)) {
+            classifier.warmUp(BATCH);
+            for (int from = 0; from < tensors.size(); from += BATCH) {
+                int n = Math.min(BATCH, tensors.size() - from);
+                float[] pixels = new float[n * perImage];
+                for (int i = 0; i < n; i++) {
+                    System.arraycopy(tensors.get(from + i), 0, pixels, i * perImage, perImage);
+                }
+                long start = System.nanoTime();
+                List<List<Prediction.Scored>> top = classifier.topK(pixels, n, 1);
+                seconds += (System.nanoTime() - start) / 1e9;
+                for (List<Prediction.Scored> best : top) {
+                    labels.add(best.get(0).label());
+                    scores.add(best.get(0).score());
+                }
+            }
+        }
+        return new Run(precision, labels, scores, seconds);
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 10000) / 10000.0;
+    }
+}
