@@ -3,6 +3,12 @@ package dev.petal.common.engine;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
 import java.io.InputStream;
 import java.net.URL;
 import java.util.Locale;
@@ -59,6 +65,32 @@ public final class PyTorchEngine {
             default:
                 throw new IllegalArgumentException("unknown device '" + requested + "'; choose cpu, gpu or auto");
         }
+    }
+
+    /**
+     * Why bf16 would be slow here, or empty: on an x86 CPU without AVX-512 BF16 or AMX (read from
+     * {@code /proc/cpuinfo}) libtorch emulates bfloat16 arithmetic, slower than fp32. Empty on a GPU
+     * and where the CPU's flags cannot be read.
+     */
+    public static Optional<String> bf16Caveat(Device device) {
+        if (device.isGpu()) {
+            return Optional.empty();
+        }
+        try (Stream<String> lines = Files.lines(Path.of("/proc/cpuinfo"))) {
+            return lines.filter(l -> l.startsWith("flags")).findFirst().flatMap(PyTorchEngine::bf16Caveat);
+        } catch (IOException | UncheckedIOException e) {
+            return Optional.empty(); // not Linux: nothing known
+        }
+    }
+
+    /** {@link #bf16Caveat(Device)} for a CPU with this {@code flags} line of /proc/cpuinfo. */
+    static Optional<String> bf16Caveat(String cpuFlags) {
+        String[] flags = cpuFlags.split("\\s+");
+        if (List.of(flags).contains("avx512_bf16") || List.of(flags).contains("amx_bf16")) {
+            return Optional.empty();
+        }
+        return Optional.of("this CPU has neither AVX-512 BF16 nor AMX: libtorch emulates bf16 here, "
+                + "slower than fp32; use fp32 on this machine");
     }
 
     static String platformClassifier() {

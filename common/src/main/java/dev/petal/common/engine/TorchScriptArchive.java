@@ -1,5 +1,10 @@
 package dev.petal.common.engine;
 
+import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.engine.PtNDManager;
+import ai.djl.pytorch.engine.PtSymbolBlock;
+import ai.djl.pytorch.jni.JniUtils;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -47,6 +52,15 @@ public final class TorchScriptArchive {
             throw new UncheckedIOException(e); // in-memory streams do not fail
         }
         return out.toByteArray();
+    }
+
+    /** Compiles {@link #of the archive} of {@code className} and {@code methods} into a module in {@code manager}. */
+    public static PtSymbolBlock load(NDManager manager, String className, String methods) {
+        try {
+            return JniUtils.loadModule((PtNDManager) manager, new ByteArrayInputStream(of(className, methods)), false, false);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // an in-memory stream does not fail
+        }
     }
 
     /** {@code __torch__.className()} with state {training: False, w: build_tensorlist([])}. */

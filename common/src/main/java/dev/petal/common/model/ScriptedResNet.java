@@ -10,9 +10,6 @@ import ai.djl.pytorch.jni.IValue;
 import ai.djl.pytorch.jni.IValueUtils;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.petal.common.engine.TorchScriptArchive;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -41,13 +38,7 @@ public final class ScriptedResNet implements AutoCloseable {
     public static ScriptedResNet of(FoldedResNet folded, Precision precision, NDManager manager) {
         List<NDArray> weights = new ArrayList<>();
         String methods = forward(folded, precision, weights) + setWeights(precision);
-        byte[] archive = TorchScriptArchive.of(CLASS_NAME, methods);
-        PtSymbolBlock module;
-        try {
-            module = JniUtils.loadModule((PtNDManager) manager, new ByteArrayInputStream(archive), false, false);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e); // an in-memory stream
-        }
+        PtSymbolBlock module = TorchScriptArchive.load(manager, CLASS_NAME, methods);
         try (IValue list = IValue.listFrom(weights.stream().map(PtNDArray.class::cast).toArray(PtNDArray[]::new));
              IValue count = IValueUtils.runMethod(module, "set_weights", list)) {
             if (count.toLong() != weights.size()) {

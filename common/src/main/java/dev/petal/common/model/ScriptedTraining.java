@@ -6,15 +6,11 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
 import ai.djl.nn.convolutional.Convolution;
 import ai.djl.nn.norm.BatchNorm;
-import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.pytorch.jni.IValueUtils;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.util.Pair;
 import dev.petal.common.engine.TorchScriptArchive;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -91,14 +87,7 @@ public final class ScriptedTraining implements AutoCloseable {
         }
         w.line("return torch.linear(h, " + w.trainable(fc, "weight") + ", " + w.trainable(fc, "bias") + ")");
         String methods = "    def forward(self, x: Tensor, ps: List[Tensor], rs: List[Tensor]) -> Tensor:\n" + w.body;
-        PtSymbolBlock module;
-        try {
-            module = JniUtils.loadModule((PtNDManager) manager,
-                    new ByteArrayInputStream(TorchScriptArchive.of(CLASS_NAME, methods)), false, false);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e); // an in-memory stream
-        }
-        return new ScriptedTraining(module, w.trainable, w.statistics, precision);
+        return new ScriptedTraining(TorchScriptArchive.load(manager, CLASS_NAME, methods), w.trainable, w.statistics, precision);
     }
 
     public Precision precision() {

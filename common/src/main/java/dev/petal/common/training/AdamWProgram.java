@@ -3,15 +3,11 @@ package dev.petal.common.training;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.engine.PtNDArray;
-import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.pytorch.jni.IValue;
 import ai.djl.pytorch.jni.IValueUtils;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.petal.common.engine.TorchScriptArchive;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.List;
 
 /**
@@ -45,12 +41,7 @@ final class AdamWProgram implements AutoCloseable {
     private final PtSymbolBlock module;
 
     AdamWProgram(NDManager manager) {
-        try {
-            module = JniUtils.loadModule((PtNDManager) manager,
-                    new ByteArrayInputStream(TorchScriptArchive.of("PetalAdamW", METHODS)), false, false);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e); // an in-memory stream
-        }
+        module = TorchScriptArchive.load(manager, "PetalAdamW", METHODS);
     }
 
     /**

@@ -27,6 +27,7 @@ import java.util.regex.Pattern;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
+import dev.petal.common.model.Precision;
 import org.jboss.logging.Logger;
 
 /**
@@ -80,6 +81,10 @@ public class ModelWatcher {
         Optional<ManifestVerifier> verifier = storage.manifestVerifier();
         LOG.infof("model manifests: %s", verifier.map(v -> "must be signed (" + v.algorithm() + ", " + Storage.VERIFY_KEY + ")")
                 .orElse("signatures not checked (" + Storage.VERIFY_KEY + " unset); sha256 of every file checked"));
+        if (settings.precision() == Precision.BF16) {
+            PyTorchEngine.bf16Caveat(PyTorchEngine.device(settings.device()))
+                    .ifPresent(why -> LOG.warnf("petal.inference.precision=bf16, but %s", why));
+        }
         running = true;
         thread = new Thread(this::run, "petal-model-watcher");
         thread.setDaemon(true);

@@ -161,6 +161,9 @@ public final class TrainingJob {
                          Duration.ofSeconds(1), Duration.ofSeconds(30), uploadGiveUpAfter)) {
                 LOG.infof("training %s %s at %d px on %s in %s, batch %d, %d steps", recipe.modelName(), recipe.arch(),
                         recipe.imageSize(), device, session.precision().id(), recipe.batchSize(), totalSteps);
+                if (session.precision() == Precision.BF16) {
+                    PyTorchEngine.bf16Caveat(device).ifPresent(why -> LOG.warnf("training in bf16, but %s", why));
+                }
                 if (resuming) {
                     session.optimizer().restore(SafeTensors.read(from.files().get(OPTIMIZER_FILE)));
                 }
