@@ -75,7 +75,7 @@ public final class Classifier implements AutoCloseable {
                 }
             }
             try (FoldedResNet folded = FoldedResNet.of(classifier.net, classifier.model.getNDManager())) {
-                // The program keeps its own references to the weights it uses (copies in bf16).
+                // The program holds its own references to the weights it uses.
                 classifier.scripted = ScriptedResNet.of(folded, precision, classifier.model.getNDManager());
             }
             // The unfolded weights are not used again: free them now rather than when the model closes

@@ -34,7 +34,10 @@ public final class ScriptedResNet implements AutoCloseable {
         this.precision = precision;
     }
 
-    /** Compiles {@code folded} for {@code precision}; the program's weights are copies where the precision differs. */
+    /**
+     * Compiles {@code folded} for {@code precision}. The program holds its own references to the weights
+     * (channels-last copies of the convolution weights, bf16 copies in bf16), so {@code folded} can be closed.
+     */
     public static ScriptedResNet of(FoldedResNet folded, Precision precision, NDManager manager) {
         List<NDArray> weights = new ArrayList<>();
         String methods = forward(folded, precision, weights) + setWeights(precision);
@@ -71,7 +74,7 @@ public final class ScriptedResNet implements AutoCloseable {
     }
 
     /** The forward, unrolled; appends the weights it indexes as {@code w[i]} to {@code weights}, in order. */
-    static String forward(FoldedResNet net, Precision precision, List<NDArray> weights) {
+    private static String forward(FoldedResNet net, Precision precision, List<NDArray> weights) {
         StringBuilder s = new StringBuilder();
         s.append("    def forward(self, x: Tensor) -> Tensor:\n");
         s.append("        w = self.w\n");
