@@ -21,7 +21,7 @@ import java.util.List;
  * activations in between.
  *
  * <p>The program is generated from the folded network's structure, so it is the same function
- * ({@code ScriptedResNetTest} checks the fp32 logits against the folded network's).
+ * ({@code ScriptedResNetTest} checks its logits against the ResNet's in evaluation mode).
  */
 public final class ScriptedResNet implements AutoCloseable {
     private static final String CLASS_NAME = "PetalResNet";
