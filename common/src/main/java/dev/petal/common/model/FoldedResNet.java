@@ -7,7 +7,6 @@ import ai.djl.nn.Block;
 import ai.djl.nn.convolutional.Convolution;
 import ai.djl.nn.norm.BatchNorm;
 import ai.djl.pytorch.jni.JniUtils;
-import ai.djl.util.Pair;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -45,40 +44,27 @@ public final class FoldedResNet implements AutoCloseable {
     public static FoldedResNet of(ResNet net, NDManager parent) {
         JniUtils.setGradMode(false); // folding is arithmetic on parameters; no autograd history
         NDManager manager = parent.newSubManager();
-        // Children in the order ResNet adds them (DJL prefixes their names with a position): stem, layer1-4, fc.
-        List<Block> parts = children(net);
-        List<Block> stemParts = children(parts.get(0));
         boolean stemPool = !net.config().smallImageStem();
         // With a max-pool, the stem's ReLU comes after it (see ResNet's stem), so the conv has none.
-        FoldedConv stem = fold(stemParts, 0, !stemPool, manager);
+        FoldedConv stem = fold(net.stemLayers(), 0, !stemPool, manager);
         List<Residual> blocks = new ArrayList<>();
-        for (int s = 1; s <= 4; s++) {
-            for (Block block : children(parts.get(s))) {
-                List<Block> main = children(children(block).get(0));
-                List<FoldedConv> convs = new ArrayList<>();
-                for (int i = 0; i < main.size(); i++) {
-                    if (main.get(i) instanceof Convolution) {
-                        // A ReLU follows every conv+norm of the main path except the last (the block applies it after the sum).
-                        boolean relu = i + 2 < main.size() && !(main.get(i + 2) instanceof Convolution);
-                        convs.add(fold(main, i, relu, manager));
-                    }
+        for (ResidualBlock block : net.residualBlocks()) {
+            List<Block> main = block.mainLayers();
+            List<FoldedConv> convs = new ArrayList<>();
+            for (int i = 0; i < main.size(); i++) {
+                if (main.get(i) instanceof Convolution) {
+                    // A ReLU follows every conv+norm of the main path except the last (the block applies it after the sum).
+                    boolean relu = i + 2 < main.size() && !(main.get(i + 2) instanceof Convolution);
+                    convs.add(fold(main, i, relu, manager));
                 }
-                List<Block> shortcut = children(children(block).get(1));
-                blocks.add(new Residual(convs, shortcut.isEmpty() ? null : fold(shortcut, 0, false, manager)));
             }
+            List<Block> shortcut = block.shortcutLayers();
+            blocks.add(new Residual(convs, shortcut.isEmpty() ? null : fold(shortcut, 0, false, manager)));
         }
-        Block fc = parts.get(5);
+        Block fc = net.head();
         NDArray weight = copy(fc.getParameters().get("weight").getArray(), manager);
         NDArray bias = copy(fc.getParameters().get("bias").getArray(), manager);
         return new FoldedResNet(manager, stem, stemPool, blocks, weight, bias);
-    }
-
-    private static List<Block> children(Block block) {
-        List<Block> out = new ArrayList<>();
-        for (Pair<String, Block> child : block.getChildren()) {
-            out.add(child.getValue());
-        }
-        return out;
     }
 
     /** parts[at] is a convolution without bias, parts[at + 1] its BatchNorm. */

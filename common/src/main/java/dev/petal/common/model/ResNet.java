@@ -18,7 +18,9 @@ import ai.djl.training.initializer.UniformInitializer;
 import ai.djl.training.initializer.XavierInitializer;
 import ai.djl.util.Pair;
 import ai.djl.util.PairList;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -97,6 +99,36 @@ public final class ResNet extends AbstractBlock {
 
     public ResNetConfig config() {
         return config;
+    }
+
+    /** The stem's layers in order: conv, BatchNorm, then max-pool and ReLU (the small stem: ReLU alone). */
+    List<Block> stemLayers() {
+        return layers(stem);
+    }
+
+    /** Every residual block, stage after stage. */
+    List<ResidualBlock> residualBlocks() {
+        List<ResidualBlock> blocks = new ArrayList<>();
+        for (Block stage : stages) {
+            for (Block block : layers(stage)) {
+                blocks.add((ResidualBlock) block);
+            }
+        }
+        return blocks;
+    }
+
+    /** The fully connected head. */
+    Block head() {
+        return fc;
+    }
+
+    /** A chain's children in the order they run. */
+    static List<Block> layers(Block chain) {
+        List<Block> out = new ArrayList<>();
+        for (Pair<String, Block> child : chain.getChildren()) {
+            out.add(child.getValue());
+        }
+        return out;
     }
 
     @Override

@@ -11,6 +11,7 @@ import ai.djl.nn.Blocks;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import java.util.List;
 
 /**
  * One residual unit: {@code relu(mainPath(x) + shortcut(x))}. The shortcut is the identity when
@@ -40,6 +41,16 @@ public final class ResidualBlock extends AbstractBlock {
     /** Whether the shortcut is a 1x1 convolution + BatchNorm rather than the identity. */
     public boolean hasProjection() {
         return projection;
+    }
+
+    /** The main path's layers in order: conv, BatchNorm, ReLU, ..., ending with a BatchNorm. */
+    List<Block> mainLayers() {
+        return ResNet.layers(mainPath);
+    }
+
+    /** The shortcut's conv and BatchNorm; empty for the identity. */
+    List<Block> shortcutLayers() {
+        return projection ? ResNet.layers(shortcut) : List.of();
     }
 
     @Override

@@ -9,7 +9,6 @@ import ai.djl.nn.norm.BatchNorm;
 import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.pytorch.jni.IValueUtils;
 import ai.djl.pytorch.jni.JniUtils;
-import ai.djl.util.Pair;
 import dev.petal.common.engine.TorchScriptArchive;
 import java.util.ArrayList;
 import java.util.List;
@@ -48,8 +47,7 @@ public final class ScriptedTraining implements AutoCloseable {
     /** Compiles the training forward of an initialised {@code net}; the program lives in {@code manager}. */
     public static ScriptedTraining of(ResNet net, Precision precision, NDManager manager) {
         Writer w = new Writer(precision);
-        List<Block> parts = children(net);
-        List<Block> stem = children(parts.get(0));
+        List<Block> stem = net.stemLayers();
         w.line("h = torch.contiguous(" + w.in("x") + ", memory_format=" + ScriptedResNet.CHANNELS_LAST + ")");
         w.conv("h", "h", (Convolution) stem.get(0));
         w.norm("h", (BatchNorm) stem.get(1));
@@ -57,30 +55,27 @@ public final class ScriptedTraining implements AutoCloseable {
             w.line("h = torch.max_pool2d(h, [3, 3], [2, 2], [1, 1], [1, 1])");
         }
         w.line("h = torch.relu_(h)");
-        for (int s = 1; s <= 4; s++) {
-            for (Block block : children(parts.get(s))) {
-                List<Block> main = children(children(block).get(0));
-                String input = "h";
-                for (Block layer : main) {
-                    if (layer instanceof Convolution conv) {
-                        w.conv("o", input, conv);
-                        input = "o";
-                    } else if (layer instanceof BatchNorm norm) {
-                        w.norm("o", norm);
-                    } else {
-                        w.line("o = torch.relu_(o)"); // BlockType's main paths hold only conv, norm and ReLU
-                    }
+        for (ResidualBlock block : net.residualBlocks()) {
+            String input = "h";
+            for (Block layer : block.mainLayers()) {
+                if (layer instanceof Convolution conv) {
+                    w.conv("o", input, conv);
+                    input = "o";
+                } else if (layer instanceof BatchNorm norm) {
+                    w.norm("o", norm);
+                } else {
+                    w.line("o = torch.relu_(o)"); // BlockType's main paths hold only conv, norm and ReLU
                 }
-                List<Block> shortcut = children(children(block).get(1));
-                if (!shortcut.isEmpty()) {
-                    w.conv("h", "h", (Convolution) shortcut.get(0));
-                    w.norm("h", (BatchNorm) shortcut.get(1));
-                }
-                w.line("o = torch.add_(o, h)");
-                w.line("h = torch.relu_(o)");
             }
+            List<Block> shortcut = block.shortcutLayers();
+            if (!shortcut.isEmpty()) {
+                w.conv("h", "h", (Convolution) shortcut.get(0));
+                w.norm("h", (BatchNorm) shortcut.get(1));
+            }
+            w.line("o = torch.add_(o, h)");
+            w.line("h = torch.relu_(o)");
         }
-        Block fc = parts.get(5);
+        Block fc = net.head();
         w.line("h = torch.flatten(torch.adaptive_avg_pool2d(h, [1, 1]), 1)");
         if (precision != Precision.FP32) {
             w.line("h = torch.to(h, " + Precision.FP32.scalarType + ")");
@@ -127,14 +122,6 @@ public final class ScriptedTraining implements AutoCloseable {
     @Override
     public void close() {
         module.close();
-    }
-
-    private static List<Block> children(Block block) {
-        List<Block> out = new ArrayList<>();
-        for (Pair<String, Block> child : block.getChildren()) {
-            out.add(child.getValue());
-        }
-        return out;
     }
 
     /** The program's source, and the arrays it indexes as {@code ps[i]} and {@code rs[i]}, in order. */
