@@ -2,7 +2,6 @@ package dev.petal.inference.cli;
 
 import ai.djl.Device;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.petal.common.checkpoint.CheckpointStore;
 import dev.petal.common.image.ImageDecoder;
 import dev.petal.common.image.Preprocessor;
 import dev.petal.common.image.RejectedImageException;
@@ -16,7 +15,6 @@ import dev.petal.common.records.ValidSplit;
 import dev.petal.common.storage.ObjectStoreException;
 import dev.petal.inference.KafkaClients;
 import dev.petal.inference.Storage;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -61,8 +59,11 @@ public class PrecisionCheckCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         LoadedModel loaded;
         try {
-            String chosen = version != null ? version
-                    : new String(storage.objects().get(CheckpointStore.latestKey(modelName)), StandardCharsets.UTF_8).trim();
+            String chosen = version != null ? version : storage.checkpoints().latestVersion(modelName).orElse(null);
+            if (chosen == null) {
+                System.err.println("petal inference precision-check: object storage has no version of model '" + modelName + "'");
+                return 1;
+            }
             loaded = ModelSource.fromStore(storage.checkpoints(), modelName, chosen);
         } catch (ObjectStoreException e) {
             System.err.println("petal inference precision-check: cannot read model '" + modelName + "' from object storage: " + e.getMessage());
