@@ -54,13 +54,17 @@ public final class TrainerConfig {
     }
 
     public static String device() {
-        String device = lookup().apply(DEVICE);
-        return device == null || device.isBlank() ? "auto" : device;
+        return valueOr(DEVICE, "auto");
     }
 
     public static String precision() {
-        String precision = lookup().apply(PRECISION);
-        return precision == null || precision.isBlank() ? "fp32" : precision;
+        return valueOr(PRECISION, "fp32");
+    }
+
+    /** The setting {@code key}, or {@code fallback} when it is unset or blank. */
+    private static String valueOr(String key, String fallback) {
+        String value = lookup().apply(key);
+        return value == null || value.isBlank() ? fallback : value;
     }
 
     /**
