@@ -76,7 +76,7 @@ public final class Classifier implements AutoCloseable {
             }
             try (FoldedResNet folded = FoldedResNet.of(classifier.net, classifier.model.getNDManager())) {
                 // The program holds its own references to the weights it uses.
-                classifier.scripted = ScriptedResNet.of(folded, precision, classifier.model.getNDManager());
+                classifier.scripted = ScriptedResNet.of(folded, precision, size, classifier.model.getNDManager());
             }
             // The unfolded weights are not used again: free them now rather than when the model closes
             // (45 MB for ResNet-18).

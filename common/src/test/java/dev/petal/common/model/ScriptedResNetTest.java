@@ -15,6 +15,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
 import dev.petal.common.engine.PyTorchEngine;
 import java.util.Random;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -26,9 +27,12 @@ import org.junit.jupiter.params.provider.CsvSource;
 class ScriptedResNetTest {
 
     @ParameterizedTest
-    @CsvSource({"resnet18, 64, false, fp32", "resnet18, 32, true, fp32", "resnet50, 64, false, fp32",
-            "resnet18, 64, false, bf16", "resnet50, 64, false, bf16"})
-    void logitsEqualTheNetworkInEvaluationMode(String arch, int size, boolean smallStem, String precisionId) {
+    @CsvSource({"resnet18, 64, false, fp32, ONEDNN", "resnet18, 32, true, fp32, ONEDNN", "resnet50, 64, false, fp32, ONEDNN",
+            "resnet18, 64, false, bf16, ONEDNN", "resnet50, 64, false, bf16, ONEDNN",
+            "resnet18, 64, false, fp32, PORTABLE", "resnet18, 32, true, fp32, PORTABLE", "resnet50, 64, false, fp32, PORTABLE",
+            "resnet18, 64, false, bf16, PORTABLE", "resnet50, 64, false, bf16, PORTABLE"})
+    void logitsEqualTheNetworkInEvaluationMode(String arch, int size, boolean smallStem, String precisionId,
+                                               ScriptedResNet.Kernels kernels) {
         Precision precision = Precision.parse(precisionId);
         // bf16 keeps about 3 significant digits per op; 2% of the logits' scale after ~20-50 layers.
         double tolerance = precision == Precision.FP32 ? 1e-3 : 2e-2;
@@ -62,7 +66,7 @@ class ScriptedResNetTest {
             NDArray x = manager.randomNormal(new Shape(3, 3, size, size));
             float[] expected = net.forward(new ParameterStore(manager, false), new NDList(x), false).singletonOrThrow().toFloatArray();
             try (FoldedResNet folded = FoldedResNet.of(net, manager);
-                 ScriptedResNet scripted = ScriptedResNet.of(folded, precision, manager)) {
+                 ScriptedResNet scripted = ScriptedResNet.of(folded, precision, size, kernels, manager)) {
                 float[] actual = scripted.logits(x).toFloatArray();
                 assertEquals(expected.length, actual.length);
                 double scale = 0;
@@ -73,11 +77,27 @@ class ScriptedResNetTest {
                 for (int i = 0; i < expected.length; i++) {
                     largestDifference = Math.max(largestDifference, Math.abs(expected[i] - actual[i]));
                     assertTrue(Math.abs(expected[i] - actual[i]) <= tolerance * Math.max(1, scale),
-                            arch + " " + precision.id() + " logit " + i + ": " + expected[i] + " vs " + actual[i]);
+                            arch + " " + precision.id() + " " + kernels + " logit " + i + ": " + expected[i] + " vs " + actual[i]);
                 }
                 if (precision == Precision.BF16) {
                     assertTrue(largestDifference > 1e-4 * Math.max(1, scale), "bf16 gave fp32's logits: the casts did not happen");
                 }
+            }
+        }
+    }
+
+    @Test
+    void aCpuGetsOneDnnsFusedKernelsFromTheBundledLibtorch() {
+        PyTorchEngine.get();
+        JniUtils.setGradMode(false);
+        ResNet net = new ResNet(new ResNetConfig(Architecture.parse("resnet18"), 5, false, false));
+        try (Model model = Model.newInstance("kernels-test", PyTorchEngine.device("cpu"), "PyTorch")) {
+            model.setBlock(net);
+            net.initialize(model.getNDManager(), DataType.FLOAT32, new Shape(1, 3, 64, 64));
+            try (FoldedResNet folded = FoldedResNet.of(net, model.getNDManager());
+                 ScriptedResNet scripted = ScriptedResNet.of(folded, Precision.FP32, 64, model.getNDManager())) {
+                // Falling back to the portable program would still pass every other test, only slower.
+                assertEquals(ScriptedResNet.Kernels.ONEDNN, scripted.kernels());
             }
         }
     }
