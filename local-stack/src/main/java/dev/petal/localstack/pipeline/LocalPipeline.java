@@ -79,7 +79,7 @@ public final class LocalPipeline {
             props.put("quarkus.http.port", Integer.toString(port));
             Path log = state.logs().resolve(service.name() + ".log");
             out.printf("petal: starting %s on port %d (log %s)%n", service.name(), port, root.relativize(log.toAbsolutePath()));
-            Process process = ServiceProcess.launch(List.of(), props, List.of("-jar", jar.toString(), "serve"), log);
+            Process process = ServiceProcess.launch(ServiceProcess.serviceJvmOptions(), props, List.of("-jar", jar.toString(), "serve"), log);
             services.put(service.name() + ".pid", Long.toString(process.pid()));
             services.put(service.name() + ".port", Integer.toString(port));
             state.writeServices(services);

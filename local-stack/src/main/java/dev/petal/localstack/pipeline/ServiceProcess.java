@@ -22,6 +22,15 @@ final class ServiceProcess {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
 
+    /**
+     * The JVM options the launcher gives Petal's services ({@code PETAL_JVM_OPTS}, set by {@code ./petal}),
+     * so a service started by {@code ./petal up} runs as it would started alone; none when unset.
+     */
+    static List<String> serviceJvmOptions() {
+        String options = System.getenv("PETAL_JVM_OPTS");
+        return options == null || options.isBlank() ? List.of() : List.of(options.trim().split("\\s+"));
+    }
+
     /** Launches {@code java <jvmArgs> <mainArgs>} detached from this process, logging to {@code log}. */
     static Process launch(List<String> jvmArgs, Map<String, String> systemProperties, List<String> mainArgs, Path log)
             throws IOException {
