@@ -30,7 +30,9 @@ python3 - "$TRAIN_JSON" "$SYNTH_JSON" <<'PY'
 import json, sys
 train, synth = json.loads(sys.argv[1]), json.loads(sys.argv[2].strip().splitlines()[-1])
 kafka = train["metrics"]["imagesPerSecond"]
-print(json.dumps({"fromKafkaImagesPerSec": round(kafka, 2), "syntheticImagesPerSec": synth["imagesPerSec"],
-                  "ratio": round(kafka / synth["imagesPerSec"], 3), "trainImages": train["metrics"]["trainImages"],
+steady = train["metrics"]["steadyImagesPerSecond"]
+print(json.dumps({"fromKafkaImagesPerSec": round(kafka, 2), "fromKafkaSteadyImagesPerSec": round(steady, 2),
+                  "syntheticImagesPerSec": synth["imagesPerSec"], "ratio": round(kafka / synth["imagesPerSec"], 3),
+                  "steadyRatio": round(steady / synth["imagesPerSec"], 3), "trainImages": train["metrics"]["trainImages"],
                   "batchSize": synth["batchSize"], "imageSize": synth["imageSize"], "precision": synth["precision"]}))
 PY

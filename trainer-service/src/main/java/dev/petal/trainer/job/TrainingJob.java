@@ -227,6 +227,12 @@ public final class TrainingJob {
         }
     }
 
+    /**
+     * Steps left out of {@code steadyImagesPerSecond}, as {@code ./petal bench} leaves out its warm-up:
+     * the first steps build libtorch's kernels and allocations (the first takes seconds).
+     */
+    private static final int WARM_UP_STEPS = 3;
+
     private Map<String, Object> trainEpoch(ModelSession session, BatchLoader loader, CheckpointPublisher publisher, Run run,
                                            EpochProgress from, long stepBefore) throws IOException {
         Recipe recipe = run.recipe();
@@ -237,7 +243,10 @@ public final class TrainingJob {
         long correct = from.correct();
         long seen = from.seen();
         long seenHere = 0;
+        int stepsHere = 0;
         long started = System.nanoTime();
+        long steadyFrom = 0;
+        long seenBeforeSteady = 0;
         long lastLog = started;
         long lastCheckpoint = started;
         long step = (long) epoch * run.stepsPerEpoch() + from.stepsDone();
@@ -258,6 +267,10 @@ public final class TrainingJob {
             seen += result.size();
             seenHere += result.size();
             long now = System.nanoTime();
+            if (++stepsHere == WARM_UP_STEPS) {
+                steadyFrom = now;
+                seenBeforeSteady = seenHere;
+            }
             double rate = seenHere / ((now - started) / 1e9);
             listener.onStep(epoch + 1, step, run.totalSteps(), result.loss(), rate);
             if (now - lastLog > 10_000_000_000L || step == stepBefore + 1) {
@@ -281,7 +294,11 @@ public final class TrainingJob {
         metrics.put("trainLoss", seen == 0 ? Double.NaN : lossSum / seen);
         metrics.put("trainAccuracy", seen == 0 ? Double.NaN : (double) correct / seen);
         metrics.put("trainImages", seen);
-        metrics.put("imagesPerSecond", seenHere / ((System.nanoTime() - started) / 1e9));
+        long ended = System.nanoTime();
+        metrics.put("imagesPerSecond", seenHere / ((ended - started) / 1e9));
+        if (stepsHere > WARM_UP_STEPS) {
+            metrics.put("steadyImagesPerSecond", (seenHere - seenBeforeSteady) / ((ended - steadyFrom) / 1e9));
+        }
         metrics.put("skippedImages", loader.skippedTotal());
         return metrics;
     }
