@@ -13,8 +13,6 @@ import ai.djl.pytorch.jni.JniUtils;
 import dev.petal.common.engine.TorchScriptArchive;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * A {@link FoldedResNet} compiled by libtorch as one TorchScript program: the whole forward is one
@@ -120,8 +118,8 @@ public final class ScriptedResNet implements AutoCloseable {
         private final Precision precision;
         private final StringBuilder source = new StringBuilder();
         final List<NDArray> weights = new ArrayList<>();
-        /** For each convolution weight, oneDNN's re-layout arguments (the {@link Kernels#ONEDNN} program only). */
-        private final Map<Integer, String> relayouts = new TreeMap<>();
+        /** set_weights' statements that re-lay each convolution weight for oneDNN ({@link Kernels#ONEDNN} only). */
+        private final List<String> relayouts = new ArrayList<>();
         /** Height and width of the activations at the current point of the forward. */
         private int size;
 
@@ -216,7 +214,8 @@ public final class ScriptedResNet implements AutoCloseable {
             if (kernels == Kernels.ONEDNN) {
                 geometry = pair(c.padding()) + ", " + pair(c.stride()) + ", [1, 1], 1";
                 // Re-laid for channels-last batches of this size (the batch size does not change the layout).
-                relayouts.put(at, geometry + ", [1, " + kernel.get(1) + ", " + size + ", " + size + "]");
+                relayouts.add("    stored[" + at + "] = ops.mkldnn._reorder_convolution_weight(stored[" + at + "], "
+                        + geometry + ", [1, " + kernel.get(1) + ", " + size + ", " + size + "])");
             } else {
                 geometry = pair(c.stride()) + ", " + pair(c.padding());
             }
@@ -242,8 +241,7 @@ public final class ScriptedResNet implements AutoCloseable {
             line("        if u.dim() == 4:");
             line("            u = torch.contiguous(u, memory_format=" + CHANNELS_LAST + ")");
             line("        stored.append(u)");
-            relayouts.forEach((i, args) ->
-                    line("    stored[" + i + "] = ops.mkldnn._reorder_convolution_weight(stored[" + i + "], " + args + ")"));
+            relayouts.forEach(this::line);
             line("    self.w = stored");
             line("    return len(self.w)");
         }
