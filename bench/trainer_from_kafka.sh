@@ -30,9 +30,11 @@ python3 - "$TRAIN_JSON" "$SYNTH_JSON" <<'PY'
 import json, sys
 train, synth = json.loads(sys.argv[1]), json.loads(sys.argv[2].strip().splitlines()[-1])
 kafka = train["metrics"]["imagesPerSecond"]
-steady = train["metrics"]["steadyImagesPerSecond"]
-print(json.dumps({"fromKafkaImagesPerSec": round(kafka, 2), "fromKafkaSteadyImagesPerSec": round(steady, 2),
+steady = train["metrics"].get("steadyImagesPerSecond")  # absent when the epoch had 3 steps or fewer
+print(json.dumps({"fromKafkaImagesPerSec": round(kafka, 2),
+                  "fromKafkaSteadyImagesPerSec": None if steady is None else round(steady, 2),
                   "syntheticImagesPerSec": synth["imagesPerSec"], "ratio": round(kafka / synth["imagesPerSec"], 3),
-                  "steadyRatio": round(steady / synth["imagesPerSec"], 3), "trainImages": train["metrics"]["trainImages"],
+                  "steadyRatio": None if steady is None else round(steady / synth["imagesPerSec"], 3),
+                  "trainImages": train["metrics"]["trainImages"],
                   "batchSize": synth["batchSize"], "imageSize": synth["imageSize"], "precision": synth["precision"]}))
 PY
