@@ -35,7 +35,8 @@ import javax.imageio.spi.ImageReaderSpi;
  *
  * <p>Thread-safe: ImageIO readers are not, so each call borrows one from a small pool per
  * format and returns it. JPEG is read by TwelveMonkeys (CMYK, YCCK, broken ICC profiles), WebP
- * by TwelveMonkeys, PNG, GIF and BMP by the JDK.
+ * by TwelveMonkeys, PNG, GIF and BMP by the JDK. A JPEG's embedded sRGB profile is dropped first
+ * ({@link SrgbJpegProfile}): converting sRGB to sRGB cost most of the decode.
  */
 public final class ImageDecoder {
     private static final int MAX_POOLED_READERS = 64;
@@ -97,11 +98,12 @@ public final class ImageDecoder {
                     + limits.maxBytes() + " (" + ImageLimits.MAX_BYTES_KEY + ")");
         }
         ImageFormat format = ImageFormat.sniff(bytes);
+        ImageStructure.checkComplete(format, bytes);
+        byte[] source = format == ImageFormat.JPEG ? SrgbJpegProfile.withoutSrgbProfile(bytes) : bytes;
         Pool pool = pools.get(format);
         ImageReader reader = pool.borrow();
         boolean healthy = false;
-        try (ByteArrayImageInputStream input = new ByteArrayImageInputStream(bytes)) {
-            ImageStructure.checkComplete(format, bytes);
+        try (ByteArrayImageInputStream input = new ByteArrayImageInputStream(source)) {
             reader.setInput(input, true, true);
             int width = reader.getWidth(0);
             int height = reader.getHeight(0);

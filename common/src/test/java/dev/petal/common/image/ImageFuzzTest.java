@@ -176,9 +176,9 @@ class ImageFuzzTest {
         seeds.add(TestImages.cmykJpeg(16, 24, 10, 200, 30, 0));
         // Embedded ICC profiles: TwelveMonkeys reads them whatever the metadata setting, and a
         // damaged profile goes to the colour management module (LCMS).
-        seeds.add(withIccProfile(TestImages.jpeg(TestImages.photo(20, 20, 8), false), ColorSpace.CS_sRGB));
-        seeds.add(withIccProfile(TestImages.jpeg(gray, false), ColorSpace.CS_GRAY));
-        seeds.add(withIccProfile(TestImages.cmykJpeg(8, 8, 0, 0, 0, 255), ColorSpace.CS_LINEAR_RGB));
+        seeds.add(TestImages.withIccProfile(TestImages.jpeg(TestImages.photo(20, 20, 8), false), ColorSpace.CS_sRGB));
+        seeds.add(TestImages.withIccProfile(TestImages.jpeg(gray, false), ColorSpace.CS_GRAY));
+        seeds.add(TestImages.withIccProfile(TestImages.cmykJpeg(8, 8, 0, 0, 0, 255), ColorSpace.CS_LINEAR_RGB));
         return seeds;
     }
 
@@ -197,20 +197,6 @@ class ImageFuzzTest {
         seeds.add(TestImages.encode(new BufferedImage(19, 7, BufferedImage.TYPE_BYTE_BINARY), "png"));
         seeds.add(withIccp(TestImages.encode(TestImages.photo(12, 12, 9), "png")));
         return seeds;
-    }
-
-    /** An APP2 ICC_PROFILE segment holding the JDK's profile of {@code space}, right after SOI. */
-    private static byte[] withIccProfile(byte[] jpeg, int space) {
-        byte[] profile = ICC_Profile.getInstance(space).getData();
-        ByteBuffer app2 = ByteBuffer.allocate(4 + 14 + profile.length);
-        app2.put((byte) 0xFF).put((byte) 0xE2).putShort((short) (2 + 14 + profile.length))
-                .put("ICC_PROFILE".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).put((byte) 0).put((byte) 1).put((byte) 1)
-                .put(profile);
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        out.write(jpeg, 0, 2);
-        out.writeBytes(app2.array());
-        out.write(jpeg, 2, jpeg.length - 2);
-        return out.toByteArray();
     }
 
     /** An iCCP chunk (the sRGB profile, deflated) after IHDR. */

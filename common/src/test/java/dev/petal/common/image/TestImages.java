@@ -2,6 +2,7 @@ package dev.petal.common.image;
 
 import java.awt.Transparency;
 import java.awt.color.ColorSpace;
+import java.awt.color.ICC_Profile;
 import java.awt.image.BufferedImage;
 import java.awt.image.ComponentColorModel;
 import java.awt.image.DataBuffer;
@@ -125,6 +126,24 @@ final class TestImages {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** An APP2 ICC_PROFILE segment holding the JDK's profile of {@code space}, right after SOI. */
+    static byte[] withIccProfile(byte[] jpeg, int space) {
+        return withIccProfile(jpeg, ICC_Profile.getInstance(space).getData());
+    }
+
+    /** An APP2 ICC_PROFILE segment holding {@code profile}, right after SOI. */
+    static byte[] withIccProfile(byte[] jpeg, byte[] profile) {
+        ByteBuffer app2 = ByteBuffer.allocate(4 + 14 + profile.length);
+        app2.put((byte) 0xFF).put((byte) 0xE2).putShort((short) (2 + 14 + profile.length))
+                .put("ICC_PROFILE".getBytes(StandardCharsets.US_ASCII)).put((byte) 0).put((byte) 1).put((byte) 1)
+                .put(profile);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.write(jpeg, 0, 2);
+        out.writeBytes(app2.array());
+        out.write(jpeg, 2, jpeg.length - 2);
+        return out.toByteArray();
     }
 
     /**
