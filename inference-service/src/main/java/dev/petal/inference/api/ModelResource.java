@@ -1,6 +1,5 @@
 package dev.petal.inference.api;
 
-import dev.petal.common.inference.LoadedModel;
 import dev.petal.inference.model.ModelHolder;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
@@ -23,15 +22,15 @@ public class ModelResource {
     @GET
     @Produces(MediaType.APPLICATION_JSON)
     public Response model() {
-        Optional<LoadedModel> loaded = holder.loaded();
-        if (loaded.isEmpty()) {
+        Optional<ModelHolder.Served> served = holder.served();
+        if (served.isEmpty()) {
             return Response.status(503).entity(Map.of("errorClass", "no-model", "reason", "no model is loaded yet")).build();
         }
         Map<String, Object> body = new LinkedHashMap<>();
-        body.put("name", loaded.get().id().name());
-        body.put("version", loaded.get().id().version());
-        body.put("sha256", loaded.get().id().sha256());
-        body.put("manifest", loaded.get().manifest());
+        body.put("name", served.get().id().name());
+        body.put("version", served.get().id().version());
+        body.put("sha256", served.get().id().sha256());
+        body.put("manifest", served.get().manifest());
         return Response.ok(body).build();
     }
 }

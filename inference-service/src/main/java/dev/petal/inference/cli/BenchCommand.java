@@ -118,7 +118,7 @@ public class BenchCommand implements Callable<Integer> {
         double bare = bareThroughput(classifier, files, batch);
         out.put("bareImagesPerSec", round(bare));
 
-        holder.swap(classifier, loaded);
+        holder.swap(classifier, loaded.manifest());
         String run = "petal.bench." + UUID.randomUUID().toString().substring(0, 8);
         int partitions = 6;
         try (Admin admin = kafka.admin()) {

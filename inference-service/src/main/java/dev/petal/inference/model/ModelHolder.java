@@ -1,7 +1,8 @@
 package dev.petal.inference.model;
 
+import dev.petal.common.checkpoint.CheckpointManifest;
 import dev.petal.common.inference.Classifier;
-import dev.petal.common.inference.LoadedModel;
+import dev.petal.common.inference.ModelId;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.Optional;
 import org.jboss.logging.Logger;
@@ -18,13 +19,13 @@ public class ModelHolder {
     /** A model with its count of running batches. */
     private static final class Slot {
         final Classifier classifier;
-        final LoadedModel source;
+        final Served served;
         int users;
         boolean retired;
 
-        Slot(Classifier classifier, LoadedModel source) {
+        Slot(Classifier classifier, Served served) {
             this.classifier = classifier;
-            this.source = source;
+            this.served = served;
         }
     }
 
@@ -64,10 +65,16 @@ public class ModelHolder {
         return Optional.of(new Lease(current));
     }
 
-    /** Makes {@code next} the model for every batch that starts from now on. */
-    public synchronized void swap(Classifier next, LoadedModel source) {
+    /**
+     * What {@code GET /model} describes. Not the checkpoint's weights: the classifier holds them in
+     * native memory, and keeping the downloaded bytes too cost a heap the size of the model.
+     */
+    public record Served(ModelId id, CheckpointManifest manifest) {}
+
+    /** Makes {@code next}, loaded from a checkpoint with {@code manifest}, the model for every batch that starts from now on. */
+    public synchronized void swap(Classifier next, CheckpointManifest manifest) {
         Slot old = current;
-        current = new Slot(next, source);
+        current = new Slot(next, new Served(next.id(), manifest));
         notifyAll();
         if (old != null) {
             old.retired = true;
@@ -80,12 +87,12 @@ public class ModelHolder {
     }
 
     /** The loaded model's description, for {@code GET /model}. */
-    public synchronized Optional<LoadedModel> loaded() {
-        return current == null ? Optional.empty() : Optional.of(current.source);
+    public synchronized Optional<Served> served() {
+        return current == null ? Optional.empty() : Optional.of(current.served);
     }
 
     public synchronized Optional<String> version() {
-        return current == null ? Optional.empty() : Optional.of(current.source.id().version());
+        return current == null ? Optional.empty() : Optional.of(current.served.id().version());
     }
 
     /** Waits up to {@code millis} for a model; true when one is loaded. */
@@ -103,7 +110,7 @@ public class ModelHolder {
 
     private void closeIfDone(Slot slot) {
         if (slot.retired && slot.users == 0) {
-            LOG.infof("closing model %s/%s", slot.source.id().name(), slot.source.id().version());
+            LOG.infof("closing model %s/%s", slot.served.id().name(), slot.served.id().version());
             slot.classifier.close();
         }
     }

@@ -263,7 +263,7 @@ public class ModelWatcher {
             return;
         }
         String previous = holder.version().orElse("none");
-        holder.swap(classifier, loaded);
+        holder.swap(classifier, loaded.manifest());
         metrics.reloaded(version);
         LOG.infof("now serving %s/%s in %s (was %s; weights sha256 %s; loaded and warmed in %d ms)", name, version,
                 classifier.precision().id(), previous, loaded.id().sha256(), (System.nanoTime() - start) / 1_000_000);
