@@ -66,7 +66,8 @@ public class TrainCommand implements Callable<Integer> {
     int stopAfterEpochs;
     @Option(names = "--decode-threads", defaultValue = "2", description = "Default: ${DEFAULT-VALUE}.")
     int decodeThreads;
-    @Option(names = "--prefetch-batches", defaultValue = "4", description = "Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--prefetch-batches", defaultValue = "-1", description = "Batches decoded while a step runs."
+            + " Default: 0 on a CPU (decoded between steps: beside the model they would slow it), 4 on a GPU.")
     int prefetchBatches;
     @Option(names = "--cache-mb", defaultValue = "1024", description = "Keep encoded images in memory up to this size. Default: ${DEFAULT-VALUE}.")
     long cacheMb;

@@ -27,7 +27,9 @@ import org.jboss.logging.Logger;
 /**
  * Feeds the training loop: batches are read (cache, Kafka or object storage) on one thread and
  * decoded on a worker pool, {@code prefetch} batches ahead, so the loop only waits when decoding
- * cannot keep up. A sample that cannot be read or decoded is left out of its batch and counted.
+ * cannot keep up. With {@code prefetch} 0 each batch is read and decoded when the loop asks for
+ * it, still on the pool: between steps, for a model that needs every core while it runs. A sample
+ * that cannot be read or decoded is left out of its batch and counted.
  */
 final class BatchLoader implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(BatchLoader.class);
@@ -77,11 +79,26 @@ final class BatchLoader implements AutoCloseable {
             @Override
             public boolean hasNext() {
                 fill();
-                return !ahead.isEmpty();
+                return !ahead.isEmpty() || (prefetch == 0 && next[0] < chunks.size());
+            }
+
+            private Batch loadNow() {
+                if (next[0] >= chunks.size()) {
+                    throw new NoSuchElementException();
+                }
+                try {
+                    return load(chunks.get(next[0]++), augment, seed, epoch);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted while loading a batch", e);
+                }
             }
 
             @Override
             public Batch next() {
+                if (prefetch == 0) {
+                    return loadNow();
+                }
                 fill();
                 if (ahead.isEmpty()) {
                     throw new NoSuchElementException();

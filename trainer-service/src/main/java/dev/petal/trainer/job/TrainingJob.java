@@ -156,7 +156,7 @@ public final class TrainingJob {
             try (ModelSession session = new ModelSession(spec.resNetConfig(), recipe.imageSize(), settings, device, initial,
                     Precision.parse(recipe.precision()));
                  BatchLoader loader = new BatchLoader(index, new RecordFetcher(consumer, Topics.TRAIN, store), decoder,
-                         spec.preprocessor(), recipe.decodeThreads(), recipe.prefetchBatches());
+                         spec.preprocessor(), recipe.decodeThreads(), recipe.prefetchBatchesOn(device));
                  CheckpointPublisher publisher = new CheckpointPublisher(checkpoints, producer, s3.bucket(), parent, listener,
                          Duration.ofSeconds(1), Duration.ofSeconds(30), uploadGiveUpAfter)) {
                 LOG.infof("training %s %s at %d px on %s in %s, batch %d, %d steps", recipe.modelName(), recipe.arch(),

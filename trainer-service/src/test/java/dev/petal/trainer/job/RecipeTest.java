@@ -1,0 +1,30 @@
+package dev.petal.trainer.job;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.Device;
+import org.junit.jupiter.api.Test;
+
+class RecipeTest {
+    @Test
+    void prefetchIsLeftToTheDeviceUnlessGiven() {
+        Recipe auto = Recipe.seedRecipe();
+        assertEquals(Recipe.PREFETCH_AUTO, auto.prefetchBatches());
+        assertEquals(0, auto.prefetchBatchesOn(Device.cpu()), "a CPU decodes between steps");
+        assertEquals(4, auto.prefetchBatchesOn(Device.gpu()), "a GPU's host decodes ahead");
+        Recipe two = withPrefetch(auto, 2).validated();
+        assertEquals(2, two.prefetchBatchesOn(Device.cpu()));
+        assertEquals(2, two.prefetchBatchesOn(Device.gpu()));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> withPrefetch(auto, -2).validated());
+        assertTrue(e.getMessage().contains("--prefetch-batches"), e.getMessage());
+    }
+
+    private static Recipe withPrefetch(Recipe r, int prefetch) {
+        return new Recipe(r.modelName(), r.arch(), r.epochs(), r.batchSize(), r.lr(), r.weightDecay(), r.warmupIters(),
+                r.imageSize(), r.augment(), r.seed(), r.device(), r.smallStem(), r.zeroInitResidual(), r.normalize(), r.resume(),
+                r.initWeights(), r.stopAfterEpochs(), r.checkpointIntervalSeconds(), r.decodeThreads(), prefetch,
+                r.cacheMegabytes(), r.dataset(), r.warmStart(), r.precision());
+    }
+}
