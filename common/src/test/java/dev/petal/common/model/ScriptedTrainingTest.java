@@ -34,8 +34,11 @@ class ScriptedTrainingTest {
     @CsvSource({"resnet18, 32, true, fp32", "resnet50, 64, false, fp32", "resnet18, 64, false, bf16"})
     void matchesTheOpByOpForwardInTrainingMode(String arch, int size, boolean smallStem, String precisionId) {
         Precision precision = Precision.parse(precisionId);
-        double tolerance = precision == Precision.FP32 ? 1e-3 : 5e-2;
+        // bf16 keeps 8 bits of mantissa: at random weights ResNet-18's logits move by 1.8-6.3% of their
+        // scale (12 seeds); 5% failed one run in twelve. A missing or misrouted layer moves them ~100%.
+        double tolerance = precision == Precision.FP32 ? 1e-3 : 0.1;
         Engine engine = PyTorchEngine.get();
+        engine.setRandomSeed(100); // the same weights and inputs every run
         ResNet net = new ResNet(new ResNetConfig(Architecture.parse(arch), 5, smallStem, false));
         try (Model model = Model.newInstance("scripted-training-test", PyTorchEngine.device("cpu"), "PyTorch")) {
             model.setBlock(net);
