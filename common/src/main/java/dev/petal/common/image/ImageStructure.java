@@ -34,12 +34,7 @@ final class ImageStructure {
         int n = b.length;
         int i = 2;
         while (true) {
-            while (i < n && b[i] != (byte) 0xFF) {
-                i++; // stray bytes between segments: libjpeg skips them with a warning, so do we
-            }
-            while (i < n && b[i] == (byte) 0xFF) {
-                i++; // fill bytes
-            }
+            i = jpegMarkerCode(b, i);
             if (i >= n) {
                 throw truncated(ImageFormat.JPEG, "before its end-of-image marker (FFD9)", n);
             }
@@ -47,8 +42,8 @@ final class ImageStructure {
             if (marker == 0xD9) {
                 return;
             }
-            if (marker == 0x00 || marker == 0x01 || marker == 0xD8 || (marker >= 0xD0 && marker <= 0xD7)) {
-                continue; // markers without a length
+            if (jpegMarkerWithoutLength(marker)) {
+                continue;
             }
             if (i + 2 > n) {
                 throw truncated(ImageFormat.JPEG, "inside the header of marker FF" + hex(marker), n);
@@ -65,6 +60,27 @@ final class ImageStructure {
                 i = skipEntropyCodedData(b, i);
             }
         }
+    }
+
+    /**
+     * The index of the next marker's code byte from {@code i} on, past stray bytes between
+     * segments (libjpeg skips them with a warning, so do we) and 0xFF fill bytes; {@code b.length}
+     * when there is none.
+     */
+    static int jpegMarkerCode(byte[] b, int i) {
+        int n = b.length;
+        while (i < n && b[i] != (byte) 0xFF) {
+            i++;
+        }
+        while (i < n && b[i] == (byte) 0xFF) {
+            i++;
+        }
+        return i;
+    }
+
+    /** Markers that stand alone, without a length and a segment after them. */
+    static boolean jpegMarkerWithoutLength(int marker) {
+        return marker == 0x00 || marker == 0x01 || marker == 0xD8 || (marker >= 0xD0 && marker <= 0xD7);
     }
 
     /** Returns the index of the 0xFF that starts the next real marker after a scan. */

@@ -53,17 +53,12 @@ final class SrgbJpegProfile {
         int i = 2;
         while (true) {
             int start = i;
-            while (i < n && jpeg[i] != (byte) 0xFF) {
-                i++;
-            }
-            while (i < n && jpeg[i] == (byte) 0xFF) {
-                i++;
-            }
+            i = ImageStructure.jpegMarkerCode(jpeg, i);
             if (i + 2 >= n) {
                 return jpeg;
             }
             int marker = jpeg[i++] & 0xFF;
-            if (marker == 0x00 || marker == 0x01 || marker == 0xD8 || (marker >= 0xD0 && marker <= 0xD7)) {
+            if (ImageStructure.jpegMarkerWithoutLength(marker)) {
                 continue;
             }
             if (marker == 0xDA || marker == 0xD9) {
