@@ -101,14 +101,17 @@ public final class ObjectStore implements AutoCloseable {
         call("put", key, () -> s3.putObject(r -> r.bucket(bucket()).key(key), RequestBody.fromFile(file)));
     }
 
+    /** The object's bytes, in one array of the object's size. */
     public byte[] get(String key) {
-        return call("get", key, () -> s3.getObjectAsBytes(r -> r.bucket(bucket()).key(key)).asByteArray());
+        return get(key, Integer.MAX_VALUE - 8);
     }
 
     /**
      * The object's bytes, or {@link ObjectTooLargeException} when it holds more than {@code maxBytes}:
      * decided from the response's length before the body is read, so a claim-check that points at a
-     * huge object costs no memory.
+     * huge object costs no memory. With the length known the body is read into one array of that size:
+     * the SDK's {@code getObjectAsBytes} grows a buffer and copies it twice, three times a checkpoint's
+     * size on the heap, and the JVM keeps the heap it grew.
      */
     public byte[] get(String key, long maxBytes) {
         return call("get", key, () -> {
@@ -117,6 +120,14 @@ public final class ObjectStore implements AutoCloseable {
                 if (length != null && length > maxBytes) {
                     in.abort();
                     throw new ObjectTooLargeException(bucket(), key, length, maxBytes);
+                }
+                if (length != null) {
+                    byte[] bytes = new byte[Math.toIntExact(length)];
+                    int read = in.readNBytes(bytes, 0, bytes.length);
+                    if (read < bytes.length) {
+                        throw new IOException("the object ended after " + read + " of its " + length + " bytes");
+                    }
+                    return bytes;
                 }
                 byte[] bytes = in.readNBytes((int) Math.min(maxBytes + 1, Integer.MAX_VALUE - 8));
                 if (bytes.length > maxBytes) {
