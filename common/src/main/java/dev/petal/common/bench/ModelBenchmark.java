@@ -10,6 +10,7 @@ import dev.petal.common.checkpoint.ModelSpec;
 import dev.petal.common.checkpoint.ModelWeights;
 import dev.petal.common.engine.PyTorchEngine;
 import dev.petal.common.inference.Classifier;
+import dev.petal.common.inference.LoadedModel;
 import dev.petal.common.inference.ModelId;
 import dev.petal.common.model.ResNet;
 import dev.petal.common.model.Architecture;
@@ -103,17 +104,22 @@ public final class ModelBenchmark {
         return seconds;
     }
 
-    /** A Classifier over freshly initialised weights (speed does not depend on their values). */
+    /**
+     * A Classifier over freshly initialised weights (speed does not depend on their values), loaded as the
+     * inference service loads a checkpoint: streamed from a weights file.
+     */
     private static Classifier freshClassifier(Options o, Device device) {
         ModelSpec spec = new ModelSpec(o.arch().id(), List.of("a", "b", "c", "d", "e"), o.imageSize(), "imagenet", false, false);
-        byte[] weights;
-        try (Model model = Model.newInstance("bench-init", device, "PyTorch")) {
-            ResNet net = new ResNet(spec.resNetConfig());
-            model.setBlock(net);
-            net.initialize(model.getNDManager(), DataType.FLOAT32, new Shape(1, 3, o.imageSize(), o.imageSize()));
-            weights = ModelWeights.toBytes(net);
+        LoadedModel loaded = new LoadedModel(new ModelId("bench", "fresh", "-"), spec, LoadedModel.temporaryWeightsFile(), null, true);
+        try (loaded) {
+            try (Model model = Model.newInstance("bench-init", device, "PyTorch")) {
+                ResNet net = new ResNet(spec.resNetConfig());
+                model.setBlock(net);
+                net.initialize(model.getNDManager(), DataType.FLOAT32, new Shape(1, 3, o.imageSize(), o.imageSize()));
+                ModelWeights.save(net, loaded.weights());
+            }
+            return Classifier.load(loaded, device, o.precision());
         }
-        return Classifier.load(spec, weights, new ModelId("bench", "fresh", "-"), device, o.precision());
     }
 
     /** Peak resident set of this process (VmHWM), heap and native memory together. */

@@ -7,6 +7,8 @@ import dev.petal.common.storage.ObjectStore;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -133,24 +135,61 @@ public final class CheckpointStore {
     /** Downloads every file the manifest lists and checks its size and sha256. */
     public Checkpoint fetch(CheckpointManifest manifest) {
         String prefix = versionPrefix(manifest.name(), manifest.version());
-        if (manifest.files() == null || !manifest.files().containsKey(CheckpointManifest.WEIGHTS_FILE)) {
-            throw new CheckpointIntegrityException("manifest of " + manifest.name() + "/" + manifest.version() + " lists no weights");
-        }
+        weightsEntry(manifest);
         Map<String, byte[]> files = new LinkedHashMap<>();
         for (Map.Entry<String, CheckpointManifest.FileEntry> entry : manifest.files().entrySet()) {
-            if (entry.getKey().contains("..") || entry.getKey().startsWith("/")) {
-                throw new CheckpointIntegrityException(CheckpointIntegrityException.Reason.OUTSIDE_PREFIX,
-                        "manifest names a file outside its version: " + entry.getKey());
-            }
-            byte[] bytes = store.get(prefix + entry.getKey());
-            String actual = Sha256.hex(bytes);
-            if (bytes.length != entry.getValue().bytes() || !actual.equals(entry.getValue().sha256())) {
-                throw new CheckpointIntegrityException(CheckpointIntegrityException.Reason.SHA256, prefix + entry.getKey() + " has sha256 " + actual
-                        + " but the manifest says " + entry.getValue().sha256());
-            }
+            String key = fileKey(prefix, entry.getKey());
+            byte[] bytes = store.get(key);
+            verify(key, bytes.length, Sha256.hex(bytes), entry.getValue());
             files.put(entry.getKey(), bytes);
         }
         return new Checkpoint(manifest, files);
+    }
+
+    /**
+     * Downloads only the version's weights, to {@code target}, and checks their size and sha256 from the
+     * file: what serving needs, without the optimizer state (twice the weights) or the whole file on the heap.
+     * A file that fails the check is deleted.
+     */
+    public void downloadWeights(CheckpointManifest manifest, Path target) {
+        String key = fileKey(versionPrefix(manifest.name(), manifest.version()), CheckpointManifest.WEIGHTS_FILE);
+        CheckpointManifest.FileEntry expected = weightsEntry(manifest);
+        store.download(key, target);
+        try {
+            verify(key, Files.size(target), Sha256.hex(target), expected);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read back " + target, e);
+        } catch (CheckpointIntegrityException e) {
+            try {
+                Files.deleteIfExists(target);
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
+    private static CheckpointManifest.FileEntry weightsEntry(CheckpointManifest manifest) {
+        CheckpointManifest.FileEntry entry = manifest.files() == null ? null : manifest.files().get(CheckpointManifest.WEIGHTS_FILE);
+        if (entry == null) {
+            throw new CheckpointIntegrityException("manifest of " + manifest.name() + "/" + manifest.version() + " lists no weights");
+        }
+        return entry;
+    }
+
+    private static String fileKey(String prefix, String file) {
+        if (file.contains("..") || file.startsWith("/")) {
+            throw new CheckpointIntegrityException(CheckpointIntegrityException.Reason.OUTSIDE_PREFIX,
+                    "manifest names a file outside its version: " + file);
+        }
+        return prefix + file;
+    }
+
+    private static void verify(String key, long bytes, String sha256, CheckpointManifest.FileEntry expected) {
+        if (bytes != expected.bytes() || !sha256.equals(expected.sha256())) {
+            throw new CheckpointIntegrityException(CheckpointIntegrityException.Reason.SHA256, key + " has sha256 " + sha256
+                    + " (" + bytes + " bytes) but the manifest says " + expected.sha256() + " (" + expected.bytes() + " bytes)");
+        }
     }
 
     public static byte[] toJson(CheckpointManifest manifest) {

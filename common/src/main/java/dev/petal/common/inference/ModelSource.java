@@ -31,14 +31,18 @@ import java.util.Map;
 public final class ModelSource {
     private ModelSource() {}
 
-    /** Downloads and verifies one version (CheckpointStore.fetch checks every sha256). */
+    /** Downloads one version's weights to a temporary file and verifies them (size and sha256). */
     public static LoadedModel fromStore(CheckpointStore store, String name, String version) {
-        return fromCheckpoint(store.fetch(store.manifest(name, version)));
-    }
-
-    public static LoadedModel fromCheckpoint(CheckpointStore.Checkpoint checkpoint) {
-        CheckpointManifest manifest = checkpoint.manifest();
-        return new LoadedModel(idOf(manifest), spec(manifest), checkpoint.weights(), manifest);
+        CheckpointManifest manifest = store.manifest(name, version);
+        ModelSpec spec = spec(manifest);
+        Path weights = LoadedModel.temporaryWeightsFile();
+        try {
+            store.downloadWeights(manifest, weights);
+        } catch (RuntimeException e) {
+            deleteQuietly(weights, e);
+            throw e;
+        }
+        return new LoadedModel(idOf(manifest), spec, weights, manifest, true);
     }
 
     /** A folder laid out like one version in the store: {@code manifest.json} and the files it lists. */
@@ -54,19 +58,20 @@ public final class ModelSource {
         if (entry == null) {
             throw new CheckpointIntegrityException(manifestFile + " lists no " + CheckpointManifest.WEIGHTS_FILE);
         }
-        byte[] weights;
+        Path weights = dir.resolve(CheckpointManifest.WEIGHTS_FILE);
+        long size;
+        String actual;
         try {
-            weights = Files.readAllBytes(dir.resolve(CheckpointManifest.WEIGHTS_FILE));
+            size = Files.size(weights);
+            actual = Sha256.hex(weights);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the weights in " + dir, e);
         }
-        String actual = Sha256.hex(weights);
-        if (weights.length != entry.bytes() || !actual.equals(entry.sha256())) {
+        if (size != entry.bytes() || !actual.equals(entry.sha256())) {
             throw new CheckpointIntegrityException(CheckpointIntegrityException.Reason.SHA256,
-                    dir.resolve(CheckpointManifest.WEIGHTS_FILE) + " has sha256 " + actual
-                    + " but the manifest says " + entry.sha256());
+                    weights + " has sha256 " + actual + " but the manifest says " + entry.sha256());
         }
-        return new LoadedModel(idOf(manifest), spec(manifest), weights, manifest);
+        return new LoadedModel(idOf(manifest), spec(manifest), weights, manifest, false);
     }
 
     /**
@@ -105,14 +110,25 @@ public final class ModelSource {
         }
         SafeTensors tensors = SafeTensors.read(bytes);
         ResNet net = new ResNet(spec.resNetConfig());
-        byte[] weights;
+        Path weights = LoadedModel.temporaryWeightsFile();
         try (NDManager manager = PyTorchEngine.get().newBaseManager()) {
             net.initialize(manager, DataType.FLOAT32, new Shape(1, 3, spec.imageSize(), spec.imageSize()));
             TorchvisionWeights.load(net, tensors, false);
-            weights = ModelWeights.toBytes(net);
+            ModelWeights.save(net, weights);
+        } catch (RuntimeException e) {
+            deleteQuietly(weights, e);
+            throw e;
         }
         String name = file.getFileName().toString().replaceFirst("\\.safetensors$", "");
-        return new LoadedModel(new ModelId(name, name, Sha256.hex(bytes)), spec, weights, null);
+        return new LoadedModel(new ModelId(name, name, Sha256.hex(bytes)), spec, weights, null, true);
+    }
+
+    private static void deleteQuietly(Path file, Exception cause) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            cause.addSuppressed(e);
+        }
     }
 
     /** Labels a safetensors file may carry in its metadata ({@code labels}: comma-separated), else empty. */

@@ -12,6 +12,7 @@ import dev.petal.common.image.Preprocessor;
 import dev.petal.common.model.Precision;
 import dev.petal.common.training.ModelSession;
 import dev.petal.common.training.TrainingSettings;
+import java.io.ByteArrayInputStream;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -39,7 +40,7 @@ class ClassifierTest {
             }
             float[][] logits = session.logits(pixels, batch);
             byte[] weights = ModelWeights.toBytes(session.net());
-            try (Classifier classifier = Classifier.load(SPEC, weights, new ModelId("t", "1", "x"), Device.cpu(),
+            try (Classifier classifier = Classifier.load(SPEC, new ByteArrayInputStream(weights), new ModelId("t", "1", "x"), Device.cpu(),
                     Precision.parse(precision))) {
                 assertEquals(Precision.parse(precision), classifier.precision());
                 List<List<Prediction.Scored>> top = classifier.topK(pixels, batch, 4);
@@ -62,7 +63,7 @@ class ClassifierTest {
             fourClasses = ModelWeights.toBytes(session.net());
         }
         assertThrows(CheckpointIntegrityException.class,
-                () -> Classifier.load(five, fourClasses, new ModelId("t", "1", "x"), Device.cpu(), Precision.FP32));
+                () -> Classifier.load(five, new ByteArrayInputStream(fourClasses), new ModelId("t", "1", "x"), Device.cpu(), Precision.FP32));
     }
 
     private static double[] softmax(float[] logits) {

@@ -105,7 +105,10 @@ public class BenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         List<byte[]> files = readImages();
         LoadedModel loaded = loadModel();
-        Classifier classifier = Classifier.load(loaded, PyTorchEngine.device(device), settings.precision());
+        Classifier classifier;
+        try (loaded) {
+            classifier = Classifier.load(loaded, PyTorchEngine.device(device), settings.precision());
+        }
         int batch = settings.maxBatch();
         ObjectNode out = JSON.createObjectNode();
         out.put("arch", loaded.spec().architecture());
@@ -243,7 +246,9 @@ public class BenchCommand implements Callable<Integer> {
         ResNet net = new ResNet(spec.resNetConfig());
         try (NDManager manager = PyTorchEngine.get().newBaseManager()) {
             net.initialize(manager, DataType.FLOAT32, new Shape(1, 3, imageSize, imageSize));
-            return new LoadedModel(new ModelId("bench", "fresh", null), spec, ModelWeights.toBytes(net), null);
+            Path weights = LoadedModel.temporaryWeightsFile();
+            ModelWeights.save(net, weights);
+            return new LoadedModel(new ModelId("bench", "fresh", null), spec, weights, null, true);
         }
     }
 

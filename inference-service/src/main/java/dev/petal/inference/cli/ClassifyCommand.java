@@ -99,7 +99,7 @@ public class ClassifyCommand implements Callable<Integer> {
             return 1;
         }
         int failures = 0;
-        try (Classifier classifier = Classifier.load(loaded, PyTorchEngine.device(device), computeIn)) {
+        try (loaded; Classifier classifier = Classifier.load(loaded, PyTorchEngine.device(device), computeIn)) {
             for (int from = 0; from < images.size(); from += BATCH) {
                 List<Path> chunk = images.subList(from, Math.min(images.size(), from + BATCH));
                 List<ImageInput> inputs = new ArrayList<>();

@@ -94,8 +94,10 @@ public class PrecisionCheckCommand implements Callable<Integer> {
             return 1;
         }
         List<Run> runs = new ArrayList<>();
-        for (Precision precision : Precision.values()) {
-            runs.add(score(loaded, precision, tensors, preprocessor.tensorLength()));
+        try (loaded) {
+            for (Precision precision : Precision.values()) {
+                runs.add(score(loaded, precision, tensors, preprocessor.tensorLength()));
+            }
         }
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("model", modelName + "/" + loaded.id().version());

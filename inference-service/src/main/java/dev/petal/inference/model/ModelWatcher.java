@@ -245,7 +245,7 @@ public class ModelWatcher {
             LOG.warnf("cannot fetch %s/%s yet (%s); will try again", name, version, e.getMessage());
             return;
         }
-        try {
+        try (loaded) { // the downloaded weights file is not needed once they are in the model
             classifier = Classifier.load(loaded, PyTorchEngine.device(settings.device()), settings.precision());
         } catch (CheckpointIntegrityException e) {
             // Verified bytes that do not fit the network the manifest describes (architecture, label count).
