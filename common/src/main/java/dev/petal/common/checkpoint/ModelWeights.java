@@ -85,7 +85,8 @@ public final class ModelWeights {
      * shape is compared after loading; a mismatch is an integrity error.
      *
      * <p>The block's initial arrays are closed first: DJL replaces a parameter's array on load without
-     * closing the old one, which would keep a second copy of every weight until the model closes.
+     * closing the old one, which would keep a second copy of every weight until the model closes. So
+     * after a failed load the block has no usable weights: discard it.
      */
     public static void load(Block block, NDManager manager, byte[] weights) {
         load(block, manager, new ByteArrayInputStream(weights));
@@ -93,14 +94,15 @@ public final class ModelWeights {
 
     /**
      * As {@link #load(Block, NDManager, byte[])}, reading {@code weights} as it goes: each tensor lands in
-     * native memory without the whole file on the heap. Does not close the stream.
+     * native memory that libtorch owns ({@link OwnedTensorDecoder}), without the whole file on the heap.
+     * Does not close the stream.
      */
     public static void load(Block block, NDManager manager, InputStream weights) {
         java.util.Map<String, ai.djl.ndarray.types.Shape> expected = new java.util.LinkedHashMap<>();
         block.getParameters().forEach(p -> expected.put(p.getKey(), p.getValue().getShape()));
         block.getParameters().forEach(p -> p.getValue().close());
         try {
-            block.loadParameters(manager, new DataInputStream(new BufferedInputStream(weights)));
+            block.loadParameters(OwnedTensorDecoder.over(manager), new DataInputStream(new BufferedInputStream(weights)));
         } catch (EOFException | MalformedModelException | IllegalArgumentException e) {
             throw new CheckpointIntegrityException(CheckpointIntegrityException.Reason.SHAPE,
                     "weights do not fit the model: " + e.getMessage(), e);

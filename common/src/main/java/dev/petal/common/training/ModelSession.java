@@ -61,7 +61,12 @@ public final class ModelSession implements AutoCloseable {
         if (initialWeights != null) {
             // Weights must be in place before the trainer caches the parameter arrays.
             net.initialize(model.getNDManager(), DataType.FLOAT32, inputShape);
-            initialWeights.accept(net);
+            try {
+                initialWeights.accept(net);
+            } catch (RuntimeException e) {
+                model.close(); // weights that do not load leave the network without arrays: nothing to keep
+                throw e;
+            }
         }
         this.adamW = new AdamW(settings.schedule(), settings.weightDecay());
         adamW.nameParameters(net.getParameters());
