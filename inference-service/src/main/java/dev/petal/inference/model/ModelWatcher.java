@@ -241,7 +241,8 @@ public class ModelWatcher {
         } catch (IllegalArgumentException e) {
             refuse(version, CheckpointIntegrityException.Reason.MANIFEST.tag(), e);
             return;
-        } catch (ObjectStoreException e) {
+        } catch (ObjectStoreException | java.io.UncheckedIOException e) {
+            // Storage unreachable, or the local temporary file for the weights failed (a full disk).
             LOG.warnf("cannot fetch %s/%s yet (%s); will try again", name, version, e.getMessage());
             return;
         }
