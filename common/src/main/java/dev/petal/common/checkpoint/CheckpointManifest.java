@@ -35,10 +35,23 @@ public record CheckpointManifest(
     public static final String WEIGHTS_FILE = "weights.params";
 
     /** One stored file. */
-    public record FileEntry(long bytes, String sha256) {}
+    public record FileEntry(long bytes, String sha256) {
+        /** A {@link CheckpointIntegrityException} (sha256) unless {@code where} holds this entry's size and hash. */
+        public void verify(String where, long actualBytes, String actualSha256) {
+            if (actualBytes != bytes || !actualSha256.equals(sha256)) {
+                throw new CheckpointIntegrityException(CheckpointIntegrityException.Reason.SHA256, where + " has sha256 "
+                        + actualSha256 + " (" + actualBytes + " bytes) but the manifest says " + sha256 + " (" + bytes + " bytes)");
+            }
+        }
+    }
 
     /** The slice of a topic a model saw: partition to [first offset, last offset + 1). */
     public record DatasetRange(String topic, Map<Integer, List<Long>> offsets) {}
+
+    /** The entry of {@link #WEIGHTS_FILE}, or {@code null} when the manifest lists none. */
+    public FileEntry weightsEntry() {
+        return files == null ? null : files.get(WEIGHTS_FILE);
+    }
 
     public CheckpointManifest withFiles(Map<String, FileEntry> newFiles) {
         return new CheckpointManifest(formatVersion, name, version, parentVersion, createdAt, model, recipe,

@@ -140,7 +140,7 @@ public final class CheckpointStore {
         for (Map.Entry<String, CheckpointManifest.FileEntry> entry : manifest.files().entrySet()) {
             String key = fileKey(prefix, entry.getKey());
             byte[] bytes = store.get(key);
-            verify(key, bytes.length, Sha256.hex(bytes), entry.getValue());
+            entry.getValue().verify(key, bytes.length, Sha256.hex(bytes));
             files.put(entry.getKey(), bytes);
         }
         return new Checkpoint(manifest, files);
@@ -149,28 +149,21 @@ public final class CheckpointStore {
     /**
      * Downloads only the version's weights, to {@code target}, and checks their size and sha256 from the
      * file: what serving needs, without the optimizer state (twice the weights) or the whole file on the heap.
-     * A file that fails the check is deleted.
+     * {@code target} stays the caller's to delete, also when the check fails.
      */
     public void downloadWeights(CheckpointManifest manifest, Path target) {
         String key = fileKey(versionPrefix(manifest.name(), manifest.version()), CheckpointManifest.WEIGHTS_FILE);
         CheckpointManifest.FileEntry expected = weightsEntry(manifest);
         store.download(key, target);
         try {
-            verify(key, Files.size(target), Sha256.hex(target), expected);
+            expected.verify(key, Files.size(target), Sha256.hex(target));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read back " + target, e);
-        } catch (CheckpointIntegrityException e) {
-            try {
-                Files.deleteIfExists(target);
-            } catch (IOException suppressed) {
-                e.addSuppressed(suppressed);
-            }
-            throw e;
         }
     }
 
     private static CheckpointManifest.FileEntry weightsEntry(CheckpointManifest manifest) {
-        CheckpointManifest.FileEntry entry = manifest.files() == null ? null : manifest.files().get(CheckpointManifest.WEIGHTS_FILE);
+        CheckpointManifest.FileEntry entry = manifest.weightsEntry();
         if (entry == null) {
             throw new CheckpointIntegrityException("manifest of " + manifest.name() + "/" + manifest.version() + " lists no weights");
         }
@@ -183,13 +176,6 @@ public final class CheckpointStore {
                     "manifest names a file outside its version: " + file);
         }
         return prefix + file;
-    }
-
-    private static void verify(String key, long bytes, String sha256, CheckpointManifest.FileEntry expected) {
-        if (bytes != expected.bytes() || !sha256.equals(expected.sha256())) {
-            throw new CheckpointIntegrityException(CheckpointIntegrityException.Reason.SHA256, key + " has sha256 " + sha256
-                    + " (" + bytes + " bytes) but the manifest says " + expected.sha256() + " (" + expected.bytes() + " bytes)");
-        }
     }
 
     public static byte[] toJson(CheckpointManifest manifest) {

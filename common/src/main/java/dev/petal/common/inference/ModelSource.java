@@ -21,7 +21,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Where a model comes from: a version in the checkpoint store, a local folder holding
@@ -54,22 +53,15 @@ public final class ModelSource {
         } catch (IOException | IllegalArgumentException e) {
             throw new CheckpointIntegrityException(manifestFile + " is missing or unreadable: " + e.getMessage(), e);
         }
-        CheckpointManifest.FileEntry entry = manifest.files() == null ? null : manifest.files().get(CheckpointManifest.WEIGHTS_FILE);
+        CheckpointManifest.FileEntry entry = manifest.weightsEntry();
         if (entry == null) {
             throw new CheckpointIntegrityException(manifestFile + " lists no " + CheckpointManifest.WEIGHTS_FILE);
         }
         Path weights = dir.resolve(CheckpointManifest.WEIGHTS_FILE);
-        long size;
-        String actual;
         try {
-            size = Files.size(weights);
-            actual = Sha256.hex(weights);
+            entry.verify(weights.toString(), Files.size(weights), Sha256.hex(weights));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the weights in " + dir, e);
-        }
-        if (size != entry.bytes() || !actual.equals(entry.sha256())) {
-            throw new CheckpointIntegrityException(CheckpointIntegrityException.Reason.SHA256,
-                    weights + " has sha256 " + actual + " but the manifest says " + entry.sha256());
         }
         return new LoadedModel(idOf(manifest), spec(manifest), weights, manifest, false);
     }
@@ -151,8 +143,7 @@ public final class ModelSource {
 
     /** The weights' sha256 identifies what actually scored, whatever the version is called. */
     public static ModelId idOf(CheckpointManifest manifest) {
-        Map<String, CheckpointManifest.FileEntry> files = manifest.files();
-        CheckpointManifest.FileEntry weights = files == null ? null : files.get(CheckpointManifest.WEIGHTS_FILE);
+        CheckpointManifest.FileEntry weights = manifest.weightsEntry();
         return new ModelId(manifest.name(), manifest.version(), weights == null ? null : weights.sha256());
     }
 
