@@ -2,17 +2,13 @@ package dev.petal.common.bench;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
-import ai.djl.Model;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.petal.common.checkpoint.ModelSpec;
-import dev.petal.common.checkpoint.ModelWeights;
 import dev.petal.common.engine.PyTorchEngine;
 import dev.petal.common.inference.Classifier;
 import dev.petal.common.inference.LoadedModel;
+import dev.petal.common.inference.ModelSource;
 import dev.petal.common.inference.ModelId;
-import dev.petal.common.model.ResNet;
 import dev.petal.common.model.Architecture;
 import dev.petal.common.model.Precision;
 import dev.petal.common.model.ResNetConfig;
@@ -110,14 +106,7 @@ public final class ModelBenchmark {
      */
     private static Classifier freshClassifier(Options o, Device device) {
         ModelSpec spec = new ModelSpec(o.arch().id(), List.of("a", "b", "c", "d", "e"), o.imageSize(), "imagenet", false, false);
-        LoadedModel loaded = new LoadedModel(new ModelId("bench", "fresh", "-"), spec, LoadedModel.temporaryWeightsFile(), null, true);
-        try (loaded) {
-            try (Model model = Model.newInstance("bench-init", device, "PyTorch")) {
-                ResNet net = new ResNet(spec.resNetConfig());
-                model.setBlock(net);
-                net.initialize(model.getNDManager(), DataType.FLOAT32, new Shape(1, 3, o.imageSize(), o.imageSize()));
-                ModelWeights.save(net, loaded.weights());
-            }
+        try (LoadedModel loaded = ModelSource.freshlyInitialised(spec, new ModelId("bench", "fresh", "-"))) {
             return Classifier.load(loaded, device, o.precision());
         }
     }

@@ -21,6 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * Where a model comes from: a version in the checkpoint store, a local folder holding
@@ -101,18 +102,32 @@ public final class ModelSource {
             throw new UncheckedIOException("cannot read " + file, e);
         }
         SafeTensors tensors = SafeTensors.read(bytes);
+        Path weights = written(spec, net -> TorchvisionWeights.load(net, tensors, false));
+        String name = file.getFileName().toString().replaceFirst("\\.safetensors$", "");
+        return new LoadedModel(new ModelId(name, name, Sha256.hex(bytes)), spec, weights, null, true);
+    }
+
+    /**
+     * A model of {@code spec} with freshly initialised weights, in a temporary file: for benchmarks, whose
+     * speed does not depend on the weights' values.
+     */
+    public static LoadedModel freshlyInitialised(ModelSpec spec, ModelId id) {
+        return new LoadedModel(id, spec, written(spec, net -> {}), null, true);
+    }
+
+    /** The network of {@code spec}, initialised, then {@code fill}ed, written to a temporary weights file. */
+    private static Path written(ModelSpec spec, Consumer<ResNet> fill) {
         ResNet net = new ResNet(spec.resNetConfig());
         Path weights = LoadedModel.temporaryWeightsFile();
         try (NDManager manager = PyTorchEngine.get().newBaseManager()) {
             net.initialize(manager, DataType.FLOAT32, new Shape(1, 3, spec.imageSize(), spec.imageSize()));
-            TorchvisionWeights.load(net, tensors, false);
+            fill.accept(net);
             ModelWeights.save(net, weights);
         } catch (RuntimeException e) {
             deleteQuietly(weights, e);
             throw e;
         }
-        String name = file.getFileName().toString().replaceFirst("\\.safetensors$", "");
-        return new LoadedModel(new ModelId(name, name, Sha256.hex(bytes)), spec, weights, null, true);
+        return weights;
     }
 
     private static void deleteQuietly(Path file, Exception cause) {

@@ -1,12 +1,8 @@
 package dev.petal.inference.cli;
 
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.petal.common.checkpoint.ModelSpec;
-import dev.petal.common.checkpoint.ModelWeights;
 import dev.petal.common.engine.PyTorchEngine;
 import dev.petal.common.image.ImageDecoder;
 import dev.petal.common.image.Preprocessor;
@@ -14,7 +10,6 @@ import dev.petal.common.inference.Classifier;
 import dev.petal.common.inference.LoadedModel;
 import dev.petal.common.inference.ModelId;
 import dev.petal.common.inference.ModelSource;
-import dev.petal.common.model.ResNet;
 import dev.petal.inference.InferenceSettings;
 import dev.petal.inference.KafkaClients;
 import dev.petal.inference.Storage;
@@ -243,13 +238,7 @@ public class BenchCommand implements Callable<Integer> {
             labels = List.of("a", "b");
         }
         ModelSpec spec = new ModelSpec(arch, labels, imageSize, "imagenet", imageSize < 96, false);
-        ResNet net = new ResNet(spec.resNetConfig());
-        try (NDManager manager = PyTorchEngine.get().newBaseManager()) {
-            net.initialize(manager, DataType.FLOAT32, new Shape(1, 3, imageSize, imageSize));
-            Path weights = LoadedModel.temporaryWeightsFile();
-            ModelWeights.save(net, weights);
-            return new LoadedModel(new ModelId("bench", "fresh", null), spec, weights, null, true);
-        }
+        return ModelSource.freshlyInitialised(spec, new ModelId("bench", "fresh", null));
     }
 
     private static double percentile(double[] sorted, double q) {
