@@ -1,5 +1,6 @@
 package dev.petal.ingest;
 
+import dev.petal.common.checkpoint.Sha256;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -18,7 +19,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.HexFormat;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
@@ -95,7 +95,7 @@ public final class ArchiveDownload {
                 .followRedirects(HttpClient.Redirect.NORMAL)
                 .build();
         HttpRequest request = HttpRequest.newBuilder(url).timeout(connectTimeout.multipliedBy(3)).GET().build();
-        MessageDigest digest = sha256();
+        MessageDigest digest = Sha256.newDigest();
         try {
             HttpResponse<InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
             try (InputStream body = response.body()) {
@@ -172,13 +172,5 @@ public final class ArchiveDownload {
             throw new DownloadException("cannot unpack " + archive + ": " + e.getMessage(), e);
         }
         return new Unpacked(singleTop && top != null ? base.resolve(top) : base, files);
-    }
-
-    private static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JVM has SHA-256", e);
-        }
     }
 }

@@ -1,9 +1,8 @@
 package dev.petal.ingest;
 
+import dev.petal.common.checkpoint.Sha256;
 import dev.petal.common.records.Headers;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 
 /**
  * Assigns an image to {@code train} or {@code valid} from its content hash and a seed alone, so the
@@ -30,13 +29,7 @@ public final class SplitAssigner {
 
     /** A uniform number in [0, 1) derived from sha256(seed ":" content hash). */
     double draw(String sha256Hex) {
-        byte[] digest;
-        try {
-            digest = MessageDigest.getInstance("SHA-256")
-                    .digest((seed + ":" + sha256Hex).getBytes(StandardCharsets.US_ASCII));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JVM has SHA-256", e);
-        }
+        byte[] digest = Sha256.newDigest().digest((seed + ":" + sha256Hex).getBytes(StandardCharsets.US_ASCII));
         long bits = 0;
         for (int i = 0; i < 8; i++) {
             bits = (bits << 8) | (digest[i] & 0xFF);

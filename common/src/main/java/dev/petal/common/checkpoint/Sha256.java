@@ -13,12 +13,12 @@ public final class Sha256 {
     private Sha256() {}
 
     public static String hex(byte[] bytes) {
-        return HexFormat.of().formatHex(digest().digest(bytes));
+        return HexFormat.of().formatHex(newDigest().digest(bytes));
     }
 
     /** The file's hash, read in small pieces: a checkpoint need not fit on the heap to be checked. */
     public static String hex(Path file) throws IOException {
-        MessageDigest digest = digest();
+        MessageDigest digest = newDigest();
         byte[] buffer = new byte[64 * 1024];
         try (InputStream in = Files.newInputStream(file)) {
             for (int n; (n = in.read(buffer)) > 0; ) {
@@ -28,7 +28,8 @@ public final class Sha256 {
         return HexFormat.of().formatHex(digest.digest());
     }
 
-    private static MessageDigest digest() {
+    /** A fresh SHA-256 digest, for hashing as bytes stream past. */
+    public static MessageDigest newDigest() {
         try {
             return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
