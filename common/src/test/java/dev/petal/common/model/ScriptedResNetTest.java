@@ -14,6 +14,7 @@ import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
 import dev.petal.common.engine.PyTorchEngine;
+import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -23,6 +24,11 @@ import org.junit.jupiter.params.provider.CsvSource;
  * The folded network compiled as TorchScript computes what the ResNet computes in evaluation mode: in
  * fp32 up to float rounding (folding BatchNorm into the convolutions changes nothing else), in bf16
  * within bf16's 8-bit mantissa, for both block kinds and stems.
+ *
+ * <p>Weights and inputs come from a fixed seed, so a run is repeatable; CI once failed on an unlucky
+ * draw. The error is the norm of the difference over the norm of the logits. With this seed it is
+ * about 1e-6 in fp32 and 0.5-0.9% in bf16; over 25 other seeds bf16 stayed within 0.3-1.4%. Biases
+ * folded 10% wrong give 3-8%.
  */
 class ScriptedResNetTest {
 
@@ -34,9 +40,9 @@ class ScriptedResNetTest {
     void logitsEqualTheNetworkInEvaluationMode(String arch, int size, boolean smallStem, String precisionId,
                                                ScriptedResNet.Kernels kernels) {
         Precision precision = Precision.parse(precisionId);
-        // bf16 keeps about 3 significant digits per op; 2% of the logits' scale after ~20-50 layers.
-        double tolerance = precision == Precision.FP32 ? 1e-3 : 2e-2;
-        PyTorchEngine.get();
+        // bf16 keeps about 3 significant digits per op; the class comment gives the margins.
+        double tolerance = precision == Precision.FP32 ? 1e-4 : 2e-2;
+        PyTorchEngine.get().setRandomSeed(7); // the same weights and inputs every run
         JniUtils.setGradMode(false);
         ResNet net = new ResNet(new ResNetConfig(Architecture.parse(arch), 5, smallStem, false));
         try (Model model = Model.newInstance("fold-test", PyTorchEngine.device("cpu"), "PyTorch")) {
@@ -69,18 +75,18 @@ class ScriptedResNetTest {
                  ScriptedResNet scripted = ScriptedResNet.of(folded, precision, size, kernels, manager)) {
                 float[] actual = scripted.logits(x).toFloatArray();
                 assertEquals(expected.length, actual.length);
-                double scale = 0;
-                for (float v : expected) {
-                    scale = Math.max(scale, Math.abs(v));
-                }
-                double largestDifference = 0;
+                double differenceSquared = 0;
+                double logitsSquared = 0;
                 for (int i = 0; i < expected.length; i++) {
-                    largestDifference = Math.max(largestDifference, Math.abs(expected[i] - actual[i]));
-                    assertTrue(Math.abs(expected[i] - actual[i]) <= tolerance * Math.max(1, scale),
-                            arch + " " + precision.id() + " " + kernels + " logit " + i + ": " + expected[i] + " vs " + actual[i]);
+                    differenceSquared += Math.pow(expected[i] - actual[i], 2);
+                    logitsSquared += Math.pow(expected[i], 2);
                 }
+                double relativeError = Math.sqrt(differenceSquared / logitsSquared);
+                String label = arch + " " + precision.id() + " " + kernels;
+                assertTrue(relativeError <= tolerance, label + ": relative error " + relativeError + " of logits "
+                        + Arrays.toString(expected) + " vs " + Arrays.toString(actual));
                 if (precision == Precision.BF16) {
-                    assertTrue(largestDifference > 1e-4 * Math.max(1, scale), "bf16 gave fp32's logits: the casts did not happen");
+                    assertTrue(relativeError > 1e-4, label + " gave fp32's logits: the casts did not happen");
                 }
             }
         }
