@@ -18,6 +18,10 @@ import java.util.List;
  *
  * <p>Constants {@code k} per step: weight-decay factor, beta1, 1-beta1, beta2, 1-beta2, epsilon and
  * step size, the last two with the bias corrections folded in (see {@link AdamW}).
+ *
+ * <p>The moments take their parameter's memory layout on first use: DJL makes them (zeros, or restored
+ * values) in the default layout, and a channels-last weight (see {@code ScriptedTraining}) would
+ * otherwise turn every update into strided passes.
  */
 final class AdamWProgram implements AutoCloseable {
     private static final String METHODS = """
@@ -27,12 +31,18 @@ final class AdamWProgram implements AutoCloseable {
                     v.mul_(k[3]).addcmul_(g, g, value=k[4])
                     p.addcdiv_(m, torch.sqrt(v).add_(k[5]), value=-k[6])
                     return 1
+                def lay_out_like(self, p: Tensor, moment: Tensor) -> int:
+                    moment.set_(torch.empty_like(p).copy_(moment))
+                    return 1
                 def step_all(self, ps: List[Tensor], ms: List[Tensor], vs: List[Tensor], k: List[float]) -> int:
                     updated = 0
                     for i in range(len(ps)):
                         p = ps[i]
                         g = p.grad
                         if g is not None:
+                            if ms[i].stride() != p.stride():
+                                self.lay_out_like(p, ms[i])
+                                self.lay_out_like(p, vs[i])
                             updated += self.update(p, g, ms[i], vs[i], k)
                             g.zero_()
                     return updated
