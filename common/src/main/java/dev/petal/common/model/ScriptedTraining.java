@@ -31,7 +31,8 @@ import java.util.List;
  * <p>The convolution weights themselves are re-laid channels-last once, in place, when the program is
  * compiled, as {@code model.to(memory_format=torch.channels_last)} does in PyTorch. Otherwise each step
  * copies every weight into that layout and its gradient back (two passes over 45 MB for ResNet-18),
- * and the gradients accumulate in the other layout: 3-6% of a batch-4 step in fp32, 9% in bf16.
+ * and the gradients accumulate in the other layout: about 4% of a batch-4 step in fp32 and 6% in bf16
+ * (median of three alternating runs each).
  */
 public final class ScriptedTraining implements AutoCloseable {
     private static final String CLASS_NAME = "PetalResNetTraining";
