@@ -145,6 +145,7 @@ public final class AdamW extends Optimizer {
         } else {
             moment = weight.zerosLike();
         }
+        program(weight).layOutLike(weight, moment);
         NDScope.unregister(moment);
         return moment;
     }

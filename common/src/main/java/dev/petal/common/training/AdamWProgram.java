@@ -19,9 +19,9 @@ import java.util.List;
  * <p>Constants {@code k} per step: weight-decay factor, beta1, 1-beta1, beta2, 1-beta2, epsilon and
  * step size, the last two with the bias corrections folded in (see {@link AdamW}).
  *
- * <p>The moments take their parameter's memory layout on first use: DJL makes them (zeros, or restored
- * values) in the default layout, and a channels-last weight (see {@code ScriptedTraining}) would
- * otherwise turn every update into strided passes.
+ * <p>{@link #layOutLike} gives a new moment its parameter's memory layout: DJL makes moments (zeros, or
+ * restored values) in the default layout, and a channels-last weight (see {@code ScriptedTraining})
+ * would otherwise turn every update into strided passes.
  */
 final class AdamWProgram implements AutoCloseable {
     private static final String METHODS = """
@@ -40,9 +40,6 @@ final class AdamWProgram implements AutoCloseable {
                         p = ps[i]
                         g = p.grad
                         if g is not None:
-                            if ms[i].stride() != p.stride():
-                                self.lay_out_like(p, ms[i])
-                                self.lay_out_like(p, vs[i])
                             updated += self.update(p, g, ms[i], vs[i], k)
                             g.zero_()
                     return updated
@@ -63,6 +60,15 @@ final class AdamWProgram implements AutoCloseable {
         try (IValue p = tensors(ps); IValue m = tensors(ms); IValue v = tensors(vs); IValue constants = IValue.listFrom(k);
              IValue updated = IValueUtils.runMethod(module, "step_all", p, m, v, constants)) {
             return (int) updated.toLong();
+        }
+    }
+
+    /** Re-lays {@code moment} in place (same values, same handle) in the memory layout of {@code p}. */
+    void layOutLike(NDArray p, NDArray moment) {
+        JniUtils.setGraphExecutorOptimize(false);
+        try (IValue pv = IValue.from((PtNDArray) p); IValue mv = IValue.from((PtNDArray) moment);
+             IValue ignored = IValueUtils.runMethod(module, "lay_out_like", pv, mv)) {
+            // in place
         }
     }
 
