@@ -191,11 +191,9 @@ public final class ScriptedTraining implements AutoCloseable {
             if (conv.isIncludeBias()) {
                 throw new IllegalStateException("ResNet convolutions have no bias (a BatchNorm follows)");
             }
-            // Channels-last weights as well as activations (see ScriptedResNet.CHANNELS_LAST). The fp32
-            // weights are already laid out so (no copy); a bf16 cast keeps the layout.
-            String weight = "torch.contiguous(" + in(trainable(conv, "weight")) + ", memory_format="
-                    + ScriptedResNet.CHANNELS_LAST + ")";
-            line(out + " = torch.conv2d(" + in + ", " + weight + ", None, "
+            // The weight is channels-last like the activations (laid out once, see the class comment);
+            // a bf16 cast keeps that layout.
+            line(out + " = torch.conv2d(" + in + ", " + in(trainable(conv, "weight")) + ", None, "
                     + ScriptedResNet.pair(conv.getStride()) + ", " + ScriptedResNet.pair(conv.getPadding()) + ")");
         }
 
