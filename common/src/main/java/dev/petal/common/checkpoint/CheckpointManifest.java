@@ -53,6 +53,15 @@ public record CheckpointManifest(
         return files == null ? null : files.get(WEIGHTS_FILE);
     }
 
+    /** The entry of {@link #WEIGHTS_FILE}; a {@link CheckpointIntegrityException} naming {@code where} if none. */
+    public FileEntry requireWeightsEntry(String where) {
+        FileEntry entry = weightsEntry();
+        if (entry == null) {
+            throw new CheckpointIntegrityException(where + " lists no " + WEIGHTS_FILE);
+        }
+        return entry;
+    }
+
     public CheckpointManifest withFiles(Map<String, FileEntry> newFiles) {
         return new CheckpointManifest(formatVersion, name, version, parentVersion, createdAt, model, recipe,
                 epoch, step, metrics, dataset, Map.copyOf(newFiles), signature);

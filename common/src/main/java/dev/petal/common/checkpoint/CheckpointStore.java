@@ -163,11 +163,7 @@ public final class CheckpointStore {
     }
 
     private static CheckpointManifest.FileEntry weightsEntry(CheckpointManifest manifest) {
-        CheckpointManifest.FileEntry entry = manifest.weightsEntry();
-        if (entry == null) {
-            throw new CheckpointIntegrityException("manifest of " + manifest.name() + "/" + manifest.version() + " lists no weights");
-        }
-        return entry;
+        return manifest.requireWeightsEntry("manifest of " + manifest.name() + "/" + manifest.version());
     }
 
     private static String fileKey(String prefix, String file) {

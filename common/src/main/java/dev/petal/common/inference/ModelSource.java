@@ -54,10 +54,7 @@ public final class ModelSource {
         } catch (IOException | IllegalArgumentException e) {
             throw new CheckpointIntegrityException(manifestFile + " is missing or unreadable: " + e.getMessage(), e);
         }
-        CheckpointManifest.FileEntry entry = manifest.weightsEntry();
-        if (entry == null) {
-            throw new CheckpointIntegrityException(manifestFile + " lists no " + CheckpointManifest.WEIGHTS_FILE);
-        }
+        CheckpointManifest.FileEntry entry = manifest.requireWeightsEntry(manifestFile.toString());
         Path weights = dir.resolve(CheckpointManifest.WEIGHTS_FILE);
         try {
             entry.verify(weights.toString(), Files.size(weights), Sha256.hex(weights));
