@@ -19,9 +19,9 @@ import java.util.List;
  * The training-mode forward of a {@link ResNet} as one TorchScript program over the network's own
  * parameters: one native call per step instead of one per op (about 150 for ResNet-18), in-place
  * ReLUs and residual sums as in torchvision, channels-last activations, and optionally bf16 compute. Autograd records through
- * it, so the gradients land on the ResNet's parameters and its BatchNorm running statistics are
- * updated in place, exactly as the op-by-op forward does ({@code ScriptedTrainingTest} compares the
- * two).
+ * it, so the loss differentiates with respect to the ResNet's own parameters, and its BatchNorm running
+ * statistics are updated in place, exactly as the op-by-op forward does ({@code ScriptedTrainingTest}
+ * compares the two).
  *
  * <p>In {@link Precision#BF16} it is mixed precision as PyTorch's autocast does it on a CPU: the
  * parameters stay fp32 (the optimizer updates fp32 master weights), each step casts them to bf16 for

@@ -70,12 +70,17 @@ public final class AdamW extends Optimizer {
     }
 
     /**
-     * Updates every parameter that has a gradient and clears the gradients: {@code optimizer.step()}
-     * and {@code zero_grad()}, in one native call ({@link AdamWProgram}). Unlike DJL's
-     * {@code Trainer.step()} it does not copy each gradient first (its parameter server duplicates them
-     * for multi-device reduction, which one device never needs). All trainable parameters share the step.
+     * One optimizer step on {@code loss}: its gradients with respect to every trainable parameter, and
+     * the update of each, in one native call ({@link AdamWProgram#minimize}); {@code backward()},
+     * {@code optimizer.step()} and {@code zero_grad(set_to_none=True)} in PyTorch terms. The gradients
+     * are never stored on the parameters, so there is nothing to zero before the next step and no pass
+     * that adds into old ones. Unlike DJL's {@code Trainer.step()} it does not copy each gradient either
+     * (its parameter server duplicates them for multi-device reduction, which one device never needs).
+     * All trainable parameters share the step.
+     *
+     * @param loss a scalar recorded by autograd from the parameters' arrays; its graph is freed
      */
-    public void updateAll(ParameterList parameters) {
+    public void minimize(NDArray loss, ParameterList parameters) {
         List<NDArray> weights = new ArrayList<>();
         List<NDArray> ms = new ArrayList<>();
         List<NDArray> vs = new ArrayList<>();
@@ -91,7 +96,7 @@ public final class AdamW extends Optimizer {
             }
         }
         if (!weights.isEmpty()) {
-            program(weights.get(0)).stepAll(weights, ms, vs, constants(t));
+            program(weights.get(0)).minimize(loss, weights, ms, vs, constants(t));
         }
     }
 
@@ -112,16 +117,9 @@ public final class AdamW extends Optimizer {
         return variances.computeIfAbsent(parameterId, id -> initialMoment(id, "exp_avg_sq", weight));
     }
 
-    /**
-     * Step t's constants for {@link AdamWProgram}. With c = lr*sqrt(bias2)/bias1 and e = eps*sqrt(bias2),
-     * p -= c * m / (sqrt(v) + e) is exactly PyTorch's lr/bias1 * m / (sqrt(v)/sqrt(bias2) + eps).
-     */
+    /** Step t's constants for {@link AdamWProgram}: lr (the schedule's, at t), betas, weight decay, eps, t. */
     private double[] constants(int t) {
-        double lr = learningRate.getNewValue(t);
-        double bias1 = 1 - Math.pow(BETA1, t);
-        double rootBias2 = Math.sqrt(1 - Math.pow(BETA2, t));
-        return new double[] {1 - lr * weightDecay, BETA1, 1 - BETA1, BETA2, 1 - BETA2, EPSILON * rootBias2,
-                lr * rootBias2 / bias1};
+        return new double[] {learningRate.getNewValue(t), BETA1, BETA2, weightDecay, EPSILON, t};
     }
 
     /** Compiled once, on the parameters' manager (it lives as long as the model). */

@@ -106,17 +106,15 @@ public final class ModelSession implements AutoCloseable {
         try (NDManager step = trainer.getManager().newSubManager()) {
             NDArray x = input.upload(step, pixels, new Shape(batch, 3, imageSize, imageSize));
             NDArray y = step.create(labels).toType(DataType.INT64, false);
-            float loss;
-            int correct;
-            try (GradientCollector collector = trainer.newGradientCollector()) {
-                NDArray logits = forward.logits(x);
-                NDArray lossValue = trainer.getLoss().evaluate(new NDList(y), new NDList(logits));
-                collector.backward(lossValue);
-                loss = lossValue.getFloat();
-                correct = (int) logits.argMax(1).eq(y).sum().getLong();
+            NDArray logits;
+            NDArray loss;
+            try (GradientCollector collector = trainer.newGradientCollector()) { // autograd records the forward
+                logits = forward.logits(x);
+                loss = trainer.getLoss().evaluate(new NDList(y), new NDList(logits));
             }
-            adamW.updateAll(net.getParameters());
-            return new StepResult(loss, correct, batch);
+            adamW.minimize(loss, net.getParameters());
+            int correct = (int) logits.argMax(1).eq(y).sum().getLong();
+            return new StepResult(loss.getFloat(), correct, batch);
         }
     }
 

@@ -1,55 +1,132 @@
 package dev.petal.common.training;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.ParameterList;
+import ai.djl.training.GradientCollector;
 import ai.djl.training.tracker.Tracker;
 import dev.petal.common.engine.PyTorchEngine;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /** The fused update follows torch.optim.AdamW's formula, step for step, bias corrections included. */
 class AdamWTest {
+    private static final float LEARNING_RATE = 1e-2f;
+    private static final float WEIGHT_DECAY = 0.05f;
 
     @Test
     void matchesTorchAdamWComputedInDoubles() {
         PyTorchEngine.get();
-        float lr = 1e-2f;
-        float weightDecay = 0.05f;
-        int n = 64;
         Random random = new Random(3);
-        double[] p = new double[n];
-        float[] initial = new float[n];
-        for (int i = 0; i < n; i++) {
-            initial[i] = (float) random.nextGaussian();
-            p[i] = initial[i];
-        }
-        double[] m = new double[n];
-        double[] v = new double[n];
-        AdamW adamW = new AdamW(Tracker.fixed(lr), weightDecay);
+        float[] initial = gaussians(random, 64);
+        ReferenceAdamW expected = new ReferenceAdamW(initial);
+        AdamW adamW = new AdamW(Tracker.fixed(LEARNING_RATE), WEIGHT_DECAY);
         try (NDManager manager = NDManager.newBaseManager()) {
             NDArray weight = manager.create(initial);
             for (int t = 1; t <= 5; t++) {
-                float[] g = new float[n];
-                for (int i = 0; i < n; i++) {
-                    g[i] = (float) random.nextGaussian() * (i % 7 == 0 ? 1e-4f : 1f);
-                }
+                float[] g = gradient(random, initial.length);
                 adamW.update("p", weight, manager.create(g));
-                double bias1 = 1 - Math.pow(AdamW.BETA1, t);
-                double bias2 = 1 - Math.pow(AdamW.BETA2, t);
-                for (int i = 0; i < n; i++) {
-                    p[i] -= lr * weightDecay * p[i];
-                    m[i] = AdamW.BETA1 * m[i] + (1 - AdamW.BETA1) * g[i];
-                    v[i] = AdamW.BETA2 * v[i] + (1 - AdamW.BETA2) * g[i] * g[i];
-                    p[i] -= lr / bias1 * m[i] / (Math.sqrt(v[i]) / Math.sqrt(bias2) + AdamW.EPSILON);
-                }
+                expected.step(t, g);
             }
-            float[] actual = weight.toFloatArray();
-            for (int i = 0; i < n; i++) {
+            expected.assertMatches(weight.toFloatArray());
+            assertEquals(5, adamW.step());
+        }
+    }
+
+    /**
+     * {@link AdamW#minimize} takes the gradients from the loss itself: here a channels-last weight (as
+     * ScriptedTraining lays out convolution weights) whose gradient autograd returns in the default
+     * layout, so the update must pair each weight with its own gradient across layouts. A frozen
+     * parameter is left alone.
+     */
+    @Test
+    void minimizeDifferentiatesTheLossAndMatchesTorchAdamW() {
+        PyTorchEngine.get();
+        Random random = new Random(5);
+        Shape shape = new Shape(4, 3, 2, 2);
+        int n = (int) shape.size();
+        AdamW adamW = new AdamW(Tracker.fixed(LEARNING_RATE), WEIGHT_DECAY);
+        try (NDManager manager = NDManager.newBaseManager()) {
+            // An NHWC array viewed as NCHW, then copied: an NCHW weight with channels-last strides.
+            NDArray weight = manager.create(gaussians(random, n), new Shape(4, 2, 2, 3)).transpose(0, 3, 1, 2).duplicate();
+            weight.setRequiresGradient(true);
+            float[] initial = weight.toFloatArray();
+            float[] frozenValues = gaussians(random, 8);
+            NDArray frozen = manager.create(frozenValues);
+            ParameterList parameters = new ParameterList(List.of("weight", "frozen"), List.of(
+                    Parameter.builder().setName("weight").setType(Parameter.Type.WEIGHT).optArray(weight).build(),
+                    Parameter.builder().setName("frozen").setType(Parameter.Type.WEIGHT).optArray(frozen)
+                            .optRequiresGrad(false).build()));
+            adamW.nameParameters(parameters);
+            ReferenceAdamW expected = new ReferenceAdamW(initial);
+            for (int t = 1; t <= 5; t++) {
+                float[] g = gradient(random, n);
+                NDArray loss;
+                try (GradientCollector collector = manager.getEngine().newGradientCollector()) {
+                    loss = weight.mul(manager.create(g, shape)).sum().add(frozen.sum()); // d loss/d weight = g
+                }
+                adamW.minimize(loss, parameters);
+                expected.step(t, g);
+            }
+            expected.assertMatches(weight.toFloatArray());
+            assertArrayEquals(frozenValues, frozen.toFloatArray());
+            assertEquals(5, adamW.step());
+        }
+    }
+
+    private static float[] gaussians(Random random, int n) {
+        float[] values = new float[n];
+        for (int i = 0; i < n; i++) {
+            values[i] = (float) random.nextGaussian();
+        }
+        return values;
+    }
+
+    /** Gaussian, with every seventh element tiny so that epsilon matters. */
+    private static float[] gradient(Random random, int n) {
+        float[] g = gaussians(random, n);
+        for (int i = 0; i < n; i += 7) {
+            g[i] *= 1e-4f;
+        }
+        return g;
+    }
+
+    /** torch.optim.AdamW's single-tensor formula, in doubles. */
+    private static final class ReferenceAdamW {
+        final double[] p;
+        final double[] m;
+        final double[] v;
+
+        ReferenceAdamW(float[] initial) {
+            p = new double[initial.length];
+            for (int i = 0; i < p.length; i++) {
+                p[i] = initial[i];
+            }
+            m = new double[p.length];
+            v = new double[p.length];
+        }
+
+        void step(int t, float[] g) {
+            double bias1 = 1 - Math.pow(AdamW.BETA1, t);
+            double bias2 = 1 - Math.pow(AdamW.BETA2, t);
+            for (int i = 0; i < p.length; i++) {
+                p[i] -= LEARNING_RATE * WEIGHT_DECAY * p[i];
+                m[i] = AdamW.BETA1 * m[i] + (1 - AdamW.BETA1) * g[i];
+                v[i] = AdamW.BETA2 * v[i] + (1 - AdamW.BETA2) * g[i] * g[i];
+                p[i] -= LEARNING_RATE / bias1 * m[i] / (Math.sqrt(v[i]) / Math.sqrt(bias2) + AdamW.EPSILON);
+            }
+        }
+
+        void assertMatches(float[] actual) {
+            for (int i = 0; i < p.length; i++) {
                 assertEquals(p[i], actual[i], 1e-5 * Math.max(1, Math.abs(p[i])), "element " + i);
             }
-            assertEquals(5, adamW.step());
         }
     }
 }
