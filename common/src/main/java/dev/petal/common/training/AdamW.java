@@ -78,7 +78,8 @@ public final class AdamW extends Optimizer {
      * (its parameter server duplicates them for multi-device reduction, which one device never needs).
      * All trainable parameters share the step.
      *
-     * @param loss a scalar recorded by autograd from the parameters' arrays; its graph is freed
+     * @param loss a scalar recorded by autograd from the parameters' arrays, reaching every trainable
+     *     one (libtorch names the one it does not reach); its graph is freed
      */
     public void minimize(NDArray loss, ParameterList parameters) {
         List<NDArray> weights = new ArrayList<>();
