@@ -36,6 +36,8 @@ final class AdamWProgram implements AutoCloseable {
                 def update(self, ps: List[Tensor], gs: List[Tensor], ms: List[Tensor], vs: List[Tensor], k: List[float]) -> int:
                     # ps, ms and vs are the caller's lists: TorchScript drops an in-place op on lists made here
                     for i in range(len(ps)):
+                        if not self.same_layout(ps[i], ps[i]):
+                            ops.prim.RaiseException("AdamW needs each parameter dense in the default or channels-last layout", "builtins.RuntimeError")
                         g = gs[i]
                         if not self.same_layout(g, ps[i]):
                             g = torch.empty_like(ps[i]).copy_(g)
@@ -73,8 +75,9 @@ final class AdamWProgram implements AutoCloseable {
     }
 
     /**
-     * Differentiates {@code loss} with respect to {@code ps} and updates every parameter it reaches with
-     * its moments {@code ms[i]}, {@code vs[i]}; returns how many were updated. The gradients are fresh
+     * Differentiates {@code loss} with respect to {@code ps} (it must reach every one; libtorch names one
+     * it does not) and updates each with its moments {@code ms[i]}, {@code vs[i]}; returns how many were
+     * updated. The gradients are fresh
      * tensors handed straight to the update and freed with the call, as PyTorch's
      * {@code zero_grad(set_to_none=True)} leaves them: nothing zeroes them and nothing accumulates
      * into them, and no parameter's {@code grad} is ever set.

@@ -2,7 +2,10 @@ package dev.petal.common.training;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.engine.EngineException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -77,6 +80,21 @@ class AdamWTest {
             expected.assertMatches(weight.toFloatArray());
             assertArrayEquals(frozenValues, frozen.toFloatArray());
             assertEquals(5, adamW.step());
+        }
+    }
+
+    /** The kernel walks memory in order, so a weight in any other layout is refused, not updated out of order. */
+    @Test
+    void refusesAWeightThatIsNotDense() {
+        PyTorchEngine.get();
+        AdamW adamW = new AdamW(Tracker.fixed(LEARNING_RATE), WEIGHT_DECAY);
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDArray transposed = manager.create(gaussians(new Random(7), 12), new Shape(3, 4)).transpose();
+            float[] before = transposed.toFloatArray();
+            EngineException e = assertThrows(EngineException.class,
+                    () -> adamW.update("p", transposed, manager.ones(transposed.getShape())));
+            assertTrue(e.getMessage().contains("dense in the default or channels-last layout"), e.getMessage());
+            assertArrayEquals(before, transposed.toFloatArray());
         }
     }
 
