@@ -36,10 +36,11 @@ final class AdamWProgram implements AutoCloseable {
                 def update(self, ps: List[Tensor], gs: List[Tensor], ms: List[Tensor], vs: List[Tensor], k: List[float]) -> int:
                     # ps, ms and vs are the caller's lists: TorchScript drops an in-place op on lists made here
                     for i in range(len(ps)):
-                        if not self.same_layout(ps[i], ps[i]):
+                        layout = self.dense_layout(ps[i])
+                        if layout < 0:
                             ops.prim.RaiseException("AdamW needs each parameter dense in the default or channels-last layout", "builtins.RuntimeError")
                         g = gs[i]
-                        if not self.same_layout(g, ps[i]):
+                        if self.dense_layout(g) != layout:
                             g = torch.empty_like(ps[i]).copy_(g)
                         ps[i] = self.flat(ps[i])
                         gs[i] = self.flat(g)
@@ -52,10 +53,13 @@ final class AdamWProgram implements AutoCloseable {
                     return len(ps)
                 def flat(self, t: Tensor) -> Tensor:
                     return torch.as_strided(t, [t.numel()], [1])
-                def same_layout(self, a: Tensor, b: Tensor) -> bool:
-                    if a.is_contiguous() and b.is_contiguous():
-                        return True
-                    return a.dim() == 4 and a.is_contiguous(memory_format=%d) and b.is_contiguous(memory_format=%d)
+                def dense_layout(self, t: Tensor) -> int:
+                    # 0: contiguous (1x1 weights are both, and count as this); 1: channels-last; -1: neither
+                    if t.is_contiguous():
+                        return 0
+                    if t.dim() == 4 and t.is_contiguous(memory_format=%d):
+                        return 1
+                    return -1
                 def lay_out_like(self, p: Tensor, moment: Tensor) -> int:
                     moment.set_(torch.empty_like(p).copy_(moment))
                     return 1
@@ -66,7 +70,7 @@ final class AdamWProgram implements AutoCloseable {
                         if g is not None:  # always, without allow_unused; the type needs the check
                             grads.append(g)
                     return self.update(ps, grads, ms, vs, k)
-            """.formatted(ScriptedResNet.CHANNELS_LAST, ScriptedResNet.CHANNELS_LAST);
+            """.formatted(ScriptedResNet.CHANNELS_LAST);
 
     private final PtSymbolBlock module;
 
