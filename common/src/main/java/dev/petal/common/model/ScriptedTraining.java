@@ -11,6 +11,7 @@ import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.pytorch.jni.IValue;
 import ai.djl.pytorch.jni.IValueUtils;
 import ai.djl.pytorch.jni.JniUtils;
+import dev.petal.common.engine.GradModeOff;
 import dev.petal.common.engine.TorchScriptArchive;
 import java.util.ArrayList;
 import java.util.List;
@@ -108,13 +109,10 @@ public final class ScriptedTraining implements AutoCloseable {
             """.formatted(ScriptedResNet.CHANNELS_LAST);
 
     private static void layOutChannelsLast(PtSymbolBlock module, List<NDArray> weights) {
-        boolean gradMode = JniUtils.isGradMode();
-        JniUtils.setGradMode(false); // an in-place change of a leaf that requires a gradient
-        try (IValue list = IValue.listFrom(weights.stream().map(PtNDArray.class::cast).toArray(PtNDArray[]::new));
+        try (GradModeOff off = new GradModeOff(); // an in-place change of leaves that require a gradient
+             IValue list = IValue.listFrom(weights.stream().map(PtNDArray.class::cast).toArray(PtNDArray[]::new));
              IValue ignored = IValueUtils.runMethod(module, "lay_out_channels_last", list)) {
             // in place
-        } finally {
-            JniUtils.setGradMode(gradMode);
         }
     }
 

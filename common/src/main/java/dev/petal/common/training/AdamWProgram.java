@@ -7,6 +7,7 @@ import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.pytorch.jni.IValue;
 import ai.djl.pytorch.jni.IValueUtils;
 import ai.djl.pytorch.jni.JniUtils;
+import dev.petal.common.engine.GradModeOff;
 import dev.petal.common.engine.TorchScriptArchive;
 import dev.petal.common.model.ScriptedResNet;
 import java.util.List;
@@ -88,14 +89,11 @@ final class AdamWProgram implements AutoCloseable {
      */
     int minimize(NDArray loss, List<NDArray> ps, List<NDArray> ms, List<NDArray> vs, double[] k) {
         JniUtils.setGraphExecutorOptimize(false); // per thread; nothing here to fuse, and no profiling runs
-        boolean gradMode = JniUtils.isGradMode();
-        JniUtils.setGradMode(false); // the updates change leaves in place (TorchScript archives lack no_grad)
-        try (IValue l = IValue.from((PtNDArray) loss); IValue p = tensors(ps); IValue m = tensors(ms); IValue v = tensors(vs);
+        try (GradModeOff off = new GradModeOff(); // the updates change the parameters in place
+             IValue l = IValue.from((PtNDArray) loss); IValue p = tensors(ps); IValue m = tensors(ms); IValue v = tensors(vs);
              IValue constants = IValue.listFrom(k);
              IValue updated = IValueUtils.runMethod(module, "minimize", l, p, m, v, constants)) {
             return (int) updated.toLong();
-        } finally {
-            JniUtils.setGradMode(gradMode);
         }
     }
 
