@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Petal vs PyTorch on this machine, side by side: runs `./petal bench MODE` and
-bench/pytorch_reference.py alternately, ROUNDS times each, with the same allocator environment,
-and prints the medians and the ratio Petal/PyTorch as one JSON line per mode.
+bench/pytorch_reference.py alternately, ROUNDS times each, both in the environment the launcher gives
+Petal's JVMs (`./petal env`: the allocator, tcmalloc when installed), and prints the medians and the
+ratio Petal/PyTorch as one JSON line per mode.
 
   bench/compare.py train --batch-size 32 --steps 10 --rounds 3
   bench/compare.py infer --batch-size 32 --steps 10 --rounds 3
@@ -17,7 +18,7 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ALLOCATOR = {"MALLOC_ARENA_MAX": "1", "MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": "17179869184"}
+PETAL = os.path.join(ROOT, "petal")
 
 
 def run(cmd, env):
@@ -25,6 +26,15 @@ def run(cmd, env):
     if out.returncode != 0:
         sys.exit(f"{' '.join(cmd)} failed ({out.returncode}):\n{out.stderr[-2000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def launcher_env():
+    """What `./petal env` prints (NAME=value lines), over this process's environment."""
+    out = subprocess.run([PETAL, "env"], cwd=ROOT, capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"./petal env failed ({out.returncode}): {out.stderr.strip()}")
+    sys.stderr.write(out.stderr)
+    return dict(os.environ, **dict(line.split("=", 1) for line in out.stdout.splitlines() if "=" in line))
 
 
 def main():
@@ -47,14 +57,16 @@ def main():
         print(f"skipped: {a.python} has no torch/torchvision (apt-get install python3-torch python3-torchvision)")
         return
 
-    env = dict(os.environ, **ALLOCATOR)
+    env = launcher_env()
     common = ["--arch", a.arch, "--batch-size", str(a.batch_size), "--image-size", str(a.image_size),
               "--steps", str(a.steps)]
     petal, torch_runs = [], []
     for r in range(a.rounds):
-        petal.append(run([os.path.join(ROOT, "petal"), "bench", a.mode] + common + ["--precision", a.precision], env))
+        petal.append(run([PETAL, "bench", a.mode] + common + ["--precision", a.precision], env))
         torch_runs.append(run([a.python, os.path.join(ROOT, "bench", "pytorch_reference.py"), a.mode] + common
                               + ["--precision", a.reference_precision, "--memory-format", a.reference_memory_format], env))
+        if petal[-1]["allocator"] != torch_runs[-1]["allocator"]:
+            sys.exit(f"unfair comparison: Petal ran on {petal[-1]['allocator']}, PyTorch on {torch_runs[-1]['allocator']}")
         print(f"round {r + 1}/{a.rounds}: petal {petal[-1]['imagesPerSec']} img/s, "
               f"pytorch {torch_runs[-1]['imagesPerSec']} img/s", file=sys.stderr)
     med = lambda runs, k: statistics.median(x[k] for x in runs)
@@ -67,7 +79,7 @@ def main():
         "ratio": round(med(petal, "imagesPerSec") / med(torch_runs, "imagesPerSec"), 3),
         "petalPeakRssMb": med(petal, "peakRssMb"), "pytorchPeakRssMb": med(torch_runs, "peakRssMb"),
         "memoryRatio": round(med(petal, "peakRssMb") / med(torch_runs, "peakRssMb"), 3),
-        "pytorchVersion": torch_runs[0]["version"],
+        "pytorchVersion": torch_runs[0]["version"], "allocator": petal[0]["allocator"],
     }))
 
 

@@ -83,7 +83,18 @@ def main():
         "imagesPerSec": round(a.steps * a.batch_size / seconds, 3),
         "peakRssMb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "threads": torch.get_num_threads(),
+        "allocator": native_allocator(),
     }))
+
+
+def native_allocator():
+    """The malloc in use, as Petal's bench reports it: the comparison is only fair when both match."""
+    try:
+        with open("/proc/self/maps") as maps:
+            text = maps.read()
+    except OSError:
+        return "unknown"
+    return "tcmalloc" if "libtcmalloc" in text else "jemalloc" if "libjemalloc" in text else "glibc"
 
 
 if __name__ == "__main__":

@@ -78,6 +78,7 @@ public final class ModelBenchmark {
         out.put("imagesPerSec", Math.round(o.steps() * o.batchSize() / seconds * 1000) / 1000.0);
         out.put("msPerBatch", Math.round(seconds / o.steps() * 1e5) / 100.0);
         out.put("peakRssMb", peakRssMb());
+        out.put("allocator", nativeAllocator());
         return out;
     }
 
@@ -108,6 +109,19 @@ public final class ModelBenchmark {
         ModelSpec spec = new ModelSpec(o.arch().id(), List.of("a", "b", "c", "d", "e"), o.imageSize(), "imagenet", false, false);
         try (LoadedModel loaded = ModelSource.freshlyInitialised(spec, new ModelId("bench", "fresh", "-"))) {
             return Classifier.load(loaded, device, o.precision());
+        }
+    }
+
+    /**
+     * The malloc that libtorch's tensors come from: tcmalloc or jemalloc when preloaded (the launcher's
+     * PETAL_ALLOCATOR), else glibc. Peak memory depends on it, so the bench reports it.
+     */
+    public static String nativeAllocator() {
+        try {
+            String maps = Files.readString(Path.of("/proc/self/maps"));
+            return maps.contains("libtcmalloc") ? "tcmalloc" : maps.contains("libjemalloc") ? "jemalloc" : "glibc";
+        } catch (IOException e) {
+            return "unknown"; // not Linux
         }
     }
 

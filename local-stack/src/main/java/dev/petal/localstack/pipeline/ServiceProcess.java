@@ -44,7 +44,9 @@ final class ServiceProcess {
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
-        // The same allocator and offline settings as the launcher and the container images.
+        // The same allocator and offline settings as the launcher and the container images. A preloaded
+        // tcmalloc (the launcher's PETAL_ALLOCATOR) is inherited through LD_PRELOAD; the glibc settings are
+        // its fallback, and cover a caller that did not come through the launcher (tests).
         pb.environment().putIfAbsent("MALLOC_ARENA_MAX", "1");
         pb.environment().putIfAbsent("MALLOC_MMAP_MAX_", "0");
         pb.environment().putIfAbsent("MALLOC_TRIM_THRESHOLD_", "17179869184");
