@@ -35,8 +35,9 @@ import javax.imageio.spi.ImageReaderSpi;
  *
  * <p>Thread-safe: ImageIO readers are not, so each call borrows one from a small pool per
  * format and returns it. JPEG is read by TwelveMonkeys (CMYK, YCCK, broken ICC profiles), WebP
- * by TwelveMonkeys, PNG, GIF and BMP by the JDK. A JPEG's embedded sRGB profile is dropped first
- * ({@link SrgbJpegProfile}): converting sRGB to sRGB cost most of the decode.
+ * by TwelveMonkeys, PNG, GIF and BMP by the JDK. A JPEG's embedded RGB profile is taken out first
+ * and applied with a transform kept per profile ({@link JpegColourProfile}, {@link ProfileTreatment}):
+ * making the transform for every image cost most of such a photo's decode.
  */
 public final class ImageDecoder {
     private static final int MAX_POOLED_READERS = 64;
@@ -99,7 +100,9 @@ public final class ImageDecoder {
         }
         ImageFormat format = ImageFormat.sniff(bytes);
         ImageStructure.checkComplete(format, bytes);
-        byte[] source = format == ImageFormat.JPEG ? SrgbJpegProfile.withoutSrgbProfile(bytes) : bytes;
+        JpegColourProfile.Found profile = format == ImageFormat.JPEG ? JpegColourProfile.find(bytes) : null;
+        ProfileTreatment treatment = profile == null ? null : ProfileTreatment.of(profile.profile());
+        byte[] source = treatment != null && treatment.strip() ? profile.withoutProfile() : bytes;
         Pool pool = pools.get(format);
         ImageReader reader = pool.borrow();
         boolean healthy = false;
@@ -131,6 +134,9 @@ public final class ImageDecoder {
                 image = reader.read(0, param);
                 if (warnings.warning != null) {
                     throw new RejectedImageException(Kind.TRUNCATED, format.id() + " decoder: " + warnings.warning);
+                }
+                if (source != bytes) {
+                    image = treatment.apply(image);
                 }
             }
             healthy = true;
