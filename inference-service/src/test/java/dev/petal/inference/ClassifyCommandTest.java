@@ -4,17 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.petal.common.checkpoint.CheckpointManifest;
 import dev.petal.common.checkpoint.CheckpointStore;
 import dev.petal.common.storage.ObjectStore;
-import dev.petal.common.checkpoint.TorchvisionWeights;
-import dev.petal.common.engine.PyTorchEngine;
-import dev.petal.common.model.ResNet;
 import io.quarkus.test.common.QuarkusTestResource;
 import dev.petal.inference.cli.InferenceCommand;
 import dev.petal.localstack.LocalStack;
@@ -26,8 +20,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import picocli.CommandLine;
-import java.io.ByteArrayInputStream;
-import java.io.DataInputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -92,13 +84,8 @@ class ClassifyCommandTest {
         circle = Files.write(tmp.resolve("circle.png"), TestModels.png(1));
         square = Files.write(tmp.resolve("square.jpg"), TestModels.jpeg(2));
         notAnImage = Files.writeString(tmp.resolve("notes.png"), "definitely not a picture");
-        // The same weights under torchvision's names.
-        ResNet net = new ResNet(TestModels.SPEC.resNetConfig());
-        try (NDManager manager = PyTorchEngine.get().newBaseManager()) {
-            net.initialize(manager, DataType.FLOAT32, new Shape(1, 3, TestModels.SIZE, TestModels.SIZE));
-            net.loadParameters(manager, new DataInputStream(new ByteArrayInputStream(weights)));
-            safetensors = Files.write(tmp.resolve("cli.safetensors"), TorchvisionWeights.export(net, Map.of()).toBytes());
-        }
+        // A checkpoint's weights file is torchvision-named safetensors: the same bytes load as a bare weights file.
+        safetensors = Files.write(tmp.resolve("cli.safetensors"), weights);
     }
 
     @Test

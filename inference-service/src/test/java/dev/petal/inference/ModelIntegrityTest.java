@@ -11,7 +11,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.petal.common.checkpoint.CheckpointManifest;
 import dev.petal.common.checkpoint.CheckpointStore;
 import dev.petal.common.checkpoint.ManifestSigner;
-import dev.petal.common.checkpoint.ModelSpec;
+import dev.petal.common.model.Architecture;
+import dev.petal.common.model.ModelSpec;
 import dev.petal.common.records.Topics;
 import dev.petal.common.storage.ObjectStore;
 import dev.petal.inference.model.ModelWatcher;
@@ -173,11 +174,11 @@ class ModelIntegrityTest {
         double shape = metrics.refusals("shape");
         double outside = metrics.refusals("outside-prefix");
         // Signed and sha256-correct, but the manifest names 3 labels for 4-label weights ...
-        ModelSpec threeLabels = new ModelSpec("resnet18", TestModels.SPEC.labels().subList(0, 3), TestModels.SIZE, "imagenet", true, false);
+        ModelSpec threeLabels = TestModels.SPEC.withLabels(TestModels.SPEC.labels().subList(0, 3));
         announce(signing.publish(draft("s5", threeLabels), Map.of(CheckpointManifest.WEIGHTS_FILE, TestModels.weights(5))));
         awaitRefused("s5");
         // ... or ResNet-34 for ResNet-18 weights.
-        ModelSpec deeper = new ModelSpec("resnet34", TestModels.SPEC.labels(), TestModels.SIZE, "imagenet", true, false);
+        ModelSpec deeper = new ModelSpec(TestModels.SPEC.network().withArchitecture(Architecture.RESNET34), TestModels.SPEC.labels());
         announce(signing.publish(draft("s6", deeper), Map.of(CheckpointManifest.WEIGHTS_FILE, TestModels.weights(6))));
         awaitRefused("s6");
         assertEquals(shape + 2, metrics.refusals("shape"));

@@ -1,15 +1,16 @@
 package dev.petal.inference;
 
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import dev.petal.common.checkpoint.CheckpointManifest;
 import dev.petal.common.checkpoint.CheckpointStore;
-import dev.petal.common.checkpoint.ModelSpec;
-import dev.petal.common.checkpoint.ModelWeights;
+import dev.petal.common.checkpoint.WeightsFile;
 import dev.petal.common.data.SyntheticShapes;
 import dev.petal.common.engine.PyTorchEngine;
-import dev.petal.common.model.ResNet;
+import dev.petal.common.image.Normalization;
+import dev.petal.common.model.Architecture;
+import dev.petal.common.model.ModelParameters;
+import dev.petal.common.model.ModelSpec;
+import dev.petal.common.model.Stem;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -23,17 +24,16 @@ import javax.imageio.ImageIO;
 /** Tiny models and images for tests: ResNet-18 with the small stem at 16 px, four shape labels. */
 public final class TestModels {
     public static final int SIZE = 16;
-    public static final ModelSpec SPEC = new ModelSpec("resnet18", SyntheticShapes.LABELS, SIZE, "imagenet", true, false);
+    public static final ModelSpec SPEC = new ModelSpec(Architecture.RESNET18, SyntheticShapes.LABELS, SIZE, Stem.SMALL, Normalization.IMAGENET);
 
     private TestModels() {}
 
-    /** Freshly initialised weights (DJL parameter format); a different seed gives different weights. */
+    /** Freshly initialised weights (safetensors); a different seed gives different weights. */
     public static synchronized byte[] weights(int seed) {
         PyTorchEngine.get().setRandomSeed(seed);
-        ResNet net = new ResNet(SPEC.resNetConfig());
-        try (NDManager manager = PyTorchEngine.get().newBaseManager()) {
-            net.initialize(manager, DataType.FLOAT32, new Shape(1, 3, SIZE, SIZE));
-            return ModelWeights.toBytes(net);
+        try (NDManager manager = PyTorchEngine.get().newBaseManager();
+             ModelParameters params = ModelParameters.initialised(SPEC.plan(), manager, false)) {
+            return WeightsFile.toBytes(params);
         }
     }
 
@@ -42,7 +42,7 @@ public final class TestModels {
                 SPEC, Map.of("seed", 1), 0, 0, Map.of(), null, null, null);
     }
 
-    /** A checkpoint folder as the store would hold it: weights.params and manifest.json with its sha256. */
+    /** A checkpoint folder as the store would hold it: weights.safetensors and manifest.json with its sha256. */
     public static CheckpointManifest writeDirectory(Path dir, String name, String version, byte[] weights) throws IOException {
         Files.createDirectories(dir);
         Files.write(dir.resolve(CheckpointManifest.WEIGHTS_FILE), weights);

@@ -3,15 +3,14 @@ package dev.petal.common.bench;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.pytorch.jni.JniUtils;
-import dev.petal.common.checkpoint.ModelSpec;
 import dev.petal.common.engine.PyTorchEngine;
 import dev.petal.common.inference.Classifier;
 import dev.petal.common.inference.LoadedModel;
 import dev.petal.common.inference.ModelSource;
 import dev.petal.common.inference.ModelId;
-import dev.petal.common.model.Architecture;
+import dev.petal.common.model.NetworkSpec;
 import dev.petal.common.model.Precision;
-import dev.petal.common.model.ResNetConfig;
+import dev.petal.common.model.ModelSpec;
 import dev.petal.common.training.ModelSession;
 import dev.petal.common.training.TrainingSettings;
 import java.io.IOException;
@@ -35,7 +34,7 @@ public final class ModelBenchmark {
      * {@code precision}: what the model computes in (training: mixed, fp32 master weights);
      * {@code profile}: where to write a Chrome trace of the timed steps (libtorch's profiler), or null.
      */
-    public record Options(Mode mode, Architecture arch, int batchSize, int imageSize, int steps, int warmup, String device,
+    public record Options(Mode mode, NetworkSpec network, int batchSize, int steps, int warmup, String device,
             Precision precision, Path profile) {}
 
     private ModelBenchmark() {}
@@ -44,7 +43,8 @@ public final class ModelBenchmark {
         Engine engine = PyTorchEngine.get();
         Device device = PyTorchEngine.device(o.device());
         Random random = new Random(100);
-        float[] pixels = new float[o.batchSize() * 3 * o.imageSize() * o.imageSize()];
+        int size = o.network().imageSize();
+        float[] pixels = new float[o.batchSize() * 3 * size * size];
         for (int i = 0; i < pixels.length; i++) {
             pixels[i] = (float) random.nextGaussian();
         }
@@ -55,8 +55,8 @@ public final class ModelBenchmark {
         int totalSteps = o.warmup() + o.steps();
         double seconds;
         if (o.mode() == Mode.TRAIN) {
-            try (ModelSession session = new ModelSession(ResNetConfig.of(o.arch(), 5), o.imageSize(),
-                    TrainingSettings.seedRecipe(totalSteps), device, null, o.precision())) {
+            try (ModelSession session = new ModelSession(spec(o), TrainingSettings.seedRecipe(totalSteps), device, null,
+                    o.precision())) {
                 seconds = timed(o, i -> session.trainStep(pixels, labels));
             }
         } else {
@@ -69,9 +69,9 @@ public final class ModelBenchmark {
         out.put("engine", "djl-pytorch");
         out.put("version", engine.getVersion());
         out.put("mode", o.mode().name().toLowerCase());
-        out.put("arch", o.arch().id());
+        out.put("arch", o.network().architecture().id());
         out.put("batchSize", o.batchSize());
-        out.put("imageSize", o.imageSize());
+        out.put("imageSize", size);
         out.put("steps", o.steps());
         out.put("device", device.toString());
         out.put("precision", o.precision().id());
@@ -106,10 +106,14 @@ public final class ModelBenchmark {
      * inference service loads a checkpoint: streamed from a weights file.
      */
     private static Classifier freshClassifier(Options o, Device device) {
-        ModelSpec spec = new ModelSpec(o.arch().id(), List.of("a", "b", "c", "d", "e"), o.imageSize(), "imagenet", false, false);
-        try (LoadedModel loaded = ModelSource.freshlyInitialised(spec, new ModelId("bench", "fresh", "-"))) {
+        try (LoadedModel loaded = ModelSource.freshlyInitialised(spec(o), new ModelId("bench", "fresh", "-"))) {
             return Classifier.load(loaded, device, o.precision());
         }
+    }
+
+    /** Five classes, as the flowers have. */
+    private static ModelSpec spec(Options o) {
+        return o.network().withLabels(List.of("a", "b", "c", "d", "e"));
     }
 
     /**

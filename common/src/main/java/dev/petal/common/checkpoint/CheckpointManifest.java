@@ -2,6 +2,10 @@ package dev.petal.common.checkpoint;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.petal.common.model.ModelSpec;
+import java.io.IOException;
 import java.util.List;
 import java.util.Map;
 
@@ -30,9 +34,29 @@ public record CheckpointManifest(
         Map<String, FileEntry> files,
         String signature) {
 
-    public static final int FORMAT_VERSION = 1;
+    /** 2: weights as safetensors under torchvision's names, and the model spec typed (1: DJL's parameter format). */
+    public static final int FORMAT_VERSION = 2;
     public static final String MANIFEST_FILE = "manifest.json";
-    public static final String WEIGHTS_FILE = "weights.params";
+    public static final String WEIGHTS_FILE = "weights.safetensors";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /**
+     * Parses a manifest read from {@code where}; a manifest of another format, or one that does not parse,
+     * is a {@link CheckpointIntegrityException} that says what to do.
+     */
+    public static CheckpointManifest parse(byte[] json, String where) {
+        try {
+            JsonNode tree = JSON.readTree(json);
+            int format = tree.path("formatVersion").asInt(-1);
+            if (format != FORMAT_VERSION) {
+                throw new CheckpointIntegrityException(where + " is a checkpoint of format " + format + "; this Petal reads format "
+                        + FORMAT_VERSION + " (weights as safetensors): retrain the model with ./petal train");
+            }
+            return JSON.treeToValue(tree, CheckpointManifest.class);
+        } catch (IOException | IllegalArgumentException e) {
+            throw new CheckpointIntegrityException(where + " is unreadable: " + e.getMessage(), e);
+        }
+    }
 
     /** One stored file. */
     public record FileEntry(long bytes, String sha256) {

@@ -118,12 +118,7 @@ public final class CheckpointStore {
         if (verifier != null) {
             verifier.verify(json, key);
         }
-        CheckpointManifest manifest;
-        try {
-            manifest = JSON.readValue(json, CheckpointManifest.class);
-        } catch (IOException | IllegalArgumentException e) {
-            throw new CheckpointIntegrityException("manifest of " + name + "/" + version + " is unreadable: " + e.getMessage(), e);
-        }
+        CheckpointManifest manifest = CheckpointManifest.parse(json, "the manifest of " + name + "/" + version);
         if (!name.equals(manifest.name()) || !version.equals(manifest.version())) {
             // Its files would be read from the prefix it names, not the one it was found under.
             throw new CheckpointIntegrityException(CheckpointIntegrityException.Reason.OUTSIDE_PREFIX, key + " describes "

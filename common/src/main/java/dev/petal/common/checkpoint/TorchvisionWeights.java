@@ -1,9 +1,9 @@
 package dev.petal.common.checkpoint;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.nn.Block;
-import ai.djl.nn.Parameter;
-import ai.djl.util.Pair;
+import dev.petal.common.engine.GradModeOff;
+import dev.petal.common.model.LayerPlan;
+import dev.petal.common.model.ModelParameters;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -13,9 +13,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Weights in torchvision's layout and names, as safetensors: how users bring ImageNet weights they
- * already have, and how a Petal model leaves for PyTorch. Shapes match torchvision's one to one
- * (conv OIHW, linear [out, in]), so values copy across unchanged.
+ * Weights in torchvision's layout and names, as users bring them (ImageNet weights to fine-tune from) and
+ * as a Petal model leaves for PyTorch. Petal's parameters carry torchvision's names and shapes
+ * ({@link ModelParameters}), so values copy across unchanged.
  */
 public final class TorchvisionWeights {
     private TorchvisionWeights() {}
@@ -23,55 +23,49 @@ public final class TorchvisionWeights {
     /** What a load did. */
     public record LoadResult(int loaded, boolean headReplaced, List<String> unusedKeys) {}
 
-    /** An initialised ResNet's parameters (running statistics included) under torchvision's names. */
-    public static SafeTensors export(Block net, Map<String, String> metadata) {
+    /** The parameters (running statistics included) under torchvision's names, as F32. */
+    public static SafeTensors export(ModelParameters params, Map<String, String> metadata) {
         Map<String, SafeTensors.Tensor> tensors = new LinkedHashMap<>();
-        for (Pair<String, Parameter> p : net.getParameters()) {
-            NDArray array = p.getValue().getArray();
-            tensors.put(TorchvisionNames.toTorchvision(p.getKey()),
-                    SafeTensors.Tensor.of(array.getShape().getShape(), array.toFloatArray()));
-        }
+        params.arrays().forEach((name, array) -> tensors.put(name, SafeTensors.Tensor.of(array.getShape().getShape(), array.toFloatArray())));
         return new SafeTensors(tensors, metadata);
     }
 
     /**
-     * Copies torchvision-named weights into an initialised ResNet, in place. Every parameter must be
-     * present with the same shape, except the head: with {@code allowNewHead}, a head of another size
-     * keeps its fresh initialisation (fine-tuning to other classes).
+     * Copies torchvision-named weights into {@code params}, in place. Every parameter must be present with
+     * the same shape, except the head: with {@code allowNewHead}, a head of another size keeps its fresh
+     * initialisation (fine-tuning to other classes). A refused file leaves the parameters untouched.
      *
      * @throws CheckpointIntegrityException when a tensor is missing or has the wrong shape
      */
-    public static LoadResult load(Block net, SafeTensors weights, boolean allowNewHead) {
-        Map<Parameter, float[]> updates = new LinkedHashMap<>();
+    public static LoadResult load(ModelParameters params, SafeTensors weights, boolean allowNewHead) {
+        Map<NDArray, float[]> updates = new LinkedHashMap<>();
         Set<String> used = new HashSet<>();
         boolean headReplaced = false;
-        for (Pair<String, Parameter> p : net.getParameters()) {
-            String name = TorchvisionNames.toTorchvision(p.getKey());
-            Parameter parameter = p.getValue();
-            long[] shape = parameter.getArray().getShape().getShape();
-            SafeTensors.Tensor tensor = weights.get(name);
-            boolean fits = tensor != null && tensor.values() != null && Arrays.equals(tensor.shape(), shape);
-            if (!fits && allowNewHead && TorchvisionNames.isHead(name)) {
+        for (LayerPlan.Parameter p : params.plan().parameters()) {
+            SafeTensors.Tensor tensor = weights.get(p.name());
+            boolean fits = tensor != null && tensor.values() != null && Arrays.equals(tensor.shape(), p.shape());
+            boolean head = p.kind() == LayerPlan.Kind.LINEAR_WEIGHT || p.kind() == LayerPlan.Kind.LINEAR_BIAS;
+            if (!fits && allowNewHead && head) {
                 headReplaced = true;
-                used.add(name);
+                used.add(p.name());
                 continue;
             }
             if (tensor == null) {
-                throw new CheckpointIntegrityException("weights lack " + name + " (shape " + Arrays.toString(shape) + ")");
+                throw new CheckpointIntegrityException("weights lack " + p.name() + " (shape " + Arrays.toString(p.shape()) + ")");
             }
             if (!fits) {
-                throw new CheckpointIntegrityException("weights have " + name + " with shape "
-                        + Arrays.toString(tensor.shape()) + " (" + tensor.dtype() + "), the model needs "
-                        + Arrays.toString(shape) + " (float)");
+                throw new CheckpointIntegrityException("weights have " + p.name() + " with shape " + Arrays.toString(tensor.shape())
+                        + " (" + tensor.dtype() + "), the model needs " + Arrays.toString(p.shape()) + " (float)");
             }
-            updates.put(parameter, tensor.values());
-            used.add(name);
+            updates.put(params.get(p.name()), tensor.values());
+            used.add(p.name());
         }
-        // Check everything first, then copy: a refused file leaves the model untouched.
-        updates.forEach((parameter, values) -> parameter.getArray().set(values));
+        try (GradModeOff off = new GradModeOff()) {
+            updates.forEach(NDArray::set);
+        }
         List<String> unused = new ArrayList<>();
         for (String key : weights.tensors().keySet()) {
-            if (!used.contains(key) && !TorchvisionNames.isIgnored(key)) {
+            if (!used.contains(key) && !key.endsWith(".num_batches_tracked")) {
                 unused.add(key);
             }
         }

@@ -1,5 +1,7 @@
 package dev.petal.common.image;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Locale;
 
 /** Per-channel normalisation applied after scaling pixels to [0,1]. */
@@ -25,11 +27,16 @@ public enum Normalization {
         return std[channel];
     }
 
+    @JsonValue
     public String id() {
         return name().toLowerCase(Locale.ROOT);
     }
 
+    @JsonCreator
     public static Normalization parse(String text) {
+        if (text == null) {
+            throw new IllegalArgumentException("a normalization is required; choose imagenet or none");
+        }
         for (Normalization n : values()) {
             if (n.id().equalsIgnoreCase(text.trim())) {
                 return n;

@@ -1,34 +1,33 @@
 package dev.petal.common.inference;
 
 import ai.djl.Device;
-import ai.djl.Model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
-import ai.djl.nn.Parameter;
-import ai.djl.util.Pair;
-import dev.petal.common.checkpoint.ModelSpec;
-import dev.petal.common.checkpoint.ModelWeights;
+import dev.petal.common.checkpoint.WeightsFile;
 import dev.petal.common.engine.InputStaging;
 import dev.petal.common.engine.PyTorchEngine;
 import dev.petal.common.image.Preprocessor;
-import dev.petal.common.model.FoldedResNet;
+import dev.petal.common.model.ConvolutionRoute;
+import dev.petal.common.model.KernelCheck;
+import dev.petal.common.model.LayerPlan;
+import dev.petal.common.model.ModelParameters;
+import dev.petal.common.model.ModelSpec;
 import dev.petal.common.model.Precision;
-import dev.petal.common.model.ResNet;
-import dev.petal.common.model.ScriptedResNet;
+import dev.petal.common.model.ServingProgram;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
- * A loaded model ready to score: the ResNet of a {@link ModelSpec} with its trained weights, its
- * BatchNorms folded into the convolutions ({@link FoldedResNet}), compiled by libtorch as one program
- * in the chosen {@link Precision} ({@link ScriptedResNet}) and run without autograd. Each batch gets its own
- * NDManager, closed when the batch is done, so memory stays flat however many batches run.
+ * A loaded model ready to score: the network of a {@link ModelSpec} with its trained weights, compiled by
+ * libtorch as one {@link ServingProgram} (BatchNorms folded, in the chosen {@link Precision}, with the
+ * convolution routes {@link KernelCheck} found right on this host) and run without autograd. Each batch
+ * gets its own NDManager, closed when the batch is done, so memory stays flat however many batches run.
  *
  * <p>Thread-safe: batches are scored one at a time.
  */
@@ -36,11 +35,10 @@ public final class Classifier implements AutoCloseable {
     private final ModelSpec spec;
     private final InputStaging input = new InputStaging();
     private final ModelId id;
-    private final Model model;
-    private final ResNet net;
+    private final NDManager manager;
     private final Preprocessor preprocessor;
     private final Device device;
-    private ScriptedResNet scripted;
+    private ServingProgram program;
 
     private Classifier(ModelSpec spec, ModelId id, Device device) {
         PyTorchEngine.get();
@@ -48,29 +46,21 @@ public final class Classifier implements AutoCloseable {
         this.id = id;
         this.device = device;
         this.preprocessor = spec.preprocessor();
-        this.net = new ResNet(spec.resNetConfig());
-        this.model = Model.newInstance("petal-" + id.name() + "-" + id.version(), device, "PyTorch");
-        model.setBlock(net);
+        this.manager = NDManager.newBaseManager(device);
     }
 
     /**
-     * Builds the network of {@code spec} on {@code device}, loads {@code weights} (DJL parameter format,
-     * read as it goes; not closed here) and compiles it to compute in {@code precision}.
+     * Builds the network of {@code spec} on {@code device}, loads {@code weights} (safetensors, read as it
+     * goes; not closed here) and compiles it to compute in {@code precision}.
      */
     public static Classifier load(ModelSpec spec, InputStream weights, ModelId id, Device device, Precision precision) {
         Classifier classifier = new Classifier(spec, id, device);
         try {
-            int size = spec.imageSize();
-            classifier.net.initialize(classifier.model.getNDManager(), DataType.FLOAT32, new Shape(1, 3, size, size));
-            ModelWeights.load(classifier.net, classifier.model.getNDManager(), weights);
-            try (FoldedResNet folded = FoldedResNet.of(classifier.net, classifier.model.getNDManager())) {
-                // The unfolded weights are not used again: free them before the program stores its copy, so
-                // that copy can reuse their memory (45 MB for ResNet-18; 35-50 MB less peak RSS at batch 1).
-                for (Pair<String, Parameter> p : classifier.net.getParameters()) {
-                    p.getValue().close();
-                }
-                // The program holds its own references to the weights it uses.
-                classifier.scripted = ScriptedResNet.of(folded, precision, size, classifier.model.getNDManager());
+            LayerPlan plan = spec.plan();
+            Map<LayerPlan.Shape, ConvolutionRoute> routes = KernelCheck.routes(plan, precision, KernelCheck.Use.SERVING, device);
+            // The loaded weights are closed once folded into the program's copy, so that copy can reuse their memory.
+            try (ModelParameters params = WeightsFile.read(plan, classifier.manager, weights)) {
+                classifier.program = ServingProgram.of(params, precision, routes, classifier.manager);
             }
             return classifier;
         } catch (RuntimeException e) {
@@ -96,7 +86,7 @@ public final class Classifier implements AutoCloseable {
     }
 
     public Precision precision() {
-        return scripted.precision();
+        return program.precision();
     }
 
     /** The preprocessing this model was trained with. */
@@ -123,9 +113,9 @@ public final class Classifier implements AutoCloseable {
         JniUtils.setGradMode(false);
         float[] probabilities;
         int classes = spec.labels().size();
-        try (NDManager step = model.getNDManager().newSubManager(device)) {
+        try (NDManager step = manager.newSubManager(device)) {
             NDArray x = input.upload(step, pixels, new Shape(batch, 3, size, size));
-            NDArray logits = scripted.logits(x);
+            NDArray logits = program.logits(x);
             x.close();
             NDArray softmax = logits.softmax(1);
             logits.close();
@@ -158,9 +148,9 @@ public final class Classifier implements AutoCloseable {
 
     @Override
     public void close() {
-        if (scripted != null) {
-            scripted.close();
+        if (program != null) {
+            program.close();
         }
-        model.close();
+        manager.close();
     }
 }

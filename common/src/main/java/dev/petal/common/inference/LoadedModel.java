@@ -1,7 +1,7 @@
 package dev.petal.common.inference;
 
 import dev.petal.common.checkpoint.CheckpointManifest;
-import dev.petal.common.checkpoint.ModelSpec;
+import dev.petal.common.model.ModelSpec;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -9,7 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * A model's verified weights file (DJL parameter format) and description, before it is built on a
+ * A model's verified weights file (safetensors) and description, before it is built on a
  * device. The weights stay in a file, not on the heap: a model loads by streaming them into native
  * memory, so a reload does not grow the JVM's heap by the checkpoint's size (which it would keep).
  *
@@ -22,7 +22,7 @@ public record LoadedModel(ModelId id, ModelSpec spec, Path weights, CheckpointMa
     /** A fresh temporary file for a model's weights, deleted by {@link #close}. */
     public static Path temporaryWeightsFile() {
         try {
-            return Files.createTempFile("petal-weights-", ".params");
+            return Files.createTempFile("petal-weights-", ".safetensors");
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create a temporary file for model weights in "
                     + System.getProperty("java.io.tmpdir") + ": " + e.getMessage(), e);

@@ -3,19 +3,18 @@ package dev.petal.common.inference;
 import dev.petal.common.checkpoint.CheckpointIntegrityException;
 import dev.petal.common.checkpoint.CheckpointManifest;
 import dev.petal.common.checkpoint.CheckpointStore;
-import dev.petal.common.checkpoint.ModelSpec;
-import dev.petal.common.checkpoint.ModelWeights;
+import dev.petal.common.checkpoint.WeightsFile;
 import dev.petal.common.checkpoint.SafeTensors;
 import dev.petal.common.checkpoint.TorchvisionWeights;
 import dev.petal.common.engine.PyTorchEngine;
-import dev.petal.common.model.ResNet;
+import dev.petal.common.model.ModelParameters;
+import dev.petal.common.model.ModelSpec;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import dev.petal.common.checkpoint.Sha256;
 import dev.petal.common.storage.ObjectStore;
 import dev.petal.common.storage.S3Settings;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,8 +49,8 @@ public final class ModelSource {
         Path manifestFile = dir.resolve(CheckpointManifest.MANIFEST_FILE);
         CheckpointManifest manifest;
         try {
-            manifest = CheckpointStore.JSON.readValue(Files.readAllBytes(manifestFile), CheckpointManifest.class);
-        } catch (IOException | IllegalArgumentException e) {
+            manifest = CheckpointManifest.parse(Files.readAllBytes(manifestFile), manifestFile.toString());
+        } catch (IOException e) {
             throw new CheckpointIntegrityException(manifestFile + " is missing or unreadable: " + e.getMessage(), e);
         }
         CheckpointManifest.FileEntry entry = manifest.requireWeightsEntry(manifestFile.toString());
@@ -113,13 +112,16 @@ public final class ModelSource {
     }
 
     /** The network of {@code spec}, initialised, then {@code fill}ed, written to a temporary weights file. */
-    private static Path written(ModelSpec spec, Consumer<ResNet> fill) {
-        ResNet net = new ResNet(spec.resNetConfig());
+    private static Path written(ModelSpec spec, Consumer<ModelParameters> fill) {
         Path weights = LoadedModel.temporaryWeightsFile();
-        try (NDManager manager = PyTorchEngine.get().newBaseManager()) {
-            net.initialize(manager, DataType.FLOAT32, new Shape(1, 3, spec.imageSize(), spec.imageSize()));
-            fill.accept(net);
-            ModelWeights.save(net, weights);
+        try (NDManager manager = PyTorchEngine.get().newBaseManager();
+             ModelParameters params = ModelParameters.initialised(spec.plan(), manager, false);
+             OutputStream out = Files.newOutputStream(weights)) {
+            fill.accept(params);
+            WeightsFile.write(params, out);
+        } catch (IOException e) {
+            deleteQuietly(weights, e);
+            throw new UncheckedIOException("cannot write " + weights, e);
         } catch (RuntimeException e) {
             deleteQuietly(weights, e);
             throw e;

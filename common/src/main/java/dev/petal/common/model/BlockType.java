@@ -1,50 +1,39 @@
 package dev.petal.common.model;
 
-import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Activation;
-import ai.djl.nn.Block;
-import ai.djl.nn.SequentialBlock;
-import ai.djl.nn.convolutional.Conv2d;
-import ai.djl.nn.norm.BatchNorm;
-import ai.djl.training.initializer.Initializer;
+import java.util.List;
 
 /**
- * The two residual block kinds of the ResNet paper. Each knows its channel expansion and how to
- * build its main path; {@link ResidualBlock} adds the shortcut and the final ReLU.
+ * The two residual block kinds of the ResNet paper, as torchvision defines them: the convolutions of
+ * a block's main path. {@link LayerPlan} adds BatchNorms, ReLUs, the shortcut and the sum.
  */
 public enum BlockType {
-    /** Two 3x3 convolutions; used by ResNet-18 and ResNet-34. */
+    /** Two 3x3 convolutions (ResNet-18 and -34); the first carries the stride. */
     BASIC(1) {
         @Override
-        SequentialBlock mainPath(int planes, int stride, boolean zeroInitLastNorm) {
-            return new SequentialBlock()
-                    .add(conv(planes, 3, stride))
-                    .add(norm(false))
-                    .add(Activation.reluBlock())
-                    .add(conv(planes, 3, 1))
-                    .add(norm(zeroInitLastNorm));
+        List<ConvSpec> mainPath(int inChannels, int planes, int stride, int groups, int widthPerGroup) {
+            if (groups != 1 || widthPerGroup != 64) {
+                throw new IllegalArgumentException("a basic block has one group of 64 channels per plane");
+            }
+            return List.of(new ConvSpec(inChannels, planes, 3, stride, 1), new ConvSpec(planes, planes, 3, 1, 1));
         }
     },
-    /** 1x1 reduce, 3x3 (carrying the stride, as torchvision's "ResNet v1.5"), 1x1 expand by 4. */
+    /**
+     * 1x1 reduce, grouped 3x3 (carrying the stride, torchvision's "ResNet v1.5"), 1x1 expand to planes x 4.
+     * The inner width is planes x widthPerGroup / 64 x groups: ResNeXt and Wide ResNet change only that.
+     */
     BOTTLENECK(4) {
         @Override
-        SequentialBlock mainPath(int planes, int stride, boolean zeroInitLastNorm) {
-            return new SequentialBlock()
-                    .add(conv(planes, 1, 1))
-                    .add(norm(false))
-                    .add(Activation.reluBlock())
-                    .add(conv(planes, 3, stride))
-                    .add(norm(false))
-                    .add(Activation.reluBlock())
-                    .add(conv(planes * 4, 1, 1))
-                    .add(norm(zeroInitLastNorm));
+        List<ConvSpec> mainPath(int inChannels, int planes, int stride, int groups, int widthPerGroup) {
+            int width = (int) (planes * (widthPerGroup / 64.0)) * groups;
+            return List.of(
+                    new ConvSpec(inChannels, width, 1, 1, 1),
+                    new ConvSpec(width, width, 3, stride, groups),
+                    new ConvSpec(width, planes * expansion(), 1, 1, 1));
         }
     };
 
-    /** BatchNorm epsilon, PyTorch's default; inference folding needs the same value. */
-    static final float NORM_EPSILON = 1e-5f;
-    /** DJL's BatchNorm momentum: running = momentum * running + (1 - momentum) * batch; PyTorch's 0.1 is 1 - this. */
-    static final float NORM_MOMENTUM = 0.9f;
+    /** One convolution of a main path: channels, square kernel, stride and groups (padding keeps the size at stride 1). */
+    record ConvSpec(int inChannels, int outChannels, int kernel, int stride, int groups) {}
 
     private final int expansion;
 
@@ -57,28 +46,5 @@ public enum BlockType {
         return expansion;
     }
 
-    abstract SequentialBlock mainPath(int planes, int stride, boolean zeroInitLastNorm);
-
-    /** Square convolution without bias (BatchNorm follows), padded to keep size at stride 1. */
-    static Block conv(int filters, int kernel, int stride) {
-        return Conv2d.builder()
-                .setFilters(filters)
-                .setKernelShape(new Shape(kernel, kernel))
-                .optStride(new Shape(stride, stride))
-                .optPadding(new Shape(kernel / 2, kernel / 2))
-                .optBias(false)
-                .build();
-    }
-
-    /**
-     * BatchNorm with PyTorch's defaults (eps 1e-5, running-stat momentum 0.1). A zero gamma makes
-     * the block start as the identity, which helps deep nets train (Goyal et al., 2017).
-     */
-    static Block norm(boolean zeroGamma) {
-        Block norm = BatchNorm.builder().optEpsilon(NORM_EPSILON).optMomentum(NORM_MOMENTUM).build();
-        if (zeroGamma) {
-            norm.setInitializer(Initializer.ZEROS, "gamma");
-        }
-        return norm;
-    }
+    abstract List<ConvSpec> mainPath(int inChannels, int planes, int stride, int groups, int widthPerGroup);
 }

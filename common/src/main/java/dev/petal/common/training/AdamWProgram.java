@@ -9,7 +9,7 @@ import ai.djl.pytorch.jni.IValueUtils;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.petal.common.engine.GradModeOff;
 import dev.petal.common.engine.TorchScriptArchive;
-import dev.petal.common.model.ScriptedResNet;
+import dev.petal.common.model.ServingProgram;
 import java.util.List;
 
 /**
@@ -71,7 +71,7 @@ final class AdamWProgram implements AutoCloseable {
                         if g is not None:  # always, without allow_unused; the type needs the check
                             grads.append(g)
                     return self.update(ps, grads, ms, vs, k)
-            """.formatted(ScriptedResNet.CHANNELS_LAST);
+            """.formatted(ServingProgram.CHANNELS_LAST);
 
     private final PtSymbolBlock module;
 

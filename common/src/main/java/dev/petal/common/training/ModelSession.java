@@ -1,82 +1,78 @@
 package dev.petal.common.training;
 
 import ai.djl.Device;
-import ai.djl.Model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.training.DefaultTrainingConfig;
-import ai.djl.training.GradientCollector;
-import ai.djl.training.Trainer;
-import ai.djl.training.loss.Loss;
+import ai.djl.pytorch.jni.JniUtils;
 import dev.petal.common.engine.InputStaging;
 import dev.petal.common.engine.PyTorchEngine;
+import dev.petal.common.model.ConvolutionRoute;
+import dev.petal.common.model.KernelCheck;
+import dev.petal.common.model.LayerPlan;
+import dev.petal.common.model.ModelParameters;
+import dev.petal.common.model.ModelSpec;
 import dev.petal.common.model.Precision;
-import dev.petal.common.model.ResNet;
-import dev.petal.common.model.ResNetConfig;
-import dev.petal.common.model.ScriptedTraining;
+import dev.petal.common.model.ServingProgram;
+import dev.petal.common.model.TrainingProgram;
+import java.util.Map;
 import java.util.function.Consumer;
 
 /**
- * A ResNet with its {@link AdamW} trainer: one optimizer step per {@link #trainStep}, evaluation-mode logits
- * from {@link #logits}. Every step's arrays live in a sub-manager closed at the end of the step, so
+ * A network being trained: its {@link ModelParameters}, its {@link TrainingProgram} and its {@link AdamW};
+ * one optimizer step per {@link #trainStep}. {@link #logits} scores with the serving program
+ * ({@link ServingProgram}, BatchNorms folded, evaluation mode), so validation measures exactly what
+ * inference will serve. Every step's arrays live in a sub-manager closed at the end of the step, so
  * memory stays flat however long the run.
  */
 public final class ModelSession implements AutoCloseable {
-    private final Model model;
-    private final Trainer trainer;
-    private final ResNet net;
-    private final int imageSize;
+    private final NDManager manager;
+    private final ModelSpec spec;
+    private final Device device;
+    private final ModelParameters params;
     private final AdamW adamW;
+    private final TrainingProgram forward;
     private final InputStaging input = new InputStaging();
-    private final ScriptedTraining forward;
+    private Map<LayerPlan.Shape, ConvolutionRoute> servingRoutes;
 
     /** Loss of the batch and how many of its predictions were right. */
     public record StepResult(float loss, int correct, int size) {}
 
-    public ModelSession(ResNetConfig config, int imageSize, TrainingSettings settings, Device device) {
-        this(config, imageSize, settings, device, null);
-    }
-
-    public ModelSession(ResNetConfig config, int imageSize, TrainingSettings settings, Device device,
-            Consumer<ResNet> initialWeights) {
-        this(config, imageSize, settings, device, initialWeights, Precision.FP32);
+    public ModelSession(ModelSpec spec, TrainingSettings settings, Device device) {
+        this(spec, settings, device, null, Precision.FP32);
     }
 
     /**
-     * @param initialWeights called with the freshly initialised net before training starts, to
-     *     overwrite its parameters (a checkpoint to resume, torchvision weights to fine-tune); may be null
+     * @param initialWeights called with the freshly initialised parameters before training starts, to
+     *     overwrite them (a checkpoint to resume, torchvision weights to fine-tune); may be null
      * @param precision what the training forward and backward compute in (fp32 master weights either way)
      */
-    public ModelSession(ResNetConfig config, int imageSize, TrainingSettings settings, Device device,
-            Consumer<ResNet> initialWeights, Precision precision) {
+    public ModelSession(ModelSpec spec, TrainingSettings settings, Device device, Consumer<ModelParameters> initialWeights,
+            Precision precision) {
         PyTorchEngine.get().setRandomSeed((int) settings.seed());
-        this.imageSize = imageSize;
-        this.net = new ResNet(config);
-        this.model = Model.newInstance("resnet", device, "PyTorch");
-        model.setBlock(net);
-        Shape inputShape = new Shape(1, 3, imageSize, imageSize);
-        if (initialWeights != null) {
-            // Weights must be in place before the trainer caches the parameter arrays.
-            net.initialize(model.getNDManager(), DataType.FLOAT32, inputShape);
-            try {
-                initialWeights.accept(net);
-            } catch (RuntimeException e) {
-                model.close(); // weights that do not load leave the network without arrays: nothing to keep
-                throw e;
+        this.spec = spec;
+        this.device = device;
+        this.manager = NDManager.newBaseManager(device);
+        try {
+            LayerPlan plan = spec.plan();
+            this.params = ModelParameters.initialised(plan, manager, settings.zeroInitResidual());
+            if (initialWeights != null) {
+                initialWeights.accept(params); // before the program re-lays the weights
             }
+            params.requireGradients();
+            this.adamW = new AdamW(settings.schedule(), settings.weightDecay());
+            Map<LayerPlan.Shape, ConvolutionRoute> routes = KernelCheck.routes(plan, precision, KernelCheck.Use.TRAINING, device);
+            this.forward = TrainingProgram.of(params, precision, routes, settings.labelSmoothing(), manager);
+        } catch (RuntimeException e) {
+            manager.close();
+            throw e;
         }
-        this.adamW = new AdamW(settings.schedule(), settings.weightDecay());
-        adamW.nameParameters(net.getParameters());
-        DefaultTrainingConfig trainingConfig = new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
-                .optOptimizer(adamW)
-                .optDevices(new Device[] {device});
-        this.trainer = model.newTrainer(trainingConfig);
-        trainer.initialize(inputShape);
-        // The training forward as one libtorch program (ScriptedTraining); evaluation stays op by op.
-        this.forward = ScriptedTraining.of(net, precision, model.getNDManager());
+    }
+
+    public ModelSpec spec() {
+        return spec;
     }
 
     public Precision precision() {
@@ -88,41 +84,53 @@ public final class ModelSession implements AutoCloseable {
         return adamW;
     }
 
-    public ResNet net() {
-        return net;
-    }
-
-    public Model model() {
-        return model;
+    /** The weights and running statistics, under torchvision's names. */
+    public ModelParameters parameters() {
+        return params;
     }
 
     public int imageSize() {
-        return imageSize;
+        return spec.imageSize();
     }
 
     /** One forward/backward/update on a batch of NCHW float pixels. */
     public StepResult trainStep(float[] pixels, int[] labels) {
         int batch = labels.length;
-        try (NDManager step = trainer.getManager().newSubManager()) {
-            NDArray x = input.upload(step, pixels, new Shape(batch, 3, imageSize, imageSize));
+        try (NDManager step = manager.newSubManager()) {
+            NDArray x = input.upload(step, pixels, new Shape(batch, 3, spec.imageSize(), spec.imageSize()));
             NDArray y = step.create(labels).toType(DataType.INT64, false);
-            NDArray logits;
-            NDArray loss;
-            try (GradientCollector collector = trainer.newGradientCollector()) { // autograd records the forward
-                logits = forward.logits(x);
-                loss = trainer.getLoss().evaluate(new NDList(y), new NDList(logits));
+            NDList out;
+            boolean gradMode = JniUtils.isGradMode();
+            JniUtils.setGradMode(true); // autograd records the forward
+            try {
+                out = forward.lossAndLogits(x, y);
+            } finally {
+                JniUtils.setGradMode(gradMode);
             }
-            adamW.minimize(loss, net.getParameters());
+            NDArray loss = out.get(0);
+            NDArray logits = out.get(1);
+            adamW.minimize(loss, params.trainableNames(), params.trainable());
             int correct = (int) logits.argMax(1).eq(y).sum().getLong();
             return new StepResult(loss.getFloat(), correct, batch);
         }
     }
 
-    /** Evaluation-mode logits (running BatchNorm statistics, no gradients), row-major [batch][classes]. */
-    public float[][] logits(float[] pixels, int batch) {
-        try (NDManager step = trainer.getManager().newSubManager()) {
-            NDArray x = input.upload(step, pixels, new Shape(batch, 3, imageSize, imageSize));
-            NDArray logits = trainer.evaluate(new NDList(x)).singletonOrThrow();
+    /**
+     * A serving program of the current weights, for scoring many batches (a validation pass): close it
+     * before the next training step, which changes the weights it folded.
+     */
+    public ServingProgram evaluation() {
+        if (servingRoutes == null) {
+            servingRoutes = KernelCheck.routes(spec.plan(), Precision.FP32, KernelCheck.Use.SERVING, device);
+        }
+        return ServingProgram.of(params, Precision.FP32, servingRoutes, manager);
+    }
+
+    /** Evaluation-mode logits of {@code batch} images from {@code program}, row-major [batch][classes]. */
+    public float[][] logits(ServingProgram program, float[] pixels, int batch) {
+        try (NDManager step = manager.newSubManager()) {
+            NDArray x = input.upload(step, pixels, new Shape(batch, 3, spec.imageSize(), spec.imageSize()));
+            NDArray logits = program.logits(x);
             int classes = (int) logits.getShape().get(1);
             float[] flat = logits.toFloatArray();
             float[][] rows = new float[batch][classes];
@@ -133,10 +141,17 @@ public final class ModelSession implements AutoCloseable {
         }
     }
 
+    /** {@link #logits(ServingProgram, float[], int)} with a program made for this one call. */
+    public float[][] logits(float[] pixels, int batch) {
+        try (ServingProgram program = evaluation()) {
+            return logits(program, pixels, batch);
+        }
+    }
+
     @Override
     public void close() {
         forward.close();
-        trainer.close();
-        model.close();
+        adamW.close();
+        manager.close();
     }
 }

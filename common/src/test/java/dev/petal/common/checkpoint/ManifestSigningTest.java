@@ -1,5 +1,10 @@
 package dev.petal.common.checkpoint;
 
+import dev.petal.common.image.Normalization;
+import dev.petal.common.model.Architecture;
+import dev.petal.common.model.ModelSpec;
+import dev.petal.common.model.Stem;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -43,7 +48,7 @@ class ManifestSigningTest {
         metrics.put("trainLoss", 1.2345678f);
         metrics.put("validAccuracy", 0.3f);
         metrics.put("valid", Map.of("loss", 2.5f, "perClass", List.of(0.1f, 0.7f)));
-        ModelSpec spec = new ModelSpec("resnet18", List.of("daisy", "rose", "tulip"), 32, "imagenet", true, false);
+        ModelSpec spec = new ModelSpec(Architecture.RESNET18, List.of("daisy", "rose", "tulip"), 32, Stem.SMALL, Normalization.IMAGENET);
         return new CheckpointManifest(CheckpointManifest.FORMAT_VERSION, "flowers", "20250101-000000-abc", "parent-1",
                 "2025-01-01T00:00:00Z", spec, recipe, 3, 1234L, metrics,
                 new CheckpointManifest.DatasetRange("petal.train", Map.of(0, List.of(0L, 100L), 1, List.of(5L, 99L))),
@@ -142,7 +147,7 @@ class ManifestSigningTest {
         changed.add(new CheckpointManifest(m.formatVersion(), m.name(), "other-version", m.parentVersion(), m.createdAt(), m.model(),
                 m.recipe(), m.epoch(), m.step(), m.metrics(), m.dataset(), m.files(), m.signature()));
         changed.add(new CheckpointManifest(m.formatVersion(), m.name(), m.version(), m.parentVersion(), m.createdAt(),
-                new ModelSpec("resnet34", m.model().labels(), 32, "imagenet", true, false),
+                new ModelSpec(Architecture.RESNET34, m.model().labels(), 32, Stem.SMALL, Normalization.IMAGENET),
                 m.recipe(), m.epoch(), m.step(), m.metrics(), m.dataset(), m.files(), m.signature()));
         changed.add(m.withFiles(Map.of(CheckpointManifest.WEIGHTS_FILE, new CheckpointManifest.FileEntry(1000, "ef".repeat(32)))));
         Map<String, Object> recipe = new LinkedHashMap<>(m.recipe());

@@ -5,8 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import ai.djl.Device;
 import dev.petal.common.checkpoint.CheckpointIntegrityException;
-import dev.petal.common.checkpoint.ModelSpec;
-import dev.petal.common.checkpoint.ModelWeights;
+import dev.petal.common.model.ModelSpec;
+import dev.petal.common.model.Architecture;
+import dev.petal.common.model.Stem;
+import dev.petal.common.image.Normalization;
+import dev.petal.common.checkpoint.WeightsFile;
 import dev.petal.common.data.SyntheticShapes;
 import dev.petal.common.image.Preprocessor;
 import dev.petal.common.model.Precision;
@@ -19,11 +22,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 class ClassifierTest {
-    private static final ModelSpec SPEC = new ModelSpec("resnet18", SyntheticShapes.LABELS, 16, "imagenet", true, false);
+    private static final ModelSpec SPEC = new ModelSpec(Architecture.RESNET18, SyntheticShapes.LABELS, 16, Stem.SMALL, Normalization.IMAGENET);
 
     @ParameterizedTest
     @CsvSource({"fp32, 1e-4", "bf16, 2e-2"})
-    void scoresLikeTheTrainersEvaluationModeAfterTraining(String precision, double tolerance) {
+    void scoresLikeTheTrainersValidationAfterASaveAndLoad(String precision, double tolerance) {
         SyntheticShapes shapes = new SyntheticShapes(16, 3);
         Preprocessor pre = SPEC.preprocessor();
         int batch = 4;
@@ -34,12 +37,12 @@ class ClassifierTest {
             pre.toTensor(s.image(), pixels, i * pre.tensorLength());
             labels[i] = s.label();
         }
-        try (ModelSession session = new ModelSession(SPEC.resNetConfig(), 16, TrainingSettings.seedRecipe(3), Device.cpu())) {
+        try (ModelSession session = new ModelSession(SPEC, TrainingSettings.seedRecipe(3), Device.cpu())) {
             for (int step = 0; step < 3; step++) {
                 session.trainStep(pixels, labels); // moves the BatchNorm running statistics away from their start
             }
             float[][] logits = session.logits(pixels, batch);
-            byte[] weights = ModelWeights.toBytes(session.net());
+            byte[] weights = WeightsFile.toBytes(session.parameters());
             try (Classifier classifier = Classifier.load(SPEC, new ByteArrayInputStream(weights), new ModelId("t", "1", "x"), Device.cpu(),
                     Precision.parse(precision))) {
                 assertEquals(Precision.parse(precision), classifier.precision());
@@ -57,10 +60,10 @@ class ClassifierTest {
 
     @Test
     void weightsOfAnotherShapeAreAnIntegrityError() {
-        ModelSpec five = new ModelSpec("resnet18", List.of("a", "b", "c", "d", "e"), 16, "imagenet", true, false);
+        ModelSpec five = SPEC.withLabels(List.of("a", "b", "c", "d", "e"));
         byte[] fourClasses;
-        try (ModelSession session = new ModelSession(SPEC.resNetConfig(), 16, TrainingSettings.seedRecipe(1), Device.cpu())) {
-            fourClasses = ModelWeights.toBytes(session.net());
+        try (ModelSession session = new ModelSession(SPEC, TrainingSettings.seedRecipe(1), Device.cpu())) {
+            fourClasses = WeightsFile.toBytes(session.parameters());
         }
         assertThrows(CheckpointIntegrityException.class,
                 () -> Classifier.load(five, new ByteArrayInputStream(fourClasses), new ModelId("t", "1", "x"), Device.cpu(), Precision.FP32));

@@ -26,11 +26,11 @@ class LearningTest {
         SyntheticShapes train = new SyntheticShapes(SIZE, 1);
         SyntheticShapes heldOut = new SyntheticShapes(SIZE, 2);
         int steps = 120;
-        TrainingSettings settings = new TrainingSettings(2e-3f, 1e-4f, 10, steps, 7);
+        TrainingSettings settings = new TrainingSettings(2e-3f, 1e-4f, 10, steps, 7, 0f, true, TrainingSettings.WARMUP_START_FACTOR);
         long start = System.nanoTime();
         try (ModelSession session = new ModelSession(
-                new ResNetConfig(Architecture.RESNET18, SyntheticShapes.LABELS.size(), true, true),
-                SIZE, settings, Device.cpu(), null, Precision.parse(precision))) {
+                new ModelSpec(Architecture.RESNET18, SyntheticShapes.LABELS, SIZE, Stem.SMALL, Normalization.IMAGENET),
+                settings, Device.cpu(), null, Precision.parse(precision))) {
             for (int step = 0; step < steps; step++) {
                 float[] pixels = new float[BATCH * pre.tensorLength()];
                 int[] labels = new int[BATCH];

@@ -2,7 +2,7 @@ package dev.petal.inference.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.petal.common.checkpoint.ModelSpec;
+import dev.petal.common.cli.ModelOptions;
 import dev.petal.common.engine.PyTorchEngine;
 import dev.petal.common.image.ImageDecoder;
 import dev.petal.common.image.Preprocessor;
@@ -36,6 +36,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -64,11 +65,9 @@ public class BenchCommand implements Callable<Integer> {
     @Option(names = "--model", description = "A checkpoint folder or s3:// location; default: a fresh --arch at --image-size.")
     String model;
 
-    @Option(names = "--arch", defaultValue = "resnet18", description = "Without --model (default: ${DEFAULT-VALUE}).")
-    String arch;
-
-    @Option(names = "--image-size", defaultValue = "224", description = "Without --model (default: ${DEFAULT-VALUE}).")
-    int imageSize;
+    /** The network to use without --model (fresh weights: speed does not depend on them). */
+    @Mixin
+    ModelOptions network;
 
     @Option(names = "--count", defaultValue = "256", description = "Images in the throughput runs (default: ${DEFAULT-VALUE}).")
     int count;
@@ -106,7 +105,7 @@ public class BenchCommand implements Callable<Integer> {
         }
         int batch = settings.maxBatch();
         ObjectNode out = JSON.createObjectNode();
-        out.put("arch", loaded.spec().architecture());
+        out.put("arch", loaded.spec().architecture().id());
         out.put("imageSize", loaded.spec().imageSize());
         out.put("batch", batch);
         out.put("device", PyTorchEngine.device(device).toString());
@@ -237,8 +236,7 @@ public class BenchCommand implements Callable<Integer> {
         if (labels.isEmpty()) {
             labels = List.of("a", "b");
         }
-        ModelSpec spec = new ModelSpec(arch, labels, imageSize, "imagenet", imageSize < 96, false);
-        return ModelSource.freshlyInitialised(spec, new ModelId("bench", "fresh", null));
+        return ModelSource.freshlyInitialised(network.network().withLabels(labels), new ModelId("bench", "fresh", null));
     }
 
     private static double percentile(double[] sorted, double q) {

@@ -1,10 +1,10 @@
 package dev.petal.inference.cli;
 
 import dev.petal.common.checkpoint.CheckpointIntegrityException;
-import dev.petal.common.checkpoint.ModelSpec;
+import dev.petal.common.cli.ComputeOptions;
+import dev.petal.common.cli.ModelOptions;
 import dev.petal.common.storage.ObjectStoreException;
 import dev.petal.common.engine.PyTorchEngine;
-import dev.petal.common.image.Normalization;
 import dev.petal.common.inference.Classifier;
 import dev.petal.common.inference.LoadedModel;
 import dev.petal.common.inference.ModelSource;
@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -40,34 +41,22 @@ public class ClassifyCommand implements Callable<Integer> {
     List<Path> images;
 
     @Option(names = "--model", required = true, paramLabel = "DIR|s3://BUCKET/models/NAME[/VERSION]|FILE.safetensors",
-            description = "A checkpoint folder (manifest.json + weights.params), a version in object storage "
+            description = "A checkpoint folder (manifest.json + weights.safetensors), a version in object storage "
                     + "(petal.s3.* settings; no version: latest), or torchvision-named safetensors weights.")
     String model;
 
     @Option(names = "--labels", split = ",", description = "Class labels in output order (safetensors only).")
     List<String> labels;
 
-    @Option(names = "--arch", defaultValue = "resnet18", description = "Architecture (safetensors only; default: ${DEFAULT-VALUE}).")
-    String arch;
+    /** The network of a bare weights file (safetensors only; a checkpoint says its own). */
+    @Mixin
+    ModelOptions network;
 
-    @Option(names = "--image-size", defaultValue = "224", description = "Input size (safetensors only; default: ${DEFAULT-VALUE}).")
-    int imageSize;
-
-    @Option(names = "--small-stem", description = "3x3 stride-1 stem (safetensors only).")
-    boolean smallStem;
-
-    @Option(names = "--normalization", defaultValue = "imagenet", description = "imagenet or none (safetensors only; default: ${DEFAULT-VALUE}).")
-    String normalization;
+    @Mixin
+    ComputeOptions compute;
 
     @Option(names = "--top-k", defaultValue = "3", description = "Labels per prediction (default: ${DEFAULT-VALUE}).")
     int topK;
-
-    @Option(names = "--device", defaultValue = "cpu", description = "cpu, gpu or auto (default: ${DEFAULT-VALUE}).")
-    String device;
-
-    @Option(names = "--precision", defaultValue = "fp32",
-            description = "fp32 or bf16 (bfloat16: faster on CPUs with AVX-512 BF16 or AMX; default: ${DEFAULT-VALUE}).")
-    String precision;
 
     @Spec
     CommandSpec spec;
@@ -85,12 +74,7 @@ public class ClassifyCommand implements Callable<Integer> {
         if (topK < 1) {
             throw new ParameterException(spec.commandLine(), "--top-k must be at least 1");
         }
-        Precision computeIn;
-        try {
-            computeIn = Precision.parse(precision);
-        } catch (IllegalArgumentException e) {
-            throw new ParameterException(spec.commandLine(), e.getMessage());
-        }
+        Precision computeIn = compute.precision(Precision.FP32);
         LoadedModel loaded;
         try {
             loaded = load();
@@ -99,7 +83,7 @@ public class ClassifyCommand implements Callable<Integer> {
             return 1;
         }
         int failures = 0;
-        try (loaded; Classifier classifier = Classifier.load(loaded, PyTorchEngine.device(device), computeIn)) {
+        try (loaded; Classifier classifier = Classifier.load(loaded, PyTorchEngine.device(compute.device("cpu")), computeIn)) {
             for (int from = 0; from < images.size(); from += BATCH) {
                 List<Path> chunk = images.subList(from, Math.min(images.size(), from + BATCH));
                 List<ImageInput> inputs = new ArrayList<>();
@@ -140,8 +124,7 @@ public class ClassifyCommand implements Callable<Integer> {
                 throw new ParameterException(spec.commandLine(), "--labels is required: " + model + " names no labels");
             }
             try {
-                Normalization.parse(normalization);
-                return ModelSource.fromSafeTensors(path, new ModelSpec(arch, names, imageSize, normalization, smallStem, false));
+                return ModelSource.fromSafeTensors(path, network.network().withLabels(names));
             } catch (IllegalArgumentException e) {
                 throw new ParameterException(spec.commandLine(), e.getMessage());
             }

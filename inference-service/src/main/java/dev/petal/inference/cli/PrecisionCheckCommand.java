@@ -101,7 +101,7 @@ public class PrecisionCheckCommand implements Callable<Integer> {
         }
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("model", modelName + "/" + loaded.id().version());
-        out.put("arch", loaded.spec().architecture());
+        out.put("arch", loaded.spec().architecture().id());
         out.put("imageSize", loaded.spec().imageSize());
         out.put("dataset", dataset);
         out.put("validImages", tensors.size());

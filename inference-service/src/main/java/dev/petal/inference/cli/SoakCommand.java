@@ -4,7 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.petal.common.checkpoint.ModelSpec;
+import dev.petal.common.cli.ModelOptions;
+import dev.petal.common.model.ModelSpec;
 import dev.petal.common.records.Headers;
 import dev.petal.common.records.Topics;
 import dev.petal.inference.InferenceSettings;
@@ -40,6 +41,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -133,11 +135,9 @@ public class SoakCommand implements Callable<Integer> {
     @Option(names = "--model-name", description = "Model to publish versions of; default: petal.inference.model-name (what the service serves).")
     String modelName;
 
-    @Option(names = "--arch", defaultValue = "resnet18", description = "Architecture of the published versions (default: ${DEFAULT-VALUE}).")
-    String arch;
-
-    @Option(names = "--image-size", defaultValue = "224", description = "Input size of the published versions (default: ${DEFAULT-VALUE}).")
-    int imageSize;
+    /** The network of the published versions. */
+    @Mixin
+    ModelOptions network;
 
     @Option(names = "--max-files", defaultValue = "500", description = "Images held in memory and sent in turn, spread over the classes (default: ${DEFAULT-VALUE}).")
     int maxFiles;
@@ -191,7 +191,7 @@ public class SoakCommand implements Callable<Integer> {
         }
         List<byte[]> files = readImages();
         List<String> labels = labels();
-        ModelSpec spec = new ModelSpec(arch, labels, imageSize, "imagenet", imageSize < 96, false);
+        ModelSpec spec = network.network().withLabels(labels);
         run = "soak-" + UUID.randomUUID().toString().substring(0, 8);
         Duration duration = Duration.ofMillis(Math.round(minutes * 60_000));
         Duration baseline = warmUpFor(duration);
@@ -467,8 +467,8 @@ public class SoakCommand implements Callable<Integer> {
         out.put("run", run);
         out.put("date", Instant.now().toString());
         out.put("model", name);
-        out.put("arch", arch);
-        out.put("imageSize", imageSize);
+        out.put("arch", network.network().architecture().id());
+        out.put("imageSize", network.network().imageSize());
         out.put("minutes", minutes);
         out.put("ratePerSec", rate);
         out.put("achievedRatePerSec", round(sent / ((endNanos - t0) / 1e9)));

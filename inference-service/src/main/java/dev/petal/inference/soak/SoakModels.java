@@ -1,16 +1,14 @@
 package dev.petal.inference.soak;
 
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.petal.common.checkpoint.CheckpointManifest;
 import dev.petal.common.checkpoint.CheckpointStore;
-import dev.petal.common.checkpoint.ModelSpec;
-import dev.petal.common.checkpoint.ModelWeights;
+import dev.petal.common.checkpoint.WeightsFile;
 import dev.petal.common.engine.PyTorchEngine;
-import dev.petal.common.model.ResNet;
+import dev.petal.common.model.ModelParameters;
+import dev.petal.common.model.ModelSpec;
 import dev.petal.common.records.Topics;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -41,14 +39,13 @@ public final class SoakModels {
         this.spec = spec;
     }
 
-    /** Weights of a fresh network initialised from {@code seed} (DJL parameter format). */
+    /** Weights of a fresh network initialised from {@code seed} (safetensors). */
     public byte[] weights(long seed) {
         synchronized (SoakModels.class) {
             PyTorchEngine.get().setRandomSeed((int) seed);
-            ResNet net = new ResNet(spec.resNetConfig());
-            try (NDManager manager = PyTorchEngine.get().newBaseManager()) {
-                net.initialize(manager, DataType.FLOAT32, new Shape(1, 3, spec.imageSize(), spec.imageSize()));
-                return ModelWeights.toBytes(net);
+            try (NDManager manager = PyTorchEngine.get().newBaseManager();
+                 ModelParameters params = ModelParameters.initialised(spec.plan(), manager, false)) {
+                return WeightsFile.toBytes(params);
             }
         }
     }

@@ -35,7 +35,7 @@ final class DemoCommand implements Callable<Integer> {
     static final List<String> QUICK = List.of("--arch", "resnet18", "--image-size", "96", "--epochs", "3",
             "--batch-size", "32", "--lr", "1e-3", "--warmup-iters", "10", "--augment");
     /** Trainer flags for the generated shapes: tiny images, so the small stem. */
-    static final List<String> GENERATED = List.of("--arch", "resnet18", "--image-size", "48", "--small-stem",
+    static final List<String> GENERATED = List.of("--arch", "resnet18", "--image-size", "48", "--stem", "small",
             "--epochs", "8", "--batch-size", "16", "--lr", "2e-3", "--warmup-iters", "5");
 
     @ParentCommand

@@ -2,10 +2,13 @@ package dev.petal.trainer.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.petal.common.bench.ModelBenchmark;
-import dev.petal.common.model.Architecture;
+import dev.petal.common.cli.ComputeOptions;
+import dev.petal.common.cli.ModelOptions;
+import dev.petal.common.model.NetworkSpec;
 import dev.petal.common.model.Precision;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 import picocli.CommandLine.Model.CommandSpec;
@@ -32,21 +35,16 @@ public class BenchCommand implements Callable<Integer> {
             }
         }
     }
-    @Option(names = "--arch", defaultValue = "resnet18", converter = ArchitectureConverter.class)
-    Architecture arch;
+    @Mixin
+    ModelOptions model;
+    @Mixin
+    ComputeOptions compute;
     @Option(names = "--batch-size", defaultValue = "32")
     int batchSize;
-    @Option(names = "--image-size", defaultValue = "224")
-    int imageSize;
     @Option(names = "--steps", defaultValue = "10")
     int steps;
     @Option(names = "--warmup", defaultValue = "3")
     int warmup;
-    @Option(names = "--device", defaultValue = "cpu", description = "cpu, gpu or auto (default: ${DEFAULT-VALUE}).")
-    String device;
-    @Option(names = "--precision", defaultValue = "fp32",
-            description = "fp32 or bf16 (bfloat16, fast on CPUs with AVX-512 BF16 or AMX; training in bf16 keeps fp32 weights; default: ${DEFAULT-VALUE}).")
-    String precisionName;
     @Option(names = "--profile", paramLabel = "FILE",
             description = "Also write a Chrome trace of the timed steps (libtorch's profiler) to FILE; the timing then includes its overhead.")
     java.nio.file.Path profile;
@@ -56,14 +54,14 @@ public class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Precision precision;
+        NetworkSpec network;
         try {
-            precision = Precision.parse(precisionName);
+            network = model.network();
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
-        System.out.println(new ObjectMapper().writeValueAsString(ModelBenchmark.run(
-                new ModelBenchmark.Options(mode, arch, batchSize, imageSize, steps, warmup, device, precision, profile))));
+        System.out.println(new ObjectMapper().writeValueAsString(ModelBenchmark.run(new ModelBenchmark.Options(mode, network, batchSize,
+                steps, warmup, compute.device("cpu"), compute.precision(Precision.FP32), profile))));
         return 0;
     }
 }

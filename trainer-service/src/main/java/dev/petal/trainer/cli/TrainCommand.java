@@ -1,7 +1,9 @@
 package dev.petal.trainer.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.petal.common.model.Architecture;
+import dev.petal.common.cli.ComputeOptions;
+import dev.petal.common.cli.ModelOptions;
+import dev.petal.common.model.Precision;
 import dev.petal.trainer.job.Recipe;
 import dev.petal.trainer.job.TrainingJob;
 import dev.petal.trainer.service.TrainerConfig;
@@ -11,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -18,59 +21,66 @@ import picocli.CommandLine.Spec;
 
 /** {@code ./petal train}: one training run against the configured Kafka and S3; exits when published. */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Train a ResNet on petal.train and publish a checkpoint after each epoch. Defaults: the seed recipe.")
+        description = "Train a ResNet on petal.train and publish a checkpoint after each epoch. Defaults: the seed recipe"
+                + " (or --preset's), flags given win.")
 public class TrainCommand implements Callable<Integer> {
-    @Option(names = "--arch", defaultValue = "resnet18", converter = ArchitectureConverter.class, description = "Default: ${DEFAULT-VALUE}.")
-    Architecture arch;
-    @Option(names = "--epochs", defaultValue = "1", description = "Default: ${DEFAULT-VALUE}.")
-    int epochs;
-    @Option(names = "--batch-size", defaultValue = "4", description = "Default: ${DEFAULT-VALUE}.")
-    int batchSize;
-    @Option(names = "--lr", defaultValue = "1e-4", description = "Peak AdamW learning rate. Default: ${DEFAULT-VALUE}.")
-    float lr;
-    @Option(names = "--weight-decay", defaultValue = "0.01", description = "AdamW weight decay. Default: ${DEFAULT-VALUE}.")
-    float weightDecay;
-    @Option(names = "--warmup-iters", defaultValue = "20", description = "Linear warm-up steps from 0.01 x lr, then cosine. Default: ${DEFAULT-VALUE}.")
-    int warmupIters;
-    @Option(names = "--image-size", defaultValue = "224", description = "Default: ${DEFAULT-VALUE}.")
-    int imageSize;
-    @Option(names = "--augment", description = "Random resized crop + horizontal flip (off in the seed recipe).")
-    boolean augment;
-    @Option(names = "--seed", defaultValue = "100", description = "Default: ${DEFAULT-VALUE}.")
-    long seed;
-    @Option(names = "--device", description = "cpu, gpu or auto (default: petal.trainer.device, auto).")
-    String device;
-    @Option(names = "--precision", description = "fp32, or bf16: mixed precision, fp32 weights; 1.3-1.6x faster on CPUs "
-            + "with AVX-512 BF16 or AMX (default: petal.trainer.precision, fp32).")
-    String precision;
-    @Option(names = "--small-stem", description = "3x3 stride-1 stem without max-pool, for 32-64 px images.")
-    boolean smallStem;
-    @Option(names = "--zero-init-residual", description = "Start each block's last BatchNorm gamma at 0.")
-    boolean zeroInitResidual;
-    @Option(names = "--normalize", defaultValue = "imagenet", description = "imagenet or none (none reproduces the tutorial). Default: ${DEFAULT-VALUE}.")
-    String normalize;
-    @Option(names = "--model-name", defaultValue = "petal", description = "Name in object storage. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--preset", paramLabel = "NAME", description = "seed (the default) or flowers-cpu (88% on the flower photos from scratch"
+            + " on a 2-core CPU; docs/training.md).")
+    String preset;
+    @Mixin
+    ModelOptions model;
+    @Mixin
+    ComputeOptions compute;
+    @Option(names = "--epochs", description = "Default: 1.")
+    Integer epochs;
+    @Option(names = "--batch-size", description = "Default: 4.")
+    Integer batchSize;
+    @Option(names = "--lr", description = "Peak AdamW learning rate. Default: 1e-4.")
+    Float lr;
+    @Option(names = "--weight-decay", description = "AdamW weight decay. Default: 0.01.")
+    Float weightDecay;
+    @Option(names = "--warmup-iters", description = "Linear warm-up steps from --warmup-start-factor x lr, then cosine. Default: 20.")
+    Integer warmupIters;
+    @Option(names = "--warmup-fraction", description = "Warm up over this fraction of the run's steps instead (0.3 with cosine after it"
+            + " is a one-cycle schedule).")
+    Float warmupFraction;
+    @Option(names = "--warmup-start-factor", description = "The warm-up starts at this fraction of lr. Default: 0.01.")
+    Float warmupStartFactor;
+    @Option(names = "--label-smoothing", description = "Cross-entropy label smoothing. Default: 0.")
+    Float labelSmoothing;
+    @Option(names = "--augment", negatable = true, description = "Random resized crop, horizontal flip and --colour-jitter (off in the seed recipe).")
+    Boolean augment;
+    @Option(names = "--min-crop-scale", description = "Smallest crop of --augment, as a fraction of the image's area. Default: 0.08.")
+    Float minCropScale;
+    @Option(names = "--colour-jitter", description = "Brightness, contrast and saturation jitter of --augment. Default: 0.")
+    Float colourJitter;
+    @Option(names = "--seed", description = "Default: 100.")
+    Long seed;
+    @Option(names = "--zero-init-residual", negatable = true, description = "Start each block's last BatchNorm gamma at 0.")
+    Boolean zeroInitResidual;
+    @Option(names = "--model-name", description = "Name in object storage. Default: petal.")
     String modelName;
     @Option(names = "--dataset", description = "Train only on records of this dataset (the ingest --dataset name). Default: the whole topic.")
     String dataset;
     @Option(names = "--resume", description = "Continue the latest checkpoint of --model-name with its recipe and data (a new run when there is none).")
     boolean resume;
-    @Option(names = "--init-weights", paramLabel = "FILE", description = "Start from torchvision-layout weights (.safetensors); a head of another size is replaced.")
+    @Option(names = "--init-weights", paramLabel = "FILE|torchvision:ARCH",
+            description = "Start from torchvision-layout weights (.safetensors or .pth); a head of another size is replaced.")
     String initWeights;
     @Option(names = "--warm-start", description = "A new run on the data as it stands now, starting from the latest checkpoint's weights (new labels get a new head).")
     boolean warmStart;
-    @Option(names = "--checkpoint-interval", paramLabel = "SECONDS", defaultValue = "0",
-            description = "Also checkpoint in the middle of an epoch every SECONDS (0: after each epoch only). Default: ${DEFAULT-VALUE}.")
-    int checkpointInterval;
-    @Option(names = "--stop-after-epochs", defaultValue = "0", description = "Stop after this many epochs (resume later). Default: run all.")
-    int stopAfterEpochs;
-    @Option(names = "--decode-threads", defaultValue = "2", description = "Default: ${DEFAULT-VALUE}.")
-    int decodeThreads;
-    @Option(names = "--prefetch-batches", defaultValue = "-1", description = "Batches decoded while a step runs."
+    @Option(names = "--checkpoint-interval", paramLabel = "SECONDS",
+            description = "Also checkpoint in the middle of an epoch every SECONDS (0: after each epoch only). Default: 0.")
+    Integer checkpointInterval;
+    @Option(names = "--stop-after-epochs", description = "Stop after this many epochs (resume later). Default: run all.")
+    Integer stopAfterEpochs;
+    @Option(names = "--decode-threads", description = "Default: 2.")
+    Integer decodeThreads;
+    @Option(names = "--prefetch-batches", description = "Batches decoded while a step runs."
             + " Default: 0 on a CPU (decoded between steps: beside the model they would slow it), 4 on a GPU.")
-    int prefetchBatches;
-    @Option(names = "--cache-mb", defaultValue = "1024", description = "Keep encoded images in memory up to this size. Default: ${DEFAULT-VALUE}.")
-    long cacheMb;
+    Integer prefetchBatches;
+    @Option(names = "--cache-mb", description = "Keep encoded images in memory up to this size. Default: 1024.")
+    Long cacheMb;
 
     @Spec
     CommandSpec spec;
@@ -81,10 +91,7 @@ public class TrainCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Recipe recipe;
         try {
-            recipe = new Recipe(modelName, arch.id(), epochs, batchSize, lr, weightDecay, warmupIters, imageSize, augment, seed,
-                    device == null ? TrainerConfig.device() : device, smallStem, zeroInitResidual, normalize, resume,
-                    initWeights, stopAfterEpochs, checkpointInterval, decodeThreads, prefetchBatches, cacheMb,
-                    dataset, warmStart, precision == null ? TrainerConfig.precision() : precision).validated();
+            recipe = recipe();
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
@@ -100,5 +107,42 @@ public class TrainCommand implements Callable<Integer> {
         summary.put("seconds", Math.round((System.nanoTime() - started) / 1e8) / 10.0);
         System.out.println(new ObjectMapper().writeValueAsString(summary));
         return 0;
+    }
+
+    /** The preset (or the seed recipe), the service's device and precision, then every flag given. */
+    Recipe recipe() {
+        Recipe.Builder b = preset == null ? Recipe.builder() : Recipe.preset(preset);
+        Recipe base = b.build();
+        b.network(model.network(base.network()));
+        b.device(compute.device(TrainerConfig.device()));
+        b.precision(compute.precision(preset == null ? Precision.parse(TrainerConfig.precision()) : base.precision()));
+        set(epochs, b::epochs);
+        set(batchSize, b::batchSize);
+        set(lr, b::lr);
+        set(weightDecay, b::weightDecay);
+        set(warmupIters, b::warmupIters);
+        set(warmupFraction, b::warmupFraction);
+        set(warmupStartFactor, b::warmupStartFactor);
+        set(labelSmoothing, b::labelSmoothing);
+        set(augment, b::augment);
+        set(minCropScale, b::minCropScale);
+        set(colourJitter, b::colourJitter);
+        set(seed, b::seed);
+        set(zeroInitResidual, b::zeroInitResidual);
+        set(modelName, b::modelName);
+        set(dataset, b::dataset);
+        set(initWeights, b::initWeights);
+        set(checkpointInterval, b::checkpointIntervalSeconds);
+        set(stopAfterEpochs, b::stopAfterEpochs);
+        set(decodeThreads, b::decodeThreads);
+        set(prefetchBatches, b::prefetchBatches);
+        set(cacheMb, b::cacheMegabytes);
+        return b.resume(resume).warmStart(warmStart).build().validated();
+    }
+
+    private static <T> void set(T value, java.util.function.Consumer<T> setter) {
+        if (value != null) {
+            setter.accept(value);
+        }
     }
 }

@@ -1,22 +1,20 @@
 package dev.petal.trainer.job;
 
 import ai.djl.Device;
-import dev.petal.common.model.Precision;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.petal.common.checkpoint.CheckpointManifest;
 import dev.petal.common.checkpoint.CheckpointStore;
 import dev.petal.common.checkpoint.ManifestSigner;
-import dev.petal.common.checkpoint.ModelSpec;
-import dev.petal.common.checkpoint.ModelWeights;
 import dev.petal.common.checkpoint.SafeTensors;
 import dev.petal.common.checkpoint.TorchvisionWeights;
+import dev.petal.common.checkpoint.WeightsFile;
 import dev.petal.common.engine.PyTorchEngine;
 import dev.petal.common.image.ImageDecoder;
 import dev.petal.common.image.ImageLimits;
-import dev.petal.common.model.ResNet;
+import dev.petal.common.model.ModelParameters;
+import dev.petal.common.model.ModelSpec;
+import dev.petal.common.model.Precision;
+import dev.petal.common.model.ServingProgram;
 import dev.petal.common.records.Topics;
 import dev.petal.common.storage.ObjectStore;
 import dev.petal.common.storage.S3Settings;
@@ -27,6 +25,7 @@ import dev.petal.trainer.data.DeadLetters;
 import dev.petal.trainer.data.RecordFetcher;
 import dev.petal.trainer.data.Sample;
 import dev.petal.trainer.data.TrainerClients;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -142,19 +141,17 @@ public final class TrainingJob {
             if (index.labels().size() < 2) {
                 throw new IllegalStateException("need at least 2 labels to train a classifier, found " + index.labels());
             }
-            ModelSpec spec = new ModelSpec(recipe.arch(), index.labels(), recipe.imageSize(), recipe.normalize(),
-                    recipe.smallStem(), recipe.zeroInitResidual());
+            ModelSpec spec = recipe.network().withLabels(index.labels());
             int stepsPerEpoch = (index.train().size() + recipe.batchSize() - 1) / recipe.batchSize();
             long totalSteps = (long) stepsPerEpoch * recipe.epochs();
-            TrainingSettings settings = new TrainingSettings(recipe.lr(), recipe.weightDecay(), recipe.warmupIters(),
-                    Math.toIntExact(totalSteps), recipe.seed());
-            Consumer<ResNet> initial = initialWeights(recipe, from, index.labels());
+            TrainingSettings settings = new TrainingSettings(recipe.lr(), recipe.weightDecay(), recipe.warmupSteps(totalSteps),
+                    Math.toIntExact(totalSteps), recipe.seed(), recipe.labelSmoothing(), recipe.zeroInitResidual(), recipe.warmupStartFactor());
+            Consumer<ModelParameters> initial = initialWeights(recipe, from, index.labels());
             List<Map<String, Object>> history = resuming ? readHistory(from) : new ArrayList<>();
             int startEpoch = resuming ? parent.epoch() : 0;
             int lastEpoch = recipe.stopAfterEpochs() > 0 ? Math.min(recipe.epochs(), startEpoch + recipe.stopAfterEpochs()) : recipe.epochs();
             Run run = new Run(recipe, spec, index, history, stepsPerEpoch, totalSteps);
-            try (ModelSession session = new ModelSession(spec.resNetConfig(), recipe.imageSize(), settings, device, initial,
-                    Precision.parse(recipe.precision()));
+            try (ModelSession session = new ModelSession(spec, settings, device, initial, recipe.precision());
                  BatchLoader loader = new BatchLoader(index, new RecordFetcher(consumer, Topics.TRAIN, store), decoder,
                          spec.preprocessor(), recipe.decodeThreads(), recipe.prefetchBatchesOn(device));
                  CheckpointPublisher publisher = new CheckpointPublisher(checkpoints, producer, s3.bucket(), parent, listener,
@@ -306,10 +303,13 @@ public final class TrainingJob {
     private static Evaluation evaluate(ModelSession session, BatchLoader loader, DatasetIndex index, Recipe recipe) {
         Evaluation eval = new Evaluation(index.labels());
         Iterator<BatchLoader.Batch> batches = loader.batches(index.valid(), Math.max(recipe.batchSize(), 32), false, recipe.seed(), 0);
-        while (batches.hasNext()) {
-            BatchLoader.Batch batch = batches.next();
-            if (batch.size() > 0) {
-                eval.add(session.logits(batch.pixels(), batch.size()), batch.labels(), batch.size());
+        // Scored by the serving program (BatchNorms folded, evaluation mode): what inference will serve.
+        try (ServingProgram program = session.evaluation()) {
+            while (batches.hasNext()) {
+                BatchLoader.Batch batch = batches.next();
+                if (batch.size() > 0) {
+                    eval.add(session.logits(program, batch.pixels(), batch.size()), batch.labels(), batch.size());
+                }
             }
         }
         return eval;
@@ -325,7 +325,7 @@ public final class TrainingJob {
         String version = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC).format(Instant.now())
                 + (inEpoch == null ? String.format("-e%03d", epoch) : String.format("-e%03d-s%06d", inEpoch, step));
         Map<String, byte[]> files = new LinkedHashMap<>();
-        files.put(CheckpointManifest.WEIGHTS_FILE, ModelWeights.toBytes(session.net()));
+        files.put(CheckpointManifest.WEIGHTS_FILE, WeightsFile.toBytes(session.parameters()));
         files.put(OPTIMIZER_FILE, session.optimizer().state().toBytes());
         files.put(METRICS_FILE, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(run.history()));
         files.put(REPORT_FILE, TrainingReport.html(recipe.modelName(), version, run.history()).getBytes(StandardCharsets.UTF_8));
@@ -339,23 +339,26 @@ public final class TrainingJob {
     }
 
     /** Weights to start from: a checkpoint (resume or warm start), torchvision weights, or none. */
-    private static Consumer<ResNet> initialWeights(Recipe recipe, CheckpointStore.Checkpoint from, List<String> labels) {
+    private static Consumer<ModelParameters> initialWeights(Recipe recipe, CheckpointStore.Checkpoint from, List<String> labels) {
         if (from != null) {
             ModelSpec previous = from.manifest().model();
-            if (previous.labels().equals(labels)) {
-                return net -> ModelWeights.load(net, manager(net), from.weights());
-            }
-            return net -> {
-                transplant(previous, from.weights(), net);
-                LOG.infof("labels changed from %s to %s: every weight but the head starts from version %s",
-                        previous.labels(), labels, from.manifest().version());
+            boolean sameLabels = previous.labels().equals(labels);
+            return params -> {
+                // Read with the checkpoint's own plan; a head for other labels keeps its fresh initialisation.
+                try (ModelParameters saved = WeightsFile.read(previous.plan(), params.manager(), new ByteArrayInputStream(from.weights()))) {
+                    params.copyFrom(saved, !sameLabels);
+                }
+                if (!sameLabels) {
+                    LOG.infof("labels changed from %s to %s: every weight but the head starts from version %s",
+                            previous.labels(), labels, from.manifest().version());
+                }
             };
         }
         if (recipe.initWeights() != null && !recipe.initWeights().isBlank()) {
-            return net -> {
+            return params -> {
                 try {
                     SafeTensors weights = SafeTensors.read(Files.readAllBytes(Path.of(recipe.initWeights())));
-                    TorchvisionWeights.LoadResult result = TorchvisionWeights.load(net, weights, true);
+                    TorchvisionWeights.LoadResult result = TorchvisionWeights.load(params, weights, true);
                     LOG.infof("--init-weights %s: %d tensors loaded%s", recipe.initWeights(), result.loaded(),
                             result.headReplaced() ? ", head replaced (new label count)" : "");
                 } catch (IOException e) {
@@ -364,20 +367,6 @@ public final class TrainingJob {
             };
         }
         return null;
-    }
-
-    /** Copies a checkpoint with other labels into {@code net}, leaving the head freshly initialised. */
-    private static void transplant(ModelSpec previous, byte[] weights, ResNet net) {
-        ResNet old = new ResNet(previous.resNetConfig());
-        try (NDManager scratch = manager(net).newSubManager()) {
-            old.initialize(scratch, DataType.FLOAT32, new Shape(1, 3, previous.imageSize(), previous.imageSize()));
-            ModelWeights.load(old, scratch, weights);
-            TorchvisionWeights.load(net, TorchvisionWeights.export(old, Map.of()), true);
-        }
-    }
-
-    private static NDManager manager(ResNet net) {
-        return net.getParameters().get(0).getValue().getArray().getManager();
     }
 
     @SuppressWarnings("unchecked")

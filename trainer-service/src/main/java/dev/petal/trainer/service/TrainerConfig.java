@@ -8,7 +8,9 @@ import dev.petal.common.records.KafkaClientConfig;
 import dev.petal.common.storage.S3Settings;
 import dev.petal.trainer.job.Recipe;
 import java.io.IOException;
+import dev.petal.common.model.Precision;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.function.Function;
@@ -69,14 +71,24 @@ public final class TrainerConfig {
 
     /**
      * The service's recipe: the seed recipe on the configured device and precision, with the fields of
-     * {@value #RECIPE} (JSON) and then of {@code overridesJson} (a request body; may be blank) replaced.
+     * {@value #RECIPE} (JSON; any field) and then of {@code overridesJson} (a request body; may be blank;
+     * only {@link #REQUESTABLE} fields) replaced.
      */
     public static Recipe baseRecipe(String overridesJson) {
-        Recipe seed = Recipe.seedRecipe();
-        Recipe recipe = seed.withOverrides(JSON, Map.of("device", device(), "precision", precision()));
-        recipe = recipe.withOverrides(JSON, parse(RECIPE, lookup().apply(RECIPE)));
-        return recipe.withOverrides(JSON, parse("the request body", overridesJson)).validated();
+        Recipe recipe = Recipe.builder().device(device()).precision(Precision.parse(precision())).build();
+        recipe = recipe.withOverrides(parse(RECIPE, lookup().apply(RECIPE)), List.of(Recipe.Field.values()));
+        return recipe.withOverrides(parse("the request body", overridesJson), REQUESTABLE);
     }
+
+    /**
+     * What a training request may set: how the model is trained, never where the service reads or writes
+     * (device, threads, cache) or which model it replaces.
+     */
+    public static final List<Recipe.Field> REQUESTABLE = List.of(Recipe.Field.ARCH, Recipe.Field.IMAGE_SIZE, Recipe.Field.STEM,
+            Recipe.Field.NORMALIZATION, Recipe.Field.EPOCHS, Recipe.Field.BATCH_SIZE, Recipe.Field.LR, Recipe.Field.WEIGHT_DECAY,
+            Recipe.Field.WARMUP_ITERS, Recipe.Field.WARMUP_FRACTION, Recipe.Field.WARMUP_START_FACTOR, Recipe.Field.LABEL_SMOOTHING,
+            Recipe.Field.AUGMENT, Recipe.Field.MIN_CROP_SCALE, Recipe.Field.COLOUR_JITTER, Recipe.Field.SEED,
+            Recipe.Field.ZERO_INIT_RESIDUAL, Recipe.Field.PRECISION, Recipe.Field.DATASET, Recipe.Field.WARM_START);
 
     private static Map<String, Object> parse(String what, String json) {
         if (json == null || json.isBlank()) {

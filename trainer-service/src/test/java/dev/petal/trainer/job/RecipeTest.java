@@ -22,9 +22,6 @@ class RecipeTest {
     }
 
     private static Recipe withPrefetch(Recipe r, int prefetch) {
-        return new Recipe(r.modelName(), r.arch(), r.epochs(), r.batchSize(), r.lr(), r.weightDecay(), r.warmupIters(),
-                r.imageSize(), r.augment(), r.seed(), r.device(), r.smallStem(), r.zeroInitResidual(), r.normalize(), r.resume(),
-                r.initWeights(), r.stopAfterEpochs(), r.checkpointIntervalSeconds(), r.decodeThreads(), prefetch,
-                r.cacheMegabytes(), r.dataset(), r.warmStart(), r.precision());
+        return r.toBuilder().prefetchBatches(prefetch).build();
     }
 }

@@ -1,5 +1,11 @@
 package dev.petal.trainer.job;
 
+import dev.petal.common.image.Normalization;
+import dev.petal.common.model.Architecture;
+import dev.petal.common.model.NetworkSpec;
+import dev.petal.common.model.Precision;
+import dev.petal.common.model.Stem;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -99,8 +105,9 @@ class TrainingJobTest {
         Recipe seed = Recipe.seedRecipe();
         // Prefetch left to the device (0 here: batches decoded between steps); the resume test's
         // runs decode 4 ahead, and must still match this run bit for bit.
-        return new Recipe(model, "resnet18", epochs, 16, 2e-3f, 1e-4f, 5, 32, false, 7, "cpu", true, true, "imagenet",
-                false, null, 0, 0, 2, Recipe.PREFETCH_AUTO, 64, DATASET, false, "fp32");
+        return Recipe.builder().modelName(model).network(new NetworkSpec(Architecture.RESNET18, 32, Stem.SMALL, Normalization.IMAGENET))
+                .epochs(epochs).batchSize(16).lr(2e-3f).weightDecay(1e-4f).warmupIters(5).seed(7).device("cpu").zeroInitResidual(true)
+                .cacheMegabytes(64).dataset(DATASET).build();
     }
 
     @Test
@@ -138,11 +145,10 @@ class TrainingJobTest {
         CheckpointManifest straight = new TrainingJob(recipe("job-straight", 2), kafka(), stack.s3Settings(),
                 ImageLimits.defaults(), null).run().manifest();
         Recipe interrupted = recipe("job-resumed", 2);
-        Recipe firstHalf = new Recipe(interrupted.modelName(), interrupted.arch(), 2, 16, 2e-3f, 1e-4f, 5, 32, false, 7, "cpu",
-                true, true, "imagenet", false, null, 1, 0, 2, 4, 64, DATASET, false, "fp32");
+        Recipe firstHalf = interrupted.toBuilder().stopAfterEpochs(1).prefetchBatches(4).build();
         assertEquals(1, new TrainingJob(firstHalf, kafka(), stack.s3Settings(), ImageLimits.defaults(), null).run().manifest().epoch());
-        Recipe resume = new Recipe(interrupted.modelName(), "resnet18", 1, 4, 1e-4f, 0.01f, 20, 224, false, 100, "cpu",
-                false, false, "imagenet", true, null, 0, 0, 2, 4, 64, null, false, "bf16"); // the checkpoint's recipe wins
+        Recipe resume = Recipe.builder().modelName(interrupted.modelName()).device("cpu").resume(true).prefetchBatches(4)
+                .cacheMegabytes(64).precision(Precision.BF16).build(); // the checkpoint's recipe wins
         CheckpointManifest resumed = new TrainingJob(resume, kafka(), stack.s3Settings(), ImageLimits.defaults(), null).run().manifest();
         assertEquals(2, resumed.epoch());
         assertEquals(straight.step(), resumed.step());
@@ -271,7 +277,7 @@ class TrainingJobTest {
     void aRetriedPublishFinishesTheSameVersionButNeverRewritesAnother() throws Exception {
         CheckpointStore store = new CheckpointStore(stack.objectStore());
         CheckpointManifest draft = new CheckpointManifest(CheckpointManifest.FORMAT_VERSION, "job-retry", "v1", null,
-                "2026-11-28T00:00:00Z", new dev.petal.common.checkpoint.ModelSpec("resnet18", List.of("a", "b"), 32, "imagenet", true, false),
+                "2026-11-28T00:00:00Z", new NetworkSpec(Architecture.RESNET18, 32, Stem.SMALL, Normalization.IMAGENET).withLabels(List.of("a", "b")),
                 Map.of(), 1, 1, Map.of(), null, null, null);
         Map<String, byte[]> files = Map.of(CheckpointManifest.WEIGHTS_FILE, new byte[] {1, 2, 3});
         store.publish(draft, files);
@@ -287,9 +293,7 @@ class TrainingJobTest {
     }
 
     private static Recipe withBatch(Recipe r, int batchSize, int checkpointInterval, boolean resume) {
-        return new Recipe(r.modelName(), r.arch(), r.epochs(), batchSize, r.lr(), r.weightDecay(), r.warmupIters(), r.imageSize(),
-                r.augment(), r.seed(), r.device(), r.smallStem(), r.zeroInitResidual(), r.normalize(), resume, r.initWeights(),
-                r.stopAfterEpochs(), checkpointInterval, r.decodeThreads(), r.prefetchBatches(), r.cacheMegabytes(), r.dataset(), false, r.precision());
+        return r.toBuilder().batchSize(batchSize).checkpointIntervalSeconds(checkpointInterval).resume(resume).warmStart(false).build();
     }
 
     private static void sleep(long millis) {

@@ -46,7 +46,7 @@ class TrainerServiceTest {
         @Override
         public Map<String, String> getConfigOverrides() {
             return Map.of(
-                    "petal.trainer.recipe", "{\"modelName\": \"" + MODEL + "\", \"imageSize\": 32, \"smallStem\": true,"
+                    "petal.trainer.recipe", "{\"modelName\": \"" + MODEL + "\", \"imageSize\": 32, \"stem\": \"small\","
                             + " \"batchSize\": 8, \"lr\": 0.002, \"warmupIters\": 2}",
                     "petal.trainer.device", "cpu",
                     "petal.trainer.auto-retrain-after", "40",

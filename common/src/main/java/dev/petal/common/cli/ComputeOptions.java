@@ -1,0 +1,38 @@
+package dev.petal.common.cli;
+
+import dev.petal.common.model.Precision;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.TypeConversionException;
+
+/**
+ * Where and in what number format a network runs, declared once for every command that computes
+ * ({@code @Mixin ComputeOptions compute}). Null when not given: each command says its default.
+ */
+public final class ComputeOptions {
+    @Option(names = "--device", paramLabel = "DEVICE", description = "cpu, gpu or auto.")
+    String device;
+
+    @Option(names = "--precision", paramLabel = "PRECISION", converter = PrecisionConverter.class,
+            description = "fp32, or bf16: faster on CPUs with AVX-512 BF16 or AMX (training: mixed precision, fp32 weights).")
+    Precision precision;
+
+    public String device(String fallback) {
+        return device != null ? device : fallback;
+    }
+
+    public Precision precision(Precision fallback) {
+        return precision != null ? precision : fallback;
+    }
+
+    static final class PrecisionConverter implements ITypeConverter<Precision> {
+        @Override
+        public Precision convert(String value) {
+            try {
+                return Precision.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
+        }
+    }
+}
