@@ -9,9 +9,12 @@ import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.Probe;
 import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.IOException;
@@ -38,13 +41,18 @@ final class ResourceRules {
             "Namespace", Namespace.class,
             "Job", Job.class,
             "PodDisruptionBudget", PodDisruptionBudget.class,
-            "HorizontalPodAutoscaler", HorizontalPodAutoscaler.class);
-    /** Custom resources without a fabric8 model here; checked by hand below. */
-    private static final Set<String> CUSTOM = Set.of("ScaledObject", "KafkaTopic");
+            "HorizontalPodAutoscaler", HorizontalPodAutoscaler.class,
+            "ServiceAccount", ServiceAccount.class,
+            "NetworkPolicy", NetworkPolicy.class,
+            "StatefulSet", StatefulSet.class);
+    /** Custom resources without a fabric8 model here; checked by hand (this class, KafkaAclTest, TopicSettingsTest). */
+    private static final Set<String> CUSTOM = Set.of("ScaledObject", "TriggerAuthentication", "KafkaTopic", "KafkaUser");
     /** Variables read by the JVM, glibc or DJL rather than by Quarkus configuration. */
     private static final Set<String> RUNTIME_ENV = Set.of(
             "JAVA_OPTS", "MALLOC_ARENA_MAX", "MALLOC_MMAP_MAX_", "MALLOC_TRIM_THRESHOLD_",
-            "DJL_OFFLINE", "DJL_CACHE_DIR", "PYTORCH_FLAVOR");
+            "DJL_OFFLINE", "DJL_CACHE_DIR", "PYTORCH_FLAVOR", "CUDA_CACHE_PATH");
+    /** Every setting a Kafka producer, consumer or admin client takes: KAFKA_SASL_MECHANISM must name one. */
+    private static final Set<String> KAFKA_CLIENT_SETTINGS = kafkaClientSettings();
     private static final Pattern SERVICE_IMAGE = Pattern.compile("petal/(\\w+)-service");
 
     private ResourceRules() {}
@@ -113,10 +121,17 @@ final class ResourceRules {
         }
     }
 
+    /** The management interface's port: health and metrics, never the API (issue #26). */
+    static final int MANAGEMENT_PORT = 9000;
+
+    /** Readiness and liveness (and startup, when there is one) GET health on the management port. */
     static void checkProbes(PodSpec pod, String name, List<String> problems) {
         for (Container c : pod.getContainers()) {
             checkProbe(c.getReadinessProbe(), "readinessProbe", "/q/health/ready", name, c, problems);
             checkProbe(c.getLivenessProbe(), "livenessProbe", "/q/health/live", name, c, problems);
+            if (c.getStartupProbe() != null) {
+                checkProbe(c.getStartupProbe(), "startupProbe", "/q/health/started", name, c, problems);
+            }
         }
     }
 
@@ -125,7 +140,22 @@ final class ResourceRules {
             problems.add(name + " container " + c.getName() + ": no " + what);
         } else if (probe.getHttpGet() == null || !path.equals(probe.getHttpGet().getPath())) {
             problems.add(name + " container " + c.getName() + ": " + what + " must GET " + path);
+        } else if (containerPort(c, probe.getHttpGet().getPort()) != MANAGEMENT_PORT) {
+            problems.add(name + " container " + c.getName() + ": " + what + " must use the management port "
+                    + MANAGEMENT_PORT + ", uses " + probe.getHttpGet().getPort().getValue());
         }
+    }
+
+    /** The number a probe's port (a number, or the name of one of the container's ports) stands for; -1 if none. */
+    static int containerPort(Container c, io.fabric8.kubernetes.api.model.IntOrString port) {
+        if (port == null) {
+            return -1;
+        }
+        if (port.getIntVal() != null) {
+            return port.getIntVal();
+        }
+        return c.getPorts() == null ? -1 : c.getPorts().stream().filter(p -> port.getStrVal().equals(p.getName()))
+                .map(p -> p.getContainerPort()).findFirst().orElse(-1);
     }
 
     static void checkResources(PodSpec pod, String name, List<String> problems) {
@@ -171,7 +201,14 @@ final class ResourceRules {
             }
             Set<String> known = environmentNames(m.group(1) + "-service");
             for (EnvVar env : c.getEnv() == null ? List.<EnvVar>of() : c.getEnv()) {
-                if (!known.contains(env.getName()) && !RUNTIME_ENV.contains(env.getName())) {
+                if (env.getName().startsWith("KAFKA_") && !known.contains(env.getName())) {
+                    // Passed to the Kafka clients (common's KafkaClientConfig): KAFKA_SASL_MECHANISM is sasl.mechanism.
+                    String setting = env.getName().substring(6).toLowerCase(java.util.Locale.ROOT).replace('_', '.');
+                    if (!KAFKA_CLIENT_SETTINGS.contains(setting)) {
+                        problems.add(name + " container " + c.getName() + ": " + env.getName() + " stands for the Kafka client setting "
+                                + setting + ", which Kafka's clients do not have (misspelt?)");
+                    }
+                } else if (!known.contains(env.getName()) && !RUNTIME_ENV.contains(env.getName())) {
                     problems.add(name + " container " + c.getName() + ": " + env.getName()
                             + " is not a configuration key of " + m.group(1) + "-service (misspelt or dead)");
                 }
@@ -194,6 +231,13 @@ final class ResourceRules {
             names.add(bare.replace("\"", "").replaceAll("[^A-Za-z0-9]", "_").toUpperCase());
         }
         return names;
+    }
+
+    private static Set<String> kafkaClientSettings() {
+        Set<String> names = new HashSet<>(org.apache.kafka.clients.producer.ProducerConfig.configNames());
+        names.addAll(org.apache.kafka.clients.consumer.ConsumerConfig.configNames());
+        names.addAll(org.apache.kafka.clients.admin.AdminClientConfig.configNames());
+        return Set.copyOf(names);
     }
 
     /** Partitions of petal.images as the Strimzi topic declares them. */

@@ -90,6 +90,10 @@ class InferenceServiceTest {
     @TestHTTPResource("/")
     URL http;
 
+    /** The management interface (health, metrics), its own port: {@code http://host:port/q/}. */
+    @TestHTTPResource(value = "/", management = true)
+    URL management;
+
     static KafkaProducer<byte[], byte[]> producer;
     static TopicReader predictions;
     static TopicReader deadLetters;
@@ -118,7 +122,7 @@ class InferenceServiceTest {
     @Order(1)
     void inputsWaitUntilAModelIsLoaded() throws Exception {
         service.start();
-        assertEquals(503, get("q/health/ready").statusCode(), "not ready before a model exists");
+        assertEquals(503, manage("health/ready").statusCode(), "not ready before a model exists");
         assertEquals(503, get("model").statusCode());
         List<RecordMetadata> sent = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
@@ -134,7 +138,7 @@ class InferenceServiceTest {
         for (ConsumerRecord<byte[], byte[]> r : out) {
             assertEquals("v1", JSON.readTree(r.value()).path("model").path("version").asText());
         }
-        assertEquals(200, get("q/health/ready").statusCode());
+        assertEquals(200, manage("health/ready").statusCode());
         JsonNode model = JSON.readTree(get("model").body());
         assertEquals("v1", model.path("version").asText());
         assertEquals(shaByVersion.get("v1"), model.path("sha256").asText());
@@ -323,7 +327,7 @@ class InferenceServiceTest {
         }
         assertTrue(watcher.refusedVersions().contains("v3"), "v3 was not refused");
         assertEquals(refusalsBefore + 1, metrics.refusals());
-        assertTrue(get("q/metrics").body().contains("petal_inference_model_refusals_total"));
+        assertTrue(manage("metrics").body().contains("petal_inference_model_refusals_total"));
 
         for (int i = 0; i < 3; i++) {
             send(new ProducerRecord<>(Topics.IMAGES, bytes("after-refusal-" + i), TestModels.png(2000 + i)));
@@ -333,8 +337,8 @@ class InferenceServiceTest {
         for (ConsumerRecord<byte[], byte[]> r : out) {
             assertEquals("v2", JSON.readTree(r.value()).path("model").path("version").asText());
         }
-        assertEquals(200, get("q/health/ready").statusCode());
-        assertEquals(200, get("q/health/live").statusCode());
+        assertEquals(200, manage("health/ready").statusCode());
+        assertEquals(200, manage("health/live").statusCode());
     }
 
     // ---- helpers
@@ -380,6 +384,12 @@ class InferenceServiceTest {
 
     private HttpResponse<String> get(String path) throws Exception {
         return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(http + path)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** GET on the management interface; {@code path} below {@code /q/}. */
+    private HttpResponse<String> manage(String path) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(management + path)).GET().build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 

@@ -91,6 +91,10 @@ class ModelIntegrityTest {
     @TestHTTPResource("/")
     URL http;
 
+    /** The management interface (health, metrics), its own port: {@code http://host:port/q/}. */
+    @TestHTTPResource(value = "/", management = true)
+    URL management;
+
     static KafkaProducer<byte[], byte[]> producer;
     static TopicReader predictions;
     static ObjectStore objects;
@@ -233,15 +237,15 @@ class ModelIntegrityTest {
     @Test
     @Order(6)
     void everyRefusalIsOnTheMetricsPageByReason() throws Exception {
-        String page = get("q/metrics").body();
+        String page = manage("metrics").body();
         assertEquals(3.0, counter(page, "signature"), "s2, s3, s4");
         assertEquals(2.0, counter(page, "shape"), "s5, s6");
         assertEquals(6.0, counter(page, "outside-prefix"), "s7 and five events");
         assertEquals(0.0, counter(page, "sha256"));
         assertEquals(metrics.refusals(), counter(page, "signature") + counter(page, "shape") + counter(page, "outside-prefix"));
         assertEquals("s1", JSON.readTree(get("model").body()).path("version").asText());
-        assertEquals(200, get("q/health/ready").statusCode());
-        assertEquals(200, get("q/health/live").statusCode());
+        assertEquals(200, manage("health/ready").statusCode());
+        assertEquals(200, manage("health/live").statusCode());
     }
 
     // ---- helpers
@@ -290,6 +294,12 @@ class ModelIntegrityTest {
 
     private HttpResponse<String> get(String path) throws Exception {
         return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(http + path)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** GET on the management interface; {@code path} below {@code /q/}. */
+    private HttpResponse<String> manage(String path) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(management + path)).GET().build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 

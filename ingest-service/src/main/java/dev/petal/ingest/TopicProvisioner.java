@@ -3,7 +3,6 @@ package dev.petal.ingest;
 import dev.petal.common.records.Topics;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -15,7 +14,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Creates missing topics with the configured partition counts, never the broker's silent defaults.
+ * Creates missing topics with the configured partition counts and the contract's topic settings
+ * ({@link Topics#CONFIGS}), never the broker's silent defaults. Existing topics are left as they are.
  * Doubles as the reachability check: an unreachable broker fails here, within the broker timeout.
  */
 public final class TopicProvisioner {
@@ -30,11 +30,9 @@ public final class TopicProvisioner {
             List<NewTopic> missing = new ArrayList<>();
             for (String topic : topics) {
                 if (!existing.contains(topic)) {
-                    NewTopic created = new NewTopic(topic, settings.partitionsOf(topic), settings.replicationFactor());
-                    if (Topics.TRAIN.equals(topic)) {
-                        created.configs(Map.of("retention.ms", "-1")); // the dataset is kept forever
-                    }
-                    missing.add(created);
+                    // The contract's settings: petal.train is kept forever (Topics.CONFIGS).
+                    missing.add(new NewTopic(topic, settings.partitionsOf(topic), settings.replicationFactor())
+                            .configs(Topics.configsOf(topic)));
                 }
             }
             if (missing.isEmpty()) {

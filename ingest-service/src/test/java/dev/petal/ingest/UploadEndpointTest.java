@@ -30,8 +30,12 @@ class UploadEndpointTest {
     @TestHTTPResource("/images")
     URL images;
 
-    @TestHTTPResource("/q/health/ready")
+    /** Health is on the management interface (its own port), not the application port. */
+    @TestHTTPResource(value = "health/ready", management = true)
     URL ready;
+
+    @TestHTTPResource("/q/health/ready")
+    URL readyOnTheApplicationPort;
 
     @Test
     void aGoodImageGoesToImagesAndGarbageToTheDeadLetterTopic() throws Exception {
@@ -56,6 +60,10 @@ class UploadEndpointTest {
         HttpResponse<String> health = HTTP.send(HttpRequest.newBuilder(ready.toURI()).GET().build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(200, health.statusCode(), health.body());
         assertTrue(health.body().contains("\"kafka\""), health.body());
+        assertTrue(ready.getPort() != images.getPort(), ready + " and " + images + " share a port");
+        HttpResponse<String> notHere = HTTP.send(HttpRequest.newBuilder(readyOnTheApplicationPort.toURI()).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(404, notHere.statusCode(), "the application port serves only the API: " + notHere.body());
     }
 
     private HttpResponse<String> post(String id, byte[] body) throws Exception {

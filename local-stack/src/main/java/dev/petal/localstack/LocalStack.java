@@ -58,10 +58,8 @@ public final class LocalStack implements AutoCloseable {
         TOPICS = Collections.unmodifiableMap(topics);
     }
 
-    /** Topic-level settings: the dataset and the model history are kept forever. */
-    public static final Map<String, Map<String, String>> TOPIC_CONFIGS = Map.of(
-            Topics.TRAIN, Map.of("retention.ms", "-1"),
-            Topics.MODELS, Map.of("retention.ms", "-1"));
+    /** Topic-level settings, the contract's ({@link Topics#CONFIGS}): the dataset and the model events are kept forever. */
+    public static final Map<String, Map<String, String>> TOPIC_CONFIGS = Topics.CONFIGS;
 
     private static LocalStack shared;
 

@@ -16,6 +16,8 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -42,10 +44,24 @@ class LocalStackTest {
                     admin.describeTopics(LocalStack.TOPICS.keySet()).allTopicNames().get(30, TimeUnit.SECONDS);
             LocalStack.TOPICS.forEach((name, partitions) ->
                     assertEquals(partitions, topics.get(name).partitions().size(), name));
-            ConfigResource train = new ConfigResource(ConfigResource.Type.TOPIC, Topics.TRAIN);
-            String retention = admin.describeConfigs(List.of(train)).all().get(30, TimeUnit.SECONDS)
-                    .get(train).get("retention.ms").value();
-            assertEquals("-1", retention, "the dataset is kept forever");
+            // The dataset and the model events are kept forever, by time and size; model events are
+            // compacted on the model name. Each set on the topic, not inherited from the broker.
+            Map<String, Map<String, String>> expected = Map.of(
+                    Topics.TRAIN, Map.of("retention.ms", "-1", "retention.bytes", "-1"),
+                    Topics.MODELS, Map.of("retention.ms", "-1", "retention.bytes", "-1", "cleanup.policy", "compact"));
+            expected.forEach((topic, settings) -> {
+                ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+                Config config;
+                try {
+                    config = admin.describeConfigs(List.of(resource)).all().get(30, TimeUnit.SECONDS).get(resource);
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+                settings.forEach((name, value) -> {
+                    assertEquals(value, config.get(name).value(), topic + " " + name);
+                    assertEquals(ConfigEntry.ConfigSource.DYNAMIC_TOPIC_CONFIG, config.get(name).source(), topic + " " + name);
+                });
+            });
         }
         assertEquals(Map.of(Topics.TRAIN, 3, Topics.IMAGES, 6, Topics.PREDICTIONS, 6, Topics.MODELS, 1, Topics.DLQ, 3),
                 LocalStack.TOPICS);

@@ -23,6 +23,16 @@ class S3SettingsTest {
         assertFalse(settings.hasStaticCredentials(), "the default AWS credentials chain");
     }
 
+    /**
+     * Without static keys the default chain runs, and on EKS with IRSA it must find the ServiceAccount's web
+     * identity token: the SDK uses it only when the sts module's factory is on the class path.
+     */
+    @Test
+    void theDefaultChainCanUseAWebIdentityToken() throws Exception {
+        assertEquals("software.amazon.awssdk.services.sts.internal.StsWebIdentityCredentialsProviderFactory",
+                Class.forName("software.amazon.awssdk.services.sts.internal.StsWebIdentityCredentialsProviderFactory").getName());
+    }
+
     @Test
     void readsEveryKeyAndWritesThemBack() {
         Map<String, String> config = Map.of(

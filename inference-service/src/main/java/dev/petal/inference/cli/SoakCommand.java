@@ -125,8 +125,9 @@ public class SoakCommand implements Callable<Integer> {
     @Option(names = "--pid", description = "The inference service's process id; default: inference.pid in <state-dir>/services.properties.")
     Long pid;
 
-    @Option(names = "--http-port", description = "The service's HTTP port, for JVM heap figures; default: inference.port from the same file.")
-    Integer httpPort;
+    @Option(names = "--management-port", description = "The service's management port (its /q/metrics), for JVM heap figures;"
+            + " default: inference.management-port from the same file.")
+    Integer managementPort;
 
     @Option(names = "--state-dir", defaultValue = "${env:PETAL_STATE_DIR:-.petal}",
             description = "Where ./petal up wrote services.properties (default: ${DEFAULT-VALUE}).")
@@ -629,7 +630,7 @@ public class SoakCommand implements Callable<Integer> {
 
     /** The service process from --pid or the state directory; null (after saying why) when there is none. */
     private ProcessProbe findService() {
-        Integer port = httpPort;
+        Integer port = managementPort;
         Long id = pid;
         Path file = stateDir.resolve("services.properties");
         if (id == null || port == null) {
@@ -644,8 +645,8 @@ public class SoakCommand implements Callable<Integer> {
             if (id == null && props.getProperty("inference.pid") != null) {
                 id = Long.parseLong(props.getProperty("inference.pid").trim());
             }
-            if (port == null && props.getProperty("inference.port") != null && pid == null) {
-                port = Integer.parseInt(props.getProperty("inference.port").trim());
+            if (port == null && props.getProperty("inference.management-port") != null && pid == null) {
+                port = Integer.parseInt(props.getProperty("inference.management-port").trim());
             }
         }
         if (id == null) {

@@ -13,17 +13,18 @@ import java.util.OptionalLong;
 
 /**
  * Looks at another process from outside: its resident memory and CPU time from {@code /proc/PID}
- * (Linux), and, when its HTTP port is known, the JVM heap in use from Micrometer's {@code /q/metrics}.
+ * (Linux), and, when its management port is known, the JVM heap in use from Micrometer's {@code /q/metrics}.
  */
 public final class ProcessProbe {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     private final long pid;
-    private final Integer httpPort;
+    private final Integer managementPort;
 
-    public ProcessProbe(long pid, Integer httpPort) {
+    /** @param managementPort the service's management interface port (health, metrics); null: no heap figures */
+    public ProcessProbe(long pid, Integer managementPort) {
         this.pid = pid;
-        this.httpPort = httpPort;
+        this.managementPort = managementPort;
     }
 
     public long pid() {
@@ -78,11 +79,11 @@ public final class ProcessProbe {
 
     /** Sums of {@code jvm_memory_used_bytes} and {@code jvm_memory_committed_bytes} with {@code area="heap"} from {@code /q/metrics}. */
     public Heap heap() {
-        if (httpPort == null) {
+        if (managementPort == null) {
             return Heap.UNKNOWN;
         }
         try {
-            HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/q/metrics"))
+            HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + managementPort + "/q/metrics"))
                     .timeout(Duration.ofSeconds(3)).GET().build();
             String body = HTTP.send(request, HttpResponse.BodyHandlers.ofString()).body();
             return new Heap(heapSum(body, "jvm_memory_used_bytes{").orElse(-1), heapSum(body, "jvm_memory_committed_bytes{").orElse(-1));

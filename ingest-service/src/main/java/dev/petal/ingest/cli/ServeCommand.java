@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 
 /** Runs ingest as a service: HTTP uploads to petal.images, health and metrics, until stopped. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = "Run as a service: POST /images publishes an image for scoring; /q/health, /q/metrics.")
+        description = "Run as a service: POST /images publishes an image for scoring; health (/q/health) and metrics"
+                + " (/q/metrics) on the management port (quarkus.management.port, 9000).")
 public class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() {

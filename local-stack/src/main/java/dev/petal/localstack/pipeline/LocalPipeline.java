@@ -13,10 +13,12 @@ import java.util.Properties;
 
 /**
  * The local pipeline: the embedded stack (Kafka + S3) and the three services, each its own process,
- * the same builds and configuration keys as in docker-compose and Kubernetes.
+ * the same builds and configuration keys as in docker-compose and Kubernetes. Each service gets two free
+ * ports: its API ({@code <name>.port}) and its management interface, health and metrics
+ * ({@code <name>.management-port}), both written to {@code services.properties}.
  */
 public final class LocalPipeline {
-    /** A service of the pipeline and the health endpoint that says it has started. */
+    /** A service of the pipeline and the health endpoint (on its management port) that says it has started. */
     public record Service(String name, String healthPath) {
         Path jar(Path root) {
             return root.resolve(name + "-service/target/quarkus-app/quarkus-run.jar");
@@ -68,22 +70,27 @@ public final class LocalPipeline {
             if (StateDir.alive(oldPid)) {
                 services.put(service.name() + ".pid", oldPid);
                 services.put(service.name() + ".port", previous.getProperty(service.name() + ".port"));
+                services.put(service.name() + ".management-port", managementPort(previous, service.name()));
                 continue;
             }
             int port = freePort();
+            int managementPort = freePort();
             Path jar = service.jar(root);
             if (!Files.isRegularFile(jar)) {
                 throw new IllegalStateException(jar + " is missing: build with ./mvnw -B install -DskipTests");
             }
             Map<String, String> props = new LinkedHashMap<>(config);
             props.put("quarkus.http.port", Integer.toString(port));
+            props.put("quarkus.management.port", Integer.toString(managementPort));
             Path log = state.logs().resolve(service.name() + ".log");
-            out.printf("petal: starting %s on port %d (log %s)%n", service.name(), port, root.relativize(log.toAbsolutePath()));
+            out.printf("petal: starting %s on port %d, management port %d (log %s)%n", service.name(), port, managementPort,
+                    root.relativize(log.toAbsolutePath()));
             Process process = ServiceProcess.launch(ServiceProcess.serviceJvmOptions(), props, List.of("-jar", jar.toString(), "serve"), log);
             services.put(service.name() + ".pid", Long.toString(process.pid()));
             services.put(service.name() + ".port", Integer.toString(port));
+            services.put(service.name() + ".management-port", Integer.toString(managementPort));
             state.writeServices(services);
-            String url = "http://127.0.0.1:" + port + service.healthPath();
+            String url = "http://127.0.0.1:" + managementPort + service.healthPath();
             if (!ServiceProcess.awaitHealthy(process, url, SERVICE_TIMEOUT)) {
                 throw new IllegalStateException(service.name() + " did not become healthy at " + url
                         + (process.isAlive() ? " within " + SERVICE_TIMEOUT.toSeconds() + " s" : " (it exited)")
@@ -140,9 +147,19 @@ public final class LocalPipeline {
         out.println("kafka:     " + stack.getProperty("kafka", "-"));
         out.println("s3:        " + stack.getProperty("s3", "-") + "  bucket " + stack.getProperty("bucket", "-"));
         for (Service service : SERVICES) {
-            out.printf("%-10s http://127.0.0.1:%s%n", service.name() + ":", services.getProperty(service.name() + ".port", "-"));
+            out.printf("%-10s http://127.0.0.1:%s  (health, metrics: http://127.0.0.1:%s/q)%n", service.name() + ":",
+                    services.getProperty(service.name() + ".port", "-"), managementPort(services, service.name()));
         }
         out.println("(written to " + state.stackFile() + " and " + state.servicesFile() + ")");
+    }
+
+    /**
+     * The management port (health, metrics) of a service in {@code services}; a file written before services had
+     * one carries only {@code <name>.port}, which then served health too.
+     */
+    static String managementPort(Properties services, String name) {
+        String port = services.getProperty(name + ".management-port");
+        return port != null ? port : services.getProperty(name + ".port", "-");
     }
 
     static int freePort() throws IOException {

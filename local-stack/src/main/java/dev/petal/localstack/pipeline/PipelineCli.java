@@ -78,7 +78,8 @@ public final class PipelineCli {
                 boolean alive = StateDir.alive(pid);
                 String health = "";
                 if (alive) {
-                    int ready = ServiceProcess.status("http://127.0.0.1:" + port + "/q/health/ready");
+                    String management = LocalPipeline.managementPort(services, service.name());
+                    int ready = ServiceProcess.status("http://127.0.0.1:" + management + "/q/health/ready");
                     health = "http://127.0.0.1:" + port + (ready == 200 ? "  ready" : "  not ready (HTTP " + ready + ")");
                 }
                 System.out.printf("%-10s %-5s %s%n", service.name(), alive ? "up" : "down", health);

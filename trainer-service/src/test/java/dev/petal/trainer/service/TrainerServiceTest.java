@@ -61,9 +61,13 @@ class TrainerServiceTest {
     @TestHTTPResource("/")
     URL http;
 
+    /** The management interface (health, metrics): {@code http://host:port/q/}. */
+    @TestHTTPResource(value = "/", management = true)
+    URL management;
+
     @Test
     void retrainsAfterEnoughNewImagesFromTheLatestVersionAndReportsMetrics() throws Exception {
-        String metrics = RestAssured.get(http + "q/metrics").then().statusCode(200).extract().asString();
+        String metrics = RestAssured.get(management + "metrics").then().statusCode(200).extract().asString();
         for (String name : List.of("petal_trainer_step", "petal_trainer_loss", "petal_trainer_images_per_second",
                 "petal_trainer_epoch", "petal_trainer_checkpoints_total")) {
             assertTrue(metrics.contains(name), name + " is on /q/metrics before the first run");
@@ -89,7 +93,7 @@ class TrainerServiceTest {
         assertEquals(List.of("circle", "square", "triangle"), second.model().labels());
 
         awaitIdle();
-        metrics = RestAssured.get(http + "q/metrics").then().statusCode(200).extract().asString();
+        metrics = RestAssured.get(management + "metrics").then().statusCode(200).extract().asString();
         assertTrue(metric(metrics, "petal_trainer_checkpoints_total") >= 2, metrics);
         assertTrue(metric(metrics, "petal_trainer_step") > 0, metrics);
         assertTrue(metric(metrics, "petal_trainer_runs_total{outcome=\"succeeded\"") >= 2, metrics);
