@@ -2,6 +2,7 @@ package dev.petal.inference.cli;
 
 import dev.petal.common.checkpoint.CheckpointIntegrityException;
 import dev.petal.common.checkpoint.ModelSpec;
+import dev.petal.common.checkpoint.WeightsFile;
 import dev.petal.common.storage.ObjectStoreException;
 import dev.petal.common.engine.PyTorchEngine;
 import dev.petal.common.image.Normalization;
@@ -39,24 +40,25 @@ public class ClassifyCommand implements Callable<Integer> {
     @Parameters(arity = "1..*", paramLabel = "IMAGE", description = "Image files (JPEG, PNG, GIF, BMP, WebP).")
     List<Path> images;
 
-    @Option(names = "--model", required = true, paramLabel = "DIR|s3://BUCKET/models/NAME[/VERSION]|FILE.safetensors",
+    @Option(names = "--model", required = true, paramLabel = "DIR|s3://BUCKET/models/NAME[/VERSION]|FILE.safetensors|FILE.pth",
             description = "A checkpoint folder (manifest.json + weights.params), a version in object storage "
-                    + "(petal.s3.* settings; no version: latest), or torchvision-named safetensors weights.")
+                    + "(petal.s3.* settings; no version: latest), or torchvision-named weights: safetensors, or a"
+                    + " torch.save state_dict (.pth/.pt).")
     String model;
 
-    @Option(names = "--labels", split = ",", description = "Class labels in output order (safetensors only).")
+    @Option(names = "--labels", split = ",", description = "Class labels in output order (weights files only).")
     List<String> labels;
 
-    @Option(names = "--arch", defaultValue = "resnet18", description = "Architecture (safetensors only; default: ${DEFAULT-VALUE}).")
+    @Option(names = "--arch", defaultValue = "resnet18", description = "Architecture (weights files only; default: ${DEFAULT-VALUE}).")
     String arch;
 
-    @Option(names = "--image-size", defaultValue = "224", description = "Input size (safetensors only; default: ${DEFAULT-VALUE}).")
+    @Option(names = "--image-size", defaultValue = "224", description = "Input size (weights files only; default: ${DEFAULT-VALUE}).")
     int imageSize;
 
-    @Option(names = "--small-stem", description = "3x3 stride-1 stem (safetensors only).")
+    @Option(names = "--small-stem", description = "3x3 stride-1 stem (weights files only).")
     boolean smallStem;
 
-    @Option(names = "--normalization", defaultValue = "imagenet", description = "imagenet or none (safetensors only; default: ${DEFAULT-VALUE}).")
+    @Option(names = "--normalization", defaultValue = "imagenet", description = "imagenet or none (weights files only; default: ${DEFAULT-VALUE}).")
     String normalization;
 
     @Option(names = "--top-k", defaultValue = "3", description = "Labels per prediction (default: ${DEFAULT-VALUE}).")
@@ -134,7 +136,7 @@ public class ClassifyCommand implements Callable<Integer> {
         if (Files.isDirectory(path)) {
             return ModelSource.fromDirectory(path);
         }
-        if (model.endsWith(".safetensors") && Files.isRegularFile(path)) {
+        if (WeightsFile.hasWeightsExtension(model) && Files.isRegularFile(path)) {
             List<String> names = labels != null && !labels.isEmpty() ? labels : ModelSource.labelsIn(path);
             if (names.isEmpty()) {
                 throw new ParameterException(spec.commandLine(), "--labels is required: " + model + " names no labels");
@@ -147,7 +149,7 @@ public class ClassifyCommand implements Callable<Integer> {
             }
         }
         throw new ParameterException(spec.commandLine(),
-                "--model must be a checkpoint folder, an s3:// location or a .safetensors file; " + model + " is none of these");
+                "--model must be a checkpoint folder, an s3:// location or a .safetensors/.pth file; " + model + " is none of these");
     }
 
     private static byte[] read(Path file) {

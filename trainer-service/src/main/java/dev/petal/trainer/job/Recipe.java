@@ -3,6 +3,7 @@ package dev.petal.trainer.job;
 import ai.djl.Device;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.petal.common.checkpoint.TorchvisionDownloads;
 import dev.petal.common.image.Normalization;
 import dev.petal.common.model.Architecture;
 import dev.petal.common.model.Precision;
@@ -88,6 +89,13 @@ public record Recipe(
         }
         if (!device.matches("cpu|gpu|auto")) {
             throw new IllegalArgumentException("--device must be cpu, gpu or auto, was '" + device + "'");
+        }
+        if (TorchvisionDownloads.isReference(initWeights)) {
+            // Say now, not after the data is indexed, that the weights are for another depth or not fetched.
+            Architecture weightsFor = TorchvisionDownloads.architectureOf(initWeights);
+            require(weightsFor == Architecture.parse(arch), "--init-weights " + initWeights + " is for " + weightsFor.id()
+                    + ", but --arch is " + Architecture.parse(arch).id());
+            TorchvisionDownloads.resolve(initWeights);
         }
         return this;
     }

@@ -13,6 +13,7 @@ import dev.petal.common.checkpoint.ModelSpec;
 import dev.petal.common.checkpoint.ModelWeights;
 import dev.petal.common.checkpoint.SafeTensors;
 import dev.petal.common.checkpoint.TorchvisionWeights;
+import dev.petal.common.checkpoint.WeightsFile;
 import dev.petal.common.engine.PyTorchEngine;
 import dev.petal.common.image.ImageDecoder;
 import dev.petal.common.image.ImageLimits;
@@ -29,8 +30,6 @@ import dev.petal.trainer.data.Sample;
 import dev.petal.trainer.data.TrainerClients;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -354,7 +353,7 @@ public final class TrainingJob {
         if (recipe.initWeights() != null && !recipe.initWeights().isBlank()) {
             return net -> {
                 try {
-                    SafeTensors weights = SafeTensors.read(Files.readAllBytes(Path.of(recipe.initWeights())));
+                    SafeTensors weights = WeightsFile.read(recipe.initWeights());
                     TorchvisionWeights.LoadResult result = TorchvisionWeights.load(net, weights, true);
                     LOG.infof("--init-weights %s: %d tensors loaded%s", recipe.initWeights(), result.loaded(),
                             result.headReplaced() ? ", head replaced (new label count)" : "");
