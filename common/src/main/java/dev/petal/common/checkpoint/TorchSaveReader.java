@@ -29,8 +29,10 @@ import java.util.zip.ZipFile;
  * {@code num_batches_tracked}) are listed without values, as {@link SafeTensors} lists them.
  */
 public final class TorchSaveReader {
-    /** torchvision's pickles are 20-60 KB; refuse absurd ones instead of reading them into memory. */
-    static final int MAX_PICKLE_BYTES = 64 << 20;
+    /** torchvision's pickles are tens of KB; refuse absurd ones instead of reading them into memory. */
+    static final int MAX_PICKLE_BYTES = 16 << 20;
+    /** Deflate expands at most about 1032 to 1: a larger claim is a lie, refused before any allocation. */
+    private static final long MAX_DEFLATE_RATIO = 1032;
     /** A tensor's values go into one float array. */
     static final long MAX_TENSOR_ELEMENTS = Integer.MAX_VALUE - 8;
     private static final int CHUNK_ELEMENTS = 1 << 14;
@@ -46,7 +48,7 @@ public final class TorchSaveReader {
      */
     public static SafeTensors read(Path file) throws IOException {
         String name = String.valueOf(file.getFileName());
-        refuseLegacyFormat(file, name);
+        requireZipArchive(file, name);
         try (ZipFile zip = new ZipFile(file.toFile())) {
             String archive = archiveName(zip, name);
             checkByteOrder(zip, archive, name);
@@ -77,7 +79,7 @@ public final class TorchSaveReader {
     }
 
     /** torch.save before PyTorch 1.6 (or with _use_new_zipfile_serialization=False) wrote bare pickles. */
-    private static void refuseLegacyFormat(Path file, String name) throws IOException {
+    private static void requireZipArchive(Path file, String name) throws IOException {
         byte[] head = new byte[4];
         int n;
         try (InputStream in = Files.newInputStream(file)) {
@@ -191,6 +193,11 @@ public final class TorchSaveReader {
         if (entry.getSize() >= 0 && entry.getSize() < storageBytes) {
             throw new CheckpointIntegrityException(what + ": storage " + storage.key() + " has " + entry.getSize()
                     + " bytes, its " + storage.elements() + " " + dtype.safetensorsName() + " elements need " + storageBytes);
+        }
+        long stored = entry.getMethod() == ZipEntry.STORED ? storageBytes : storageBytes / MAX_DEFLATE_RATIO;
+        if (stored > entry.getCompressedSize()) { // torch.save stores storages uncompressed
+            throw new CheckpointIntegrityException(what + ": storage " + storage.key() + " claims " + storageBytes
+                    + " bytes but occupies " + entry.getCompressedSize() + " in the archive");
         }
         if (!dtype.isFloatingPoint()) {
             return new SafeTensors.Tensor(dtype.safetensorsName(), t.shape().clone(), null);
