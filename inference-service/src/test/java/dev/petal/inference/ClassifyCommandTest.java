@@ -153,6 +153,17 @@ class ClassifyCommandTest {
         assertTrue(result.getErrorOutput().contains("--labels"), result.getErrorOutput());
     }
 
+    @Test
+    void aPthModelGoesToTheWeightsReaderWhichSaysWhatIsWrongInOneLine() throws Exception {
+        Path notAZip = Files.writeString(tmp.resolve("notes.pth"), "not a torch.save archive");
+        LaunchResult result = launch("classify", circle.toString(), "--model", notAZip.toString(),
+                "--labels", String.join(",", TestModels.SPEC.labels()));
+        assertEquals(1, result.exitCode(), result.getErrorOutput());
+        assertTrue(result.getErrorOutput().contains("petal classify: cannot use the model " + notAZip
+                + ": notes.pth is not a torch.save archive (no zip header)"), result.getErrorOutput());
+        assertEquals(List.of(), jsonLines(result));
+    }
+
     /** Prediction lines only: the embedded servers of the test JVM may log to the same stdout. */
     private static List<String> jsonLines(LaunchResult result) {
         return result.out().stream().filter(l -> l.startsWith("{")).toList();

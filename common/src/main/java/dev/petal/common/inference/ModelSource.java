@@ -3,6 +3,7 @@ package dev.petal.common.inference;
 import dev.petal.common.checkpoint.CheckpointIntegrityException;
 import dev.petal.common.checkpoint.CheckpointManifest;
 import dev.petal.common.checkpoint.CheckpointStore;
+import dev.petal.common.checkpoint.TorchvisionWeightsFile;
 import dev.petal.common.checkpoint.WeightsFile;
 import dev.petal.common.checkpoint.SafeTensors;
 import dev.petal.common.checkpoint.TorchvisionWeights;
@@ -86,21 +87,22 @@ public final class ModelSource {
     }
 
     /**
-     * A torchvision-named {@code .safetensors} file (an exported Petal model, or torchvision's own
-     * weights converted): it carries no labels or preprocessing, so {@code spec} says them. The
-     * version is the file name; the sha256 is the file's.
+     * A torchvision-named weights file, {@code .safetensors} or torch.save's {@code .pth} (an exported
+     * Petal model, or torchvision's own weights): it carries no labels or preprocessing, so {@code spec}
+     * says them. The version is the file name; the sha256 is the file's.
      */
     public static LoadedModel fromSafeTensors(Path file, ModelSpec spec) {
-        byte[] bytes;
+        SafeTensors tensors;
+        String sha256;
         try {
-            bytes = Files.readAllBytes(file);
+            tensors = TorchvisionWeightsFile.read(file);
+            sha256 = Sha256.hex(file);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file, e);
         }
-        SafeTensors tensors = SafeTensors.read(bytes);
         Path weights = written(spec, net -> TorchvisionWeights.load(net, tensors, false));
-        String name = file.getFileName().toString().replaceFirst("\\.safetensors$", "");
-        return new LoadedModel(new ModelId(name, name, Sha256.hex(bytes)), spec, weights, null, true);
+        String name = TorchvisionWeightsFile.stem(file);
+        return new LoadedModel(new ModelId(name, name, sha256), spec, weights, null, true);
     }
 
     /**
@@ -140,6 +142,9 @@ public final class ModelSource {
     /** Labels a safetensors file may carry in its metadata ({@code labels}: comma-separated), else empty. */
     public static List<String> labelsIn(Path file) {
         try {
+            if (TorchvisionWeightsFile.kindOf(file) != TorchvisionWeightsFile.Kind.SAFETENSORS) {
+                return List.of(); // torch.save's state_dicts carry no metadata
+            }
             String labels = SafeTensors.read(Files.readAllBytes(file)).metadata().get("labels");
             List<String> out = new ArrayList<>();
             if (labels != null) {

@@ -3,6 +3,7 @@ package dev.petal.inference.cli;
 import dev.petal.common.checkpoint.CheckpointIntegrityException;
 import dev.petal.common.cli.ComputeOptions;
 import dev.petal.common.cli.ModelOptions;
+import dev.petal.common.checkpoint.TorchvisionWeightsFile;
 import dev.petal.common.storage.ObjectStoreException;
 import dev.petal.common.engine.PyTorchEngine;
 import dev.petal.common.inference.Classifier;
@@ -40,15 +41,16 @@ public class ClassifyCommand implements Callable<Integer> {
     @Parameters(arity = "1..*", paramLabel = "IMAGE", description = "Image files (JPEG, PNG, GIF, BMP, WebP).")
     List<Path> images;
 
-    @Option(names = "--model", required = true, paramLabel = "DIR|s3://BUCKET/models/NAME[/VERSION]|FILE.safetensors",
+    @Option(names = "--model", required = true, paramLabel = "DIR|s3://BUCKET/models/NAME[/VERSION]|FILE.safetensors|FILE.pth",
             description = "A checkpoint folder (manifest.json + weights.safetensors), a version in object storage "
-                    + "(petal.s3.* settings; no version: latest), or torchvision-named safetensors weights.")
+                    + "(petal.s3.* settings; no version: latest), or torchvision-named weights: safetensors, or a"
+                    + " torch.save state_dict (.pth/.pt).")
     String model;
 
-    @Option(names = "--labels", split = ",", description = "Class labels in output order (safetensors only).")
+    @Option(names = "--labels", split = ",", description = "Class labels in output order (weights files only).")
     List<String> labels;
 
-    /** The network of a bare weights file (safetensors only; a checkpoint says its own). */
+    /** The network of a bare weights file (weights files only; a checkpoint says its own). */
     @Mixin
     ModelOptions network;
 
@@ -118,7 +120,7 @@ public class ClassifyCommand implements Callable<Integer> {
         if (Files.isDirectory(path)) {
             return ModelSource.fromDirectory(path);
         }
-        if (model.endsWith(".safetensors") && Files.isRegularFile(path)) {
+        if (TorchvisionWeightsFile.hasWeightsExtension(model) && Files.isRegularFile(path)) {
             List<String> names = labels != null && !labels.isEmpty() ? labels : ModelSource.labelsIn(path);
             if (names.isEmpty()) {
                 throw new ParameterException(spec.commandLine(), "--labels is required: " + model + " names no labels");
@@ -130,7 +132,7 @@ public class ClassifyCommand implements Callable<Integer> {
             }
         }
         throw new ParameterException(spec.commandLine(),
-                "--model must be a checkpoint folder, an s3:// location or a .safetensors file; " + model + " is none of these");
+                "--model must be a checkpoint folder, an s3:// location or a .safetensors/.pth file; " + model + " is none of these");
     }
 
     private static byte[] read(Path file) {

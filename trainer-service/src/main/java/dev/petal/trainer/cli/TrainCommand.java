@@ -64,8 +64,9 @@ public class TrainCommand implements Callable<Integer> {
     String dataset;
     @Option(names = "--resume", description = "Continue the latest checkpoint of --model-name with its recipe and data (a new run when there is none).")
     boolean resume;
-    @Option(names = "--init-weights", paramLabel = "FILE|torchvision:ARCH",
-            description = "Start from torchvision-layout weights (.safetensors or .pth); a head of another size is replaced.")
+    @Option(names = "--init-weights", paramLabel = "FILE|torchvision:ARCH", description = "Start from torchvision-layout weights:"
+            + " FILE.safetensors, FILE.pth/.pt (a torch.save state_dict), or torchvision:<arch> (ImageNet, fetched first with"
+            + " ./petal weights fetch <arch>); a head of another size is replaced.")
     String initWeights;
     @Option(names = "--warm-start", description = "A new run on the data as it stands now, starting from the latest checkpoint's weights (new labels get a new head).")
     boolean warmStart;

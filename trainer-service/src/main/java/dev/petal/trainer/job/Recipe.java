@@ -1,6 +1,7 @@
 package dev.petal.trainer.job;
 
 import ai.djl.Device;
+import dev.petal.common.checkpoint.TorchvisionDownloads;
 import dev.petal.common.image.Normalization;
 import dev.petal.common.model.Architecture;
 import dev.petal.common.model.NetworkSpec;
@@ -112,6 +113,13 @@ public record Recipe(
         require(!(resume && warmStart), "--resume and --warm-start exclude each other");
         if (!device.matches("cpu|gpu|auto")) {
             throw new IllegalArgumentException("--device must be cpu, gpu or auto, was '" + device + "'");
+        }
+        if (TorchvisionDownloads.isReference(initWeights)) {
+            // Say now, not after the data is indexed, that the weights are for another depth or not fetched.
+            Architecture weightsFor = TorchvisionDownloads.architectureOf(initWeights);
+            require(weightsFor == network.architecture(), "--init-weights " + initWeights + " is for " + weightsFor.id()
+                    + ", but --arch is " + arch());
+            TorchvisionDownloads.resolve(initWeights);
         }
         return this;
     }

@@ -7,6 +7,7 @@ import dev.petal.common.checkpoint.CheckpointStore;
 import dev.petal.common.checkpoint.ManifestSigner;
 import dev.petal.common.checkpoint.SafeTensors;
 import dev.petal.common.checkpoint.TorchvisionWeights;
+import dev.petal.common.checkpoint.TorchvisionWeightsFile;
 import dev.petal.common.checkpoint.WeightsFile;
 import dev.petal.common.engine.PyTorchEngine;
 import dev.petal.common.image.ImageDecoder;
@@ -28,8 +29,6 @@ import dev.petal.trainer.data.TrainerClients;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -357,7 +356,7 @@ public final class TrainingJob {
         if (recipe.initWeights() != null && !recipe.initWeights().isBlank()) {
             return params -> {
                 try {
-                    SafeTensors weights = SafeTensors.read(Files.readAllBytes(Path.of(recipe.initWeights())));
+                    SafeTensors weights = TorchvisionWeightsFile.read(recipe.initWeights());
                     TorchvisionWeights.LoadResult result = TorchvisionWeights.load(params, weights, true);
                     LOG.infof("--init-weights %s: %d tensors loaded%s", recipe.initWeights(), result.loaded(),
                             result.headReplaced() ? ", head replaced (new label count)" : "");
