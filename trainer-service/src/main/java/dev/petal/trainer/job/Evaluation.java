@@ -1,5 +1,6 @@
 package dev.petal.trainer.job;
 
+import dev.petal.common.report.TrainingReport;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -68,6 +69,11 @@ final class Evaluation {
 
     int[][] confusion() {
         return confusion;
+    }
+
+    /** What the report shows of this evaluation, after {@code epoch}. */
+    TrainingReport.Validation forReport(int epoch) {
+        return new TrainingReport.Validation(epoch, labels, confusion, List.of());
     }
 
     String confusionTable() {

@@ -18,6 +18,8 @@ import dev.petal.common.image.ImageDecoder;
 import dev.petal.common.image.ImageLimits;
 import dev.petal.common.model.ResNet;
 import dev.petal.common.records.Topics;
+import dev.petal.common.report.StepCurve;
+import dev.petal.common.report.TrainingReport;
 import dev.petal.common.storage.ObjectStore;
 import dev.petal.common.storage.S3Settings;
 import dev.petal.common.training.ModelSession;
@@ -186,7 +188,7 @@ public final class TrainingJob {
                         LOG.info("valid confusion matrix (rows: true, columns: predicted)\n" + valid.confusionTable());
                     }
                     listener.onEpoch(epoch + 1, (Double) metrics.get("trainLoss"), valid.accuracy());
-                    checkpoint(publisher, session, run, epoch + 1, step, metrics, null);
+                    checkpoint(publisher, session, run, epoch + 1, step, metrics, null, valid.forReport(epoch + 1));
                 }
                 CheckpointManifest published = publisher.awaitAll();
                 return new Result(published, history, false);
@@ -286,7 +288,7 @@ public final class TrainingJob {
                 partial.put("trainLoss", lossSum / seen);
                 partial.put("trainAccuracy", (double) correct / seen);
                 partial.put(EPOCH_PROGRESS, new EpochProgress(epoch + 1, stepsDone, lossSum, correct, seen).toMap());
-                checkpoint(publisher, session, run, epoch, step, partial, epoch + 1);
+                checkpoint(publisher, session, run, epoch, step, partial, epoch + 1, null);
                 lastCheckpoint = System.nanoTime();
             }
         }
@@ -317,10 +319,11 @@ public final class TrainingJob {
 
     /**
      * Snapshots the run now and hands it to the publisher. {@code epoch} counts finished epochs;
-     * {@code inEpoch} is the epoch in progress for a mid-epoch checkpoint, else null.
+     * {@code inEpoch} is the epoch in progress for a mid-epoch checkpoint, else null; {@code validation}
+     * is the epoch's evaluation for the report (null mid-epoch).
      */
     private void checkpoint(CheckpointPublisher publisher, ModelSession session, Run run, int epoch, long step,
-                            Map<String, Object> metrics, Integer inEpoch) throws IOException {
+                            Map<String, Object> metrics, Integer inEpoch, TrainingReport.Validation validation) throws IOException {
         Recipe recipe = run.recipe();
         String version = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC).format(Instant.now())
                 + (inEpoch == null ? String.format("-e%03d", epoch) : String.format("-e%03d-s%06d", inEpoch, step));
@@ -328,7 +331,8 @@ public final class TrainingJob {
         files.put(CheckpointManifest.WEIGHTS_FILE, ModelWeights.toBytes(session.net()));
         files.put(OPTIMIZER_FILE, session.optimizer().state().toBytes());
         files.put(METRICS_FILE, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(run.history()));
-        files.put(REPORT_FILE, TrainingReport.html(recipe.modelName(), version, run.history()).getBytes(StandardCharsets.UTF_8));
+        files.put(REPORT_FILE, TrainingReport.html(recipe.modelName(), version, run.history(), new StepCurve(), validation)
+                .getBytes(StandardCharsets.UTF_8));
         CheckpointManifest draft = new CheckpointManifest(CheckpointManifest.FORMAT_VERSION, recipe.modelName(), version,
                 null, Instant.now().toString(), run.spec(), recipe.toManifest(), epoch, step, new LinkedHashMap<>(metrics),
                 new CheckpointManifest.DatasetRange(run.index().topic(), run.index().offsets()), null, null);
