@@ -1,6 +1,7 @@
 package dev.petal.common.report;
 
 import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -91,9 +92,22 @@ final class AxisScale {
                 break;
             }
             ticks.add(v);
-            String label = String.format(Locale.ROOT, "%." + decimals + "f", v);
-            labels.add(label.matches("-0(\\.0*)?") ? label.substring(1) : label);
+            labels.add(linearLabel(v, step, decimals));
         }
+    }
+
+    /** Plain decimals, or for steps below 1e-4 (learning rates) a short "2e-5", so labels stay narrow. */
+    private static String linearLabel(double v, double step, int decimals) {
+        if (Math.abs(v) < step * 1e-6) {
+            return "0";
+        }
+        if (decimals > 4) {
+            BigDecimal rounded = BigDecimal.valueOf(v).setScale(decimals, RoundingMode.HALF_EVEN).stripTrailingZeros();
+            int exponent = rounded.precision() - rounded.scale() - 1;
+            return rounded.movePointRight(-exponent).toPlainString() + "e" + exponent;
+        }
+        String label = String.format(Locale.ROOT, "%." + decimals + "f", v);
+        return label.matches("-0(\\.0*)?") ? label.substring(1) : label;
     }
 
     /** 1, 2 or 5 times a power of ten, the nearest to {@code rough}. */

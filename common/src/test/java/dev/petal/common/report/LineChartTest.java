@@ -28,6 +28,14 @@ class LineChartTest {
     }
 
     @Test
+    void smallLinearTicksAreShortScientificLabels() {
+        String svg = new LineChart("Learning rate", "step", "learning rate").linearY()
+                .line("lr", EPOCHS, new double[] {1e-6, 1e-4, 6e-5, 1e-7}).html();
+        assertTrue(svg.contains(">2e-5<") && svg.contains(">1e-4<") && svg.contains(">0<"), svg);
+        assertFalse(svg.contains("0.00002"), svg);
+    }
+
+    @Test
     void aValueOfZeroOrLessKeepsTheAxisLinear() {
         String svg = new LineChart("Rate", "step", "lr").line("lr", EPOCHS, new double[] {0, 1e-3, 1e-5, 1e-7}).html();
         assertTrue(svg.contains("data-y-scale=\"linear\""), svg);
