@@ -73,6 +73,25 @@ public final class Preprocessor {
         }
     }
 
+    /**
+     * The image a CHW tensor from {@link #toTensor} shows, normalisation undone: what the model saw
+     * (a report's thumbnail of a valid image, without fetching and decoding it again).
+     */
+    public BufferedImage toImage(float[] tensor, int offset) {
+        BufferedImage image = new BufferedImage(size, size, BufferedImage.TYPE_INT_RGB);
+        int[] pixels = ((DataBufferInt) image.getRaster().getDataBuffer()).getData();
+        int plane = size * size;
+        for (int i = 0; i < plane; i++) {
+            int rgb = 0;
+            for (int c = 0; c < 3; c++) {
+                float v = (tensor[offset + c * plane + i] * normalization.std(c) + normalization.mean(c)) * 255f;
+                rgb = (rgb << 8) | Math.max(0, Math.min(255, Math.round(v)));
+            }
+            pixels[i] = rgb;
+        }
+        return image;
+    }
+
     public float[] toTensor(BufferedImage source) {
         float[] out = new float[tensorLength()];
         toTensor(source, out, 0);

@@ -106,7 +106,7 @@ final class DemoCommand implements Callable<Integer> {
                 out.println("dead letters: " + answers.deadLetters().size());
                 answers.deadLetters().entrySet().stream().limit(5).forEach(e -> out.println("  " + e.getKey() + ": " + e.getValue()));
             }
-            List<TrainingHistory.Point> history = TrainingHistory.read(store, modelName, version, 50);
+            TrainingHistory.Run history = TrainingHistory.read(store, modelName, version);
             Path report = DemoReport.write(state.root().resolve("reports/demo-" + runId + ".html").toAbsolutePath(),
                     modelName, version, data.name(), results, history, byKey.size(), answers.deadLetters().size());
             out.printf("%ndemo: took %.1f min%n", (System.nanoTime() - started) / 60e9);

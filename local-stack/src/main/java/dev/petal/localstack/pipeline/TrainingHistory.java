@@ -1,27 +1,28 @@
 package dev.petal.localstack.pipeline;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.petal.common.report.StepCurve;
 import dev.petal.common.storage.NoSuchObjectException;
 import dev.petal.common.storage.ObjectStore;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
 /**
- * The metrics of a model's versions, oldest first, found by following each manifest's
- * parentVersion from {@code latest}: one point per published checkpoint.
+ * The training history the trainer stores beside a version: its epochs' metrics ({@code metrics.json},
+ * the whole run up to that version) and its per-step loss and learning rate ({@code steps.json}).
  */
 final class TrainingHistory {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** The names the trainer's TrainingJob gives these files. */
+    private static final String EPOCHS_FILE = "metrics.json";
+    private static final String STEPS_FILE = "steps.json";
 
-    /** One published version and its numeric metrics. */
-    record Point(String version, int epoch, long step, Map<String, Double> metrics) {}
+    /** Per-epoch metrics, oldest first, and the per-step curve; either is empty when its file is absent. */
+    record Run(List<Map<String, Object>> epochs, StepCurve steps) {}
 
     private TrainingHistory() {}
 
@@ -33,26 +34,20 @@ final class TrainingHistory {
         }
     }
 
-    static List<Point> read(ObjectStore store, String model, String version, int maxPoints) throws IOException {
-        List<Point> points = new ArrayList<>();
-        String current = version;
-        while (current != null && !current.isBlank() && points.size() < maxPoints) {
-            JsonNode manifest;
-            try {
-                manifest = JSON.readTree(store.get("models/" + model + "/" + current + "/manifest.json"));
-            } catch (NoSuchObjectException e) {
-                break;
-            }
-            Map<String, Double> metrics = new LinkedHashMap<>();
-            manifest.path("metrics").fields().forEachRemaining(e -> {
-                if (e.getValue().isNumber()) {
-                    metrics.put(e.getKey(), e.getValue().asDouble());
-                }
-            });
-            points.add(new Point(current, manifest.path("epoch").asInt(), manifest.path("step").asLong(), metrics));
-            current = manifest.path("parentVersion").isTextual() ? manifest.path("parentVersion").asText() : null;
+    static Run read(ObjectStore store, String model, String version) throws IOException {
+        String prefix = "models/" + model + "/" + version + "/";
+        List<Map<String, Object>> epochs = List.of();
+        StepCurve steps = new StepCurve();
+        try {
+            epochs = JSON.readValue(store.get(prefix + EPOCHS_FILE), new TypeReference<List<Map<String, Object>>>() {});
+        } catch (NoSuchObjectException e) {
+            // a version from before the trainer kept its history: no curves
         }
-        Collections.reverse(points);
-        return points;
+        try {
+            steps = StepCurve.fromJson(store.get(prefix + STEPS_FILE));
+        } catch (NoSuchObjectException e) {
+            // a version from before the trainer kept per-step values
+        }
+        return new Run(epochs, steps);
     }
 }

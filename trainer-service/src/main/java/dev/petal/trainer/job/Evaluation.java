@@ -1,23 +1,33 @@
 package dev.petal.trainer.job;
 
+import dev.petal.common.report.TrainingReport;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Loss, top-1 accuracy, per-class accuracy and confusion matrix over a split, from logits. */
+/**
+ * Loss, top-1 accuracy, per-class accuracy and confusion matrix over a split, from logits; and, for the
+ * report, a bounded sample of the images it got wrong.
+ */
 final class Evaluation {
     private final int[][] confusion;
     private final List<String> labels;
+    private final MisclassifiedImages misclassified;
     private double lossSum;
     private int count;
 
-    Evaluation(List<String> labels) {
+    /** {@code misclassified} collects thumbnails of wrong predictions (null: none). */
+    Evaluation(List<String> labels, MisclassifiedImages misclassified) {
         this.labels = labels;
         this.confusion = new int[labels.size()][labels.size()];
+        this.misclassified = misclassified;
     }
 
-    /** Adds a batch: cross-entropy of each row of logits against its label. */
-    void add(float[][] logits, int[] targets, int n) {
+    /**
+     * Adds a batch: cross-entropy of each row of logits against its label. Its NCHW {@code pixels}
+     * (null: none) give the misclassified images' thumbnails.
+     */
+    void add(float[][] logits, int[] targets, int n, float[] pixels) {
         for (int i = 0; i < n; i++) {
             float[] row = logits[i];
             float max = Float.NEGATIVE_INFINITY;
@@ -35,6 +45,9 @@ final class Evaluation {
             lossSum += Math.log(sum) + max - row[targets[i]];
             confusion[targets[i]][best]++;
             count++;
+            if (best != targets[i] && misclassified != null && pixels != null) {
+                misclassified.offer(pixels, i, targets[i], best, 1 / sum); // softmax of the top class
+            }
         }
     }
 
@@ -68,6 +81,11 @@ final class Evaluation {
 
     int[][] confusion() {
         return confusion;
+    }
+
+    /** What the report shows of this evaluation, after {@code epoch}. */
+    TrainingReport.Validation forReport(int epoch) {
+        return new TrainingReport.Validation(epoch, labels, confusion, misclassified == null ? List.of() : misclassified.sample());
     }
 
     String confusionTable() {

@@ -17,10 +17,13 @@ import dev.petal.common.model.ModelSpec;
 import dev.petal.common.model.Precision;
 import dev.petal.common.model.ServingProgram;
 import dev.petal.common.records.Topics;
+import dev.petal.common.report.StepCurve;
+import dev.petal.common.report.TrainingReport;
 import dev.petal.common.storage.ObjectStore;
 import dev.petal.common.storage.S3Settings;
 import dev.petal.common.training.ModelSession;
 import dev.petal.common.training.TrainingSettings;
+import dev.petal.common.training.WarmupCosineSchedule;
 import dev.petal.trainer.data.DatasetIndex;
 import dev.petal.trainer.data.DeadLetters;
 import dev.petal.trainer.data.RecordFetcher;
@@ -63,6 +66,8 @@ public final class TrainingJob {
     static final String OPTIMIZER_FILE = "optimizer.safetensors";
     static final String METRICS_FILE = "metrics.json";
     static final String REPORT_FILE = "report.html";
+    /** Per-step training loss and learning rate ({@link StepCurve}), which a resumed run continues. */
+    static final String STEPS_FILE = "steps.json";
     /** Manifest metrics key of a mid-epoch checkpoint: where in its epoch it stopped. */
     static final String EPOCH_PROGRESS = "epochProgress";
 
@@ -149,7 +154,8 @@ public final class TrainingJob {
             List<Map<String, Object>> history = resuming ? readHistory(from) : new ArrayList<>();
             int startEpoch = resuming ? parent.epoch() : 0;
             int lastEpoch = recipe.stopAfterEpochs() > 0 ? Math.min(recipe.epochs(), startEpoch + recipe.stopAfterEpochs()) : recipe.epochs();
-            Run run = new Run(recipe, spec, index, history, stepsPerEpoch, totalSteps);
+            Run run = new Run(recipe, spec, index, history, resuming ? readSteps(from) : new StepCurve(), settings.schedule(),
+                    stepsPerEpoch, totalSteps);
             try (ModelSession session = new ModelSession(spec, settings, device, initial, recipe.precision());
                  BatchLoader loader = new BatchLoader(index, new RecordFetcher(consumer, Topics.TRAIN, store), decoder,
                          spec.preprocessor(), recipe.decodeThreads(), recipe.prefetchBatchesOn(device));
@@ -168,7 +174,7 @@ public final class TrainingJob {
                     EpochProgress epochStart = progress != null && progress.epoch() == epoch + 1 ? progress : new EpochProgress(epoch + 1);
                     Map<String, Object> metrics = trainEpoch(session, loader, publisher, run, epochStart, step);
                     step = (long) (epoch + 1) * stepsPerEpoch;
-                    Evaluation valid = evaluate(session, loader, index, recipe);
+                    Evaluation valid = evaluate(session, loader, run);
                     metrics.put("validLoss", valid.loss());
                     metrics.put("validAccuracy", valid.accuracy());
                     metrics.put("validImages", valid.count());
@@ -182,7 +188,7 @@ public final class TrainingJob {
                         LOG.info("valid confusion matrix (rows: true, columns: predicted)\n" + valid.confusionTable());
                     }
                     listener.onEpoch(epoch + 1, (Double) metrics.get("trainLoss"), valid.accuracy());
-                    checkpoint(publisher, session, run, epoch + 1, step, metrics, null);
+                    checkpoint(publisher, session, run, epoch + 1, step, metrics, null, valid.forReport(epoch + 1));
                 }
                 CheckpointManifest published = publisher.awaitAll();
                 return new Result(published, history, false);
@@ -190,9 +196,9 @@ public final class TrainingJob {
         }
     }
 
-    /** What stays fixed for the whole run. */
-    private record Run(Recipe recipe, ModelSpec spec, DatasetIndex index, List<Map<String, Object>> history,
-                       int stepsPerEpoch, long totalSteps) {}
+    /** What stays fixed for the whole run, and its growing history (per epoch, and per step for the report). */
+    private record Run(Recipe recipe, ModelSpec spec, DatasetIndex index, List<Map<String, Object>> history, StepCurve steps,
+                       WarmupCosineSchedule schedule, int stepsPerEpoch, long totalSteps) {}
 
     /**
      * Where an epoch stands: steps done and the running sums of its train metrics. Stored in a
@@ -258,6 +264,8 @@ public final class TrainingJob {
                 continue;
             }
             ModelSession.StepResult result = session.trainStep(batch.pixels(), batch.labels());
+            // The optimizer's step count is the schedule's position: the rate this step used.
+            run.steps().add(step, result.loss(), run.schedule().getNewValue(session.optimizer().step()));
             lossSum += result.loss() * result.size();
             correct += result.correct();
             seen += result.size();
@@ -282,7 +290,7 @@ public final class TrainingJob {
                 partial.put("trainLoss", lossSum / seen);
                 partial.put("trainAccuracy", (double) correct / seen);
                 partial.put(EPOCH_PROGRESS, new EpochProgress(epoch + 1, stepsDone, lossSum, correct, seen).toMap());
-                checkpoint(publisher, session, run, epoch, step, partial, epoch + 1);
+                checkpoint(publisher, session, run, epoch, step, partial, epoch + 1, null);
                 lastCheckpoint = System.nanoTime();
             }
         }
@@ -299,15 +307,18 @@ public final class TrainingJob {
         return metrics;
     }
 
-    private static Evaluation evaluate(ModelSession session, BatchLoader loader, DatasetIndex index, Recipe recipe) {
-        Evaluation eval = new Evaluation(index.labels());
+    private static Evaluation evaluate(ModelSession session, BatchLoader loader, Run run) {
+        DatasetIndex index = run.index();
+        Recipe recipe = run.recipe();
+        Evaluation eval = new Evaluation(index.labels(),
+                new MisclassifiedImages(MisclassifiedImages.DEFAULT_LIMIT, run.spec().preprocessor(), index.labels(), recipe.seed()));
         Iterator<BatchLoader.Batch> batches = loader.batches(index.valid(), Math.max(recipe.batchSize(), 32), false, recipe.seed(), 0);
         // Scored by the serving program (BatchNorms folded, evaluation mode): what inference will serve.
         try (ServingProgram program = session.evaluation()) {
             while (batches.hasNext()) {
                 BatchLoader.Batch batch = batches.next();
                 if (batch.size() > 0) {
-                    eval.add(session.logits(program, batch.pixels(), batch.size()), batch.labels(), batch.size());
+                    eval.add(session.logits(program, batch.pixels(), batch.size()), batch.labels(), batch.size(), batch.pixels());
                 }
             }
         }
@@ -316,10 +327,11 @@ public final class TrainingJob {
 
     /**
      * Snapshots the run now and hands it to the publisher. {@code epoch} counts finished epochs;
-     * {@code inEpoch} is the epoch in progress for a mid-epoch checkpoint, else null.
+     * {@code inEpoch} is the epoch in progress for a mid-epoch checkpoint, else null; {@code validation}
+     * is the epoch's evaluation for the report (null mid-epoch).
      */
     private void checkpoint(CheckpointPublisher publisher, ModelSession session, Run run, int epoch, long step,
-                            Map<String, Object> metrics, Integer inEpoch) throws IOException {
+                            Map<String, Object> metrics, Integer inEpoch, TrainingReport.Validation validation) throws IOException {
         Recipe recipe = run.recipe();
         String version = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC).format(Instant.now())
                 + (inEpoch == null ? String.format("-e%03d", epoch) : String.format("-e%03d-s%06d", inEpoch, step));
@@ -327,7 +339,9 @@ public final class TrainingJob {
         files.put(CheckpointManifest.WEIGHTS_FILE, WeightsFile.toBytes(session.parameters()));
         files.put(OPTIMIZER_FILE, session.optimizer().state().toBytes());
         files.put(METRICS_FILE, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(run.history()));
-        files.put(REPORT_FILE, TrainingReport.html(recipe.modelName(), version, run.history()).getBytes(StandardCharsets.UTF_8));
+        files.put(STEPS_FILE, run.steps().toJson());
+        files.put(REPORT_FILE, TrainingReport.html(recipe.modelName(), version, run.history(), run.steps(), validation)
+                .getBytes(StandardCharsets.UTF_8));
         CheckpointManifest draft = new CheckpointManifest(CheckpointManifest.FORMAT_VERSION, recipe.modelName(), version,
                 null, Instant.now().toString(), run.spec(), recipe.toManifest(), epoch, step, new LinkedHashMap<>(metrics),
                 new CheckpointManifest.DatasetRange(run.index().topic(), run.index().offsets()), null, null);
@@ -372,6 +386,11 @@ public final class TrainingJob {
     private static List<Map<String, Object>> readHistory(CheckpointStore.Checkpoint checkpoint) throws IOException {
         byte[] bytes = checkpoint.files().get(METRICS_FILE);
         return bytes == null ? new ArrayList<>() : new ArrayList<>(JSON.readValue(bytes, List.class));
+    }
+
+    private static StepCurve readSteps(CheckpointStore.Checkpoint checkpoint) throws IOException {
+        byte[] bytes = checkpoint.files().get(STEPS_FILE);
+        return bytes == null ? new StepCurve() : StepCurve.fromJson(bytes);
     }
 
     private static Map<Integer, Long> endOffsets(CheckpointManifest parent) {

@@ -24,6 +24,7 @@ import dev.petal.common.image.ImageLimits;
 import dev.petal.common.records.HeaderValues;
 import dev.petal.common.records.Headers;
 import dev.petal.common.records.Topics;
+import dev.petal.common.report.StepCurve;
 import dev.petal.localstack.LocalStack;
 import dev.petal.trainer.data.DatasetIndex;
 import dev.petal.trainer.data.DeadLetters;
@@ -126,8 +127,13 @@ class TrainingJobTest {
         assertEquals(manifest.version(), store.latestVersion("job-learns").orElseThrow());
         CheckpointStore.Checkpoint fetched = store.fetch(store.manifest("job-learns", manifest.version()));
         assertTrue(fetched.files().keySet().containsAll(List.of(CheckpointManifest.WEIGHTS_FILE, TrainingJob.OPTIMIZER_FILE,
-                TrainingJob.METRICS_FILE, TrainingJob.REPORT_FILE)), fetched.files().keySet().toString());
-        assertTrue(new String(fetched.files().get(TrainingJob.REPORT_FILE), StandardCharsets.UTF_8).contains("<svg"));
+                TrainingJob.METRICS_FILE, TrainingJob.STEPS_FILE, TrainingJob.REPORT_FILE)), fetched.files().keySet().toString());
+        String report = new String(fetched.files().get(TrainingJob.REPORT_FILE), StandardCharsets.UTF_8);
+        assertTrue(report.contains("Training loss per step") && report.contains("Confusion matrix"), "curves and the matrix");
+        StepCurve.Points steps = StepCurve.fromJson(fetched.files().get(TrainingJob.STEPS_FILE)).points();
+        assertEquals(manifest.step(), steps.size(), "every step of a short run");
+        assertEquals(manifest.step(), steps.steps()[steps.size() - 1]);
+        assertTrue(steps.learningRate()[0] < steps.learningRate()[5], "the warm-up shows");
         try (var objects = stack.objectStore()) { // signed as stored: what inference checks with petal.checkpoint.verify-key
             ManifestVerifier.parse(hmac).verify(objects.get(CheckpointStore.versionPrefix("job-learns", manifest.version())
                     + CheckpointManifest.MANIFEST_FILE), manifest.version());
@@ -155,6 +161,10 @@ class TrainingJobTest {
         assertEquals(straight.metrics().get("trainLoss"), resumed.metrics().get("trainLoss"));
         CheckpointStore store = new CheckpointStore(stack.objectStore());
         assertArrayEquals(store.fetch(straight).weights(), store.fetch(resumed).weights(), "same weights, bit for bit");
+        StepCurve.Points straightSteps = StepCurve.fromJson(store.fetch(straight).files().get(TrainingJob.STEPS_FILE)).points();
+        StepCurve.Points resumedSteps = StepCurve.fromJson(store.fetch(resumed).files().get(TrainingJob.STEPS_FILE)).points();
+        assertArrayEquals(straightSteps.loss(), resumedSteps.loss(), "the resumed run continues the per-step curve");
+        assertArrayEquals(straightSteps.learningRate(), resumedSteps.learningRate());
     }
 
     @Test
@@ -247,7 +257,7 @@ class TrainingJobTest {
         assertEquals(last.version(), store.latestVersion("job-outage").orElseThrow());
         for (String version : published) {
             CheckpointManifest manifest = store.manifest("job-outage", version);
-            assertEquals(4, store.fetch(manifest).files().size(), version + " is complete and its hashes verify");
+            assertEquals(5, store.fetch(manifest).files().size(), version + " is complete and its hashes verify");
         }
         assertEquals(published.get(0), last.parentVersion());
     }
