@@ -6,7 +6,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 MVN=mvn; [[ -x ./mvnw ]] && MVN=./mvnw
-$MVN -B -q -pl ingest-service test-compile dependency:build-classpath \
+$MVN -B -q -pl ingest-service -am -DskipTests package >&2
+$MVN -B -q -pl ingest-service dependency:build-classpath \
   -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test >&2
 CP="ingest-service/target/test-classes:ingest-service/target/classes:$(cat ingest-service/target/bench.classpath)"
 export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-1}"

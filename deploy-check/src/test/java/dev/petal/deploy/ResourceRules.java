@@ -191,7 +191,10 @@ final class ResourceRules {
         }
     }
 
-    /** Every variable must map (Quarkus' environment rule) to a key the service's application.properties declares. */
+    /**
+     * Every variable must map (Quarkus' environment rule) to a key the service's application.properties, or
+     * service-common's defaults (petal.s3.*, petal.image.*), declare.
+     */
     static void checkEnv(PodSpec pod, String name, List<String> problems) {
         for (Container c : pod.getContainers()) {
             Matcher m = SERVICE_IMAGE.matcher(c.getImage() == null ? "" : c.getImage());
@@ -202,7 +205,7 @@ final class ResourceRules {
             Set<String> known = environmentNames(m.group(1) + "-service");
             for (EnvVar env : c.getEnv() == null ? List.<EnvVar>of() : c.getEnv()) {
                 if (env.getName().startsWith("KAFKA_") && !known.contains(env.getName())) {
-                    // Passed to the Kafka clients (common's KafkaClientConfig): KAFKA_SASL_MECHANISM is sasl.mechanism.
+                    // Passed to every Kafka client (Quarkus's kafka.* configuration): KAFKA_SASL_MECHANISM is sasl.mechanism.
                     String setting = env.getName().substring(6).toLowerCase(java.util.Locale.ROOT).replace('_', '.');
                     if (!KAFKA_CLIENT_SETTINGS.contains(setting)) {
                         problems.add(name + " container " + c.getName() + ": " + env.getName() + " stands for the Kafka client setting "
@@ -216,14 +219,20 @@ final class ResourceRules {
         }
     }
 
-    /** Keys of a service's application.properties (profiles stripped), as environment variable names. */
+    /**
+     * Keys of a service's application.properties and of service-common's defaults (profiles stripped), as environment
+     * variable names.
+     */
     static Set<String> environmentNames(String module) {
-        Path file = RenderedManifests.repositoryRoot().resolve(module).resolve("src/main/resources/application.properties");
+        Path root = RenderedManifests.repositoryRoot();
         Properties props = new Properties();
-        try (InputStream in = Files.newInputStream(file)) {
-            props.load(in);
-        } catch (IOException e) {
-            throw new AssertionError("cannot read " + file, e);
+        for (Path file : List.of(root.resolve(module).resolve("src/main/resources/application.properties"),
+                root.resolve("service-common/src/main/resources/META-INF/microprofile-config.properties"))) {
+            try (InputStream in = Files.newInputStream(file)) {
+                props.load(in);
+            } catch (IOException e) {
+                throw new AssertionError("cannot read " + file, e);
+            }
         }
         Set<String> names = new HashSet<>();
         for (String key : props.stringPropertyNames()) {

@@ -102,4 +102,9 @@ public class InferenceMetrics {
     public double reloads() {
         return reloads.count();
     }
+
+    /** Predictions published so far. */
+    public double predictions() {
+        return predictions.count();
+    }
 }

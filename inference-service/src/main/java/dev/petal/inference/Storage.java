@@ -4,10 +4,11 @@ import dev.petal.common.checkpoint.CheckpointStore;
 import dev.petal.common.checkpoint.ManifestVerifier;
 import dev.petal.common.storage.ObjectStore;
 import dev.petal.common.storage.S3Settings;
+import dev.petal.service.config.S3Config;
+import io.smallrye.config.ConfigMapping;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.Optional;
-import org.eclipse.microprofile.config.Config;
 
 /**
  * The object store from the {@code petal.s3.*} keys, opened on first use (classify from a folder never
@@ -18,16 +19,25 @@ public class Storage {
     /** Verify key for checkpoint manifests; empty: unsigned versions are accepted (their sha256 still checked). */
     public static final String VERIFY_KEY = "petal.checkpoint.verify-key";
 
-    private final Config config;
+    /** The {@code petal.checkpoint.*} key inference reads. */
+    @ConfigMapping(prefix = "petal.checkpoint")
+    public interface CheckpointVerification {
+        /** {@code hmac-sha256:<base64 secret>} or {@code ed25519:<base64 DER public key>}; empty: signatures not checked. */
+        Optional<String> verifyKey();
+    }
+
+    private final S3Config s3;
+    private final CheckpointVerification checkpoints;
     private ObjectStore objects;
     private Optional<ManifestVerifier> verifier;
 
-    public Storage(Config config) {
-        this.config = config;
+    public Storage(S3Config s3, CheckpointVerification checkpoints) {
+        this.s3 = s3;
+        this.checkpoints = checkpoints;
     }
 
     public S3Settings settings() {
-        return S3Settings.fromConfig(key -> config.getOptionalValue(key, String.class).orElse(null));
+        return s3.settings();
     }
 
     public synchronized ObjectStore objects() {
@@ -49,7 +59,7 @@ public class Storage {
      */
     public synchronized Optional<ManifestVerifier> manifestVerifier() {
         if (verifier == null) {
-            verifier = ManifestVerifier.fromConfig(VERIFY_KEY, config.getOptionalValue(VERIFY_KEY, String.class).orElse(null));
+            verifier = ManifestVerifier.fromConfig(VERIFY_KEY, checkpoints.verifyKey().orElse(null));
         }
         return verifier;
     }

@@ -3,6 +3,7 @@ package dev.petal.inference;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.petal.common.checkpoint.CheckpointManifest;
 import dev.petal.common.checkpoint.CheckpointStore;
@@ -42,8 +43,8 @@ import org.junit.jupiter.api.TestMethodOrder;
  * is a gap, more are duplicates.
  *
  * <p>The stack is this class's own (not {@link LocalStack#shared()}): the scenarios stop and start its
- * servers. Replicas are the service's own classes wired by hand ({@link Replica}); the one that is killed
- * runs in a JVM of its own ({@link ReplicaProcess}).
+ * servers. Replicas are the packaged service, each in a JVM of its own ({@link Replica}, {@link ReplicaProcess}), so
+ * this class runs under failsafe, after {@code package}.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class FaultToleranceTest {
@@ -58,7 +59,8 @@ class FaultToleranceTest {
 
     @BeforeAll
     static void startStack() throws Exception {
-        Replica.logging();
+        assumeTrue(Boolean.getBoolean("petal.packaged"),
+                "FaultToleranceTest runs replicas of the packaged service: mvn verify runs it under failsafe, after package");
         stateDir = Files.createTempDirectory("petal-faults-");
         stack = LocalStack.start(stateDir);
         objects = stack.objectStore();

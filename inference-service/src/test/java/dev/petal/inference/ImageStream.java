@@ -17,8 +17,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
 /**
  * {@code count} small PNG images keyed {@code <prefix>-0000}, {@code <prefix>-0001}, ... sent to a topic
  * on a thread of their own at about {@code perSecond}, as a stream, by a producer configured exactly as
- * ingest-service's (its {@code KafkaClients.producer} with the default {@code IngestSettings}: idempotent,
- * acks=all, 20 s broker timeout). {@link #finish} waits for the last acknowledgement and fails if any send
+ * ingest-service's {@code published-images} channel with the default settings (idempotent, acks=all, 20 s broker
+ * timeout). {@link #finish} waits for the last acknowledgement and fails if any send
  * failed.
  */
 final class ImageStream implements AutoCloseable {
@@ -79,9 +79,9 @@ final class ImageStream implements AutoCloseable {
     }
 
     /**
-     * ingest-service's {@code KafkaClients.producer(IngestSettings.defaults(bootstrap))}, key for key (that
-     * class is package-private in a module this one does not depend on; {@code BrokerRestartPublishTest}
-     * in ingest-service runs the real {@code ImagePublisher} through a broker restart).
+     * ingest-service's {@code published-images} producer with the default {@code petal.ingest.*} settings, key for key
+     * (its {@code PublishedImagesClient} and channel settings, in a module this one does not depend on;
+     * {@code BrokerRestartPublishTest} in ingest-service runs the real {@code ImagePublisher} through a broker restart).
      */
     static Map<String, Object> ingestProducerConfig(String bootstrapServers) {
         int timeout = 20_000; // petal.ingest.broker-timeout=20

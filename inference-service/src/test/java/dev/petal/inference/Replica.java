@@ -1,88 +1,37 @@
 package dev.petal.inference;
 
-import dev.petal.inference.health.ServingLiveness;
-import dev.petal.inference.health.ServingReadiness;
-import dev.petal.inference.model.ModelHolder;
-import dev.petal.inference.model.ModelWatcher;
-import dev.petal.inference.scoring.ClaimCheck;
-import dev.petal.inference.scoring.ImageScorer;
-import dev.petal.inference.scoring.ScoringLoop;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.quarkus.runtime.configuration.DurationConverter;
-import io.smallrye.config.PropertiesConfigSource;
-import io.smallrye.config.SmallRyeConfig;
-import io.smallrye.config.SmallRyeConfigBuilder;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.eclipse.microprofile.health.HealthCheckResponse;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
- * One inference replica, wired by hand from the service's own classes exactly as CDI wires them for
- * {@code serve} ({@link InferenceService} = {@link ModelWatcher} + {@link ScoringLoop}), from one map of
- * configuration keys (the {@code application.properties} names). Several replicas fit in one JVM, each
- * with its own Kafka clients, model and metrics, which a {@code @QuarkusTest} (one application per JVM)
- * cannot give; {@link ReplicaProcess} runs one in a JVM of its own, to be killed.
+ * One inference replica: the service itself, running {@code serve} in a process of its own
+ * ({@link ReplicaProcess}), seen from outside as an operator sees it: health on the management port, metrics on
+ * {@code /q/metrics}, the served model on {@code GET /model}. Several replicas run side by side, each with its own
+ * Kafka clients, model and metrics.
  */
 final class Replica implements AutoCloseable {
-    // Held: the log manager keeps its loggers weakly, and a collected one forgets its level.
-    private static final java.util.List<java.util.logging.Logger> QUIETED = new java.util.ArrayList<>();
-
-    static {
-        logging();
-    }
-
-    /**
-     * Outside Quarkus, jboss-logging would pick log4j-api (on the class path for the embedded broker) and
-     * drop the service's log lines: route them through slf4j to the log manager, as in the application.
-     * The Kafka clients log a line per reconnect attempt while a broker is down: errors only.
-     */
-    static synchronized void logging() {
-        System.setProperty("org.jboss.logging.provider", "slf4j");
-        if (QUIETED.isEmpty()) {
-            for (String category : java.util.List.of("org.apache.kafka.clients", "org.apache.kafka.common", "ai.djl")) {
-                java.util.logging.Logger logger = org.jboss.logmanager.LogContext.getLogContext().getLogger(category);
-                logger.setLevel(java.util.logging.Level.SEVERE);
-                QUIETED.add(logger);
-            }
-            // When jboss-logging was set up before this (in a test JVM it is), it logs through log4j-api's
-            // simple logger, at ERROR: let the service's warnings and start-up lines through.
-            var context = org.apache.logging.log4j.LogManager.getContext(false);
-            for (Class<?> c : java.util.List.of(ScoringLoop.class, ModelWatcher.class, ModelHolder.class)) {
-                if (context.getLogger(c.getName()) instanceof org.apache.logging.log4j.simple.SimpleLogger simple) {
-                    simple.setLevel(org.apache.logging.log4j.Level.INFO);
-                }
-            }
-        }
-    }
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Pattern STOPPED = Pattern.compile("stopping after ([0-9]+) predictions");
+    private static final Pattern PREDICTIONS = Pattern.compile("(?m)^petal_inference_predictions_total(?:\\{[^}]*})? ([0-9.eE+]+)$");
 
     final Map<String, String> config;
-    final ModelHolder holder = new ModelHolder();
-    final SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    final InferenceSettings settings;
-    final KafkaClients kafka;
-    final ModelWatcher watcher;
-    final ScoringLoop loop;
-    final InferenceService service;
-    final ServingReadiness readiness;
-    final ServingLiveness liveness;
+    /** The model this replica serves, as {@code GET /model} says. */
+    final ServedModel holder = new ServedModel();
+    private ReplicaProcess process;
 
     Replica(Map<String, String> config) {
         this.config = Map.copyOf(config);
-        SmallRyeConfig smallrye = new SmallRyeConfigBuilder()
-                .withMapping(InferenceSettings.class)
-                .withConverter(Duration.class, 200, new DurationConverter())
-                .withSources(new PropertiesConfigSource(this.config, "replica", 500))
-                .build();
-        settings = smallrye.getConfigMapping(InferenceSettings.class);
-        kafka = KafkaClients.of(this.config.get("kafka.bootstrap.servers"), this.config);
-        InferenceMetrics metrics = new InferenceMetrics(registry, holder);
-        Storage storage = new Storage(smallrye);
-        watcher = new ModelWatcher(settings, kafka, storage, holder, metrics);
-        loop = new ScoringLoop(settings, kafka, holder, new ImageScorer(settings, smallrye), new ClaimCheck(storage), metrics);
-        service = new InferenceService(watcher, loop);
-        readiness = new ServingReadiness(holder, service, kafka);
-        liveness = new ServingLiveness(loop, watcher);
     }
 
     /**
@@ -107,43 +56,110 @@ final class Replica implements AutoCloseable {
         return c;
     }
 
-    Replica start() {
-        service.start();
+    Replica start() throws IOException {
+        process = ReplicaProcess.launch(config.get("petal.inference.group"), config);
         return this;
     }
 
-    /** The clean stop of {@code serve}'s shutdown: the batch in flight finishes and commits, the group is left. */
-    void stop() {
-        service.stop();
+    /** The clean stop of a scale-down or rolling update: SIGTERM; the batch in flight finishes and commits, the group is left. */
+    void stop() throws InterruptedException {
+        if (process != null && process.isAlive()) {
+            process.stop();
+        }
     }
 
-    /** Waits until this replica has a model and its loop has joined the group. */
+    /** Waits until this replica has a model and scores: ready, with its input channel subscribed. */
     Replica awaitConsuming(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (!loop.isConsuming()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("the replica did not start consuming within " + timeout);
+        while (!scoring()) {
+            if (!process.isAlive() || System.nanoTime() > deadline) {
+                throw new AssertionError("the replica did not start consuming within " + timeout + "; see " + process.log());
             }
-            Thread.sleep(50);
+            Thread.sleep(100);
         }
         return this;
     }
 
-    /** Predictions this replica has published (its petal_inference_predictions counter). */
-    double predictions() {
-        return registry.get("petal.inference.predictions").counter().count();
+    /**
+     * Predictions this replica has published (its petal_inference_predictions counter); once it has stopped, the count
+     * its last log line gives.
+     */
+    double predictions() throws IOException {
+        if (process.isAlive()) {
+            Matcher m = PREDICTIONS.matcher(get(process.management() + "metrics").body());
+            return m.find() ? Double.parseDouble(m.group(1)) : 0;
+        }
+        Matcher last = STOPPED.matcher(java.nio.file.Files.readString(process.log()));
+        double count = 0;
+        while (last.find()) {
+            count = Double.parseDouble(last.group(1));
+        }
+        return count;
     }
 
     boolean ready() {
-        return readiness.call().getStatus() == HealthCheckResponse.Status.UP;
+        return get(process.management() + "health/ready").status() == 200;
     }
 
     boolean live() {
-        return liveness.call().getStatus() == HealthCheckResponse.Status.UP;
+        return get(process.management() + "health/live").status() == 200;
+    }
+
+    private boolean scoring() {
+        Response ready = get(process.management() + "health/ready");
+        if (ready.status() != 200) {
+            return false;
+        }
+        try {
+            for (var check : JSON.readTree(ready.body()).path("checks")) {
+                if ("started".equals(check.path("data").path("scoring").asText())) {
+                    return true;
+                }
+            }
+        } catch (IOException e) {
+            return false;
+        }
+        return false;
     }
 
     @Override
-    public void close() {
-        stop();
+    public void close() throws InterruptedException {
+        try {
+            stop();
+        } finally {
+            if (process != null) {
+                process.close();
+            }
+        }
+    }
+
+    /** What {@code GET /model} says: the version being served. */
+    final class ServedModel {
+        Optional<String> version() {
+            Response model = get(process.api() + "model");
+            if (model.status() != 200) {
+                return Optional.empty();
+            }
+            try {
+                return Optional.of(JSON.readTree(model.body()).path("version").asText());
+            } catch (IOException e) {
+                return Optional.empty();
+            }
+        }
+    }
+
+    record Response(int status, String body) {}
+
+    private static Response get(String url) {
+        try {
+            HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).GET().build(),
+                    HttpResponse.BodyHandlers.ofString());
+            return new Response(r.statusCode(), r.body());
+        } catch (IOException e) {
+            return new Response(-1, "");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Response(-1, "");
+        }
     }
 }

@@ -3,7 +3,7 @@ package dev.petal.ingest;
 import dev.petal.common.checkpoint.Sha256;
 import dev.petal.common.records.Headers;
 import dev.petal.common.records.Topics;
-import dev.petal.common.storage.ObjectStore;
+import dev.petal.common.records.KafkaClients;
 import dev.petal.ingest.DatasetReport.Conflict;
 import dev.petal.ingest.DatasetReport.Rejected;
 import dev.petal.ingest.DatasetScanner.DatasetFile;
@@ -36,13 +36,16 @@ public final class DatasetIngest {
     private record Candidate(DatasetFile file, String sha256, long size, ImageFacts facts) {}
 
     private final IngestSettings settings;
+    private final KafkaClients kafka;
     private final ImageCheck check;
-    private final Supplier<ObjectStore> store;
+    private final Supplier<ImagePublisher> publishers;
 
-    public DatasetIngest(IngestSettings settings, ImageCheck check, Supplier<ObjectStore> store) {
+    /** @param publishers a publisher for the run, asked for once the dataset is checked */
+    public DatasetIngest(IngestSettings settings, KafkaClients kafka, ImageCheck check, Supplier<ImagePublisher> publishers) {
         this.settings = settings;
+        this.kafka = kafka;
         this.check = check;
-        this.store = store;
+        this.publishers = publishers;
     }
 
     public DatasetReport run(Options options) {
@@ -53,8 +56,8 @@ public final class DatasetIngest {
         DatasetScanner.Scan scan = DatasetScanner.scan(root);
 
         // Fail fast on an unreachable broker, before minutes of hashing.
-        TopicProvisioner.ensure(settings, Topics.TRAIN);
-        TrainTopicIndex existing = TrainTopicIndex.read(settings, Topics.TRAIN);
+        TopicProvisioner.ensure(settings, kafka, Topics.TRAIN);
+        TrainTopicIndex existing = TrainTopicIndex.read(settings, kafka, Topics.TRAIN);
 
         List<Rejected> rejections = new ArrayList<>();
         Map<String, List<Candidate>> bySha = new LinkedHashMap<>();
@@ -108,7 +111,7 @@ public final class DatasetIngest {
 
         long published = 0;
         long bytes = 0;
-        try (ImagePublisher publisher = new ImagePublisher(settings, store);
+        try (ImagePublisher publisher = publishers.get();
              ProgressReporter progress = ProgressReporter.forConsole("publishing", toPublish.size(), "images", settings.progressInterval())) {
             for (Candidate c : toPublish) {
                 byte[] content = reread(c, rejections);

@@ -3,40 +3,53 @@ package dev.petal.ingest;
 import dev.petal.common.records.Headers;
 import dev.petal.common.storage.ObjectStore;
 import dev.petal.common.storage.ObjectStoreException;
+import io.smallrye.reactive.messaging.MutinyEmitter;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.KafkaException;
-import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.eclipse.microprofile.reactive.messaging.Message;
 
 /**
- * Sends image records: inline when small, by claim-check when larger than the inline limit (bytes to
- * {@code images/<sha256>} in object storage, an {@code image-ref} header and an empty value).
- * Sends are asynchronous; {@link #flush()} waits for all of them and fails if any failed.
+ * Sends the image records of one run through the {@code published-images} channel: inline when small, by claim-check
+ * when larger than the inline limit (bytes to {@code images/<sha256>} in object storage, an {@code image-ref} header
+ * and an empty value). The channel's producer is idempotent and waits for every in-sync replica (acks=all), and
+ * retries within its delivery timeout, so a broker restart delays records but neither loses nor repeats one.
+ *
+ * <p>Sends are asynchronous: each is acknowledged once the broker has it. At most {@value #MAX_BYTES_IN_FLIGHT} bytes
+ * are in flight (the plain producer's {@code buffer.memory}); a send waits for room up to the broker timeout.
+ * {@link #flush()} waits for every acknowledgement and fails if any send failed.
  */
 public final class ImagePublisher implements AutoCloseable {
     /** Object key prefix of claim-checked image bytes. */
     public static final String CLAIM_CHECK_PREFIX = "images/";
+    static final int MAX_BYTES_IN_FLIGHT = 64 * 1024 * 1024;
     private static final byte[] EMPTY = new byte[0];
 
     private final IngestSettings settings;
-    private final Producer<String, byte[]> producer;
+    private final String brokers;
+    private final MutinyEmitter<ProducerRecord<String, byte[]>> channel;
     private final Supplier<ObjectStore> storeSupplier;
     private ObjectStore store;
+    private final Semaphore room = new Semaphore(MAX_BYTES_IN_FLIGHT);
     private final AtomicLong acknowledged = new AtomicLong();
-    private final AtomicReference<Exception> firstFailure = new AtomicReference<>();
+    private final AtomicReference<Throwable> firstFailure = new AtomicReference<>();
 
-    /** @param store opens the object store on first use: runs with only small images need none */
-    public ImagePublisher(IngestSettings settings, Supplier<ObjectStore> store) {
+    /**
+     * @param brokers the Kafka address, for messages
+     * @param store   opens the object store on first use: runs with only small images need none
+     */
+    public ImagePublisher(IngestSettings settings, String brokers, MutinyEmitter<ProducerRecord<String, byte[]>> channel,
+                          Supplier<ObjectStore> store) {
         this.settings = settings;
+        this.brokers = brokers;
+        this.channel = channel;
         this.storeSupplier = store;
-        this.producer = new KafkaProducer<>(KafkaClients.producer(settings));
     }
 
     /**
@@ -65,19 +78,17 @@ public final class ImagePublisher implements AutoCloseable {
             recordHeaders.add(Headers.IMAGE_REF, ("s3://" + objects.bucket() + "/" + objectKey).getBytes(StandardCharsets.UTF_8));
             value = EMPTY;
         }
-        try {
-            producer.send(new ProducerRecord<>(topic, null, key, value, recordHeaders), (metadata, error) -> {
-                if (error != null) {
-                    firstFailure.compareAndSet(null, error);
-                } else {
+        int size = Math.min(MAX_BYTES_IN_FLIGHT, value.length + 1024);
+        awaitRoom(size);
+        channel.sendMessage(Message.of(new ProducerRecord<>(topic, null, key, value, recordHeaders))).subscribe().with(
+                ok -> {
                     acknowledged.incrementAndGet();
-                }
-            });
-        } catch (TimeoutException e) {
-            throw TopicProvisioner.unreachable(settings, e);
-        } catch (KafkaException e) {
-            throw new IngestFailedException("sending to " + topic + " failed: " + e.getMessage(), e);
-        }
+                    room.release(size);
+                },
+                failure -> {
+                    firstFailure.compareAndSet(null, failure);
+                    room.release(size);
+                });
     }
 
     /** Records the broker has acknowledged so far. */
@@ -87,15 +98,32 @@ public final class ImagePublisher implements AutoCloseable {
 
     /** Waits until every queued record is acknowledged; throws if any send failed. */
     public void flush() {
-        producer.flush();
+        try {
+            room.acquire(MAX_BYTES_IN_FLIGHT); // all in-flight bytes returned: every send has its answer
+            room.release(MAX_BYTES_IN_FLIGHT);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IngestFailedException("interrupted while waiting for Kafka's acknowledgements", e);
+        }
         failFast();
     }
 
+    private void awaitRoom(int size) {
+        try {
+            if (!room.tryAcquire(size, settings.brokerTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+                failFast();
+                throw TopicProvisioner.unreachable(settings, brokers, null);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IngestFailedException("interrupted while waiting for Kafka", e);
+        }
+    }
+
     private void failFast() {
-        Exception failure = firstFailure.get();
+        Throwable failure = firstFailure.get();
         if (failure != null) {
-            throw new IngestFailedException("Kafka at " + settings.bootstrapServers() + " did not accept a record: "
-                    + failure.getMessage(), failure);
+            throw new IngestFailedException("Kafka at " + brokers + " did not accept a record: " + failure.getMessage(), failure);
         }
     }
 
@@ -113,7 +141,6 @@ public final class ImagePublisher implements AutoCloseable {
 
     @Override
     public void close() {
-        producer.close();
         if (store != null) {
             store.close();
         }

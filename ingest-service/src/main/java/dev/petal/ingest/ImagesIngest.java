@@ -2,7 +2,7 @@ package dev.petal.ingest;
 
 import dev.petal.common.records.Headers;
 import dev.petal.common.records.Topics;
-import dev.petal.common.storage.ObjectStore;
+import dev.petal.common.records.KafkaClients;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -28,13 +28,15 @@ public final class ImagesIngest {
     public record Report(List<DatasetReport.Rejected> rejections, IngestSummary summary) {}
 
     private final IngestSettings settings;
+    private final KafkaClients kafka;
     private final ImageCheck check;
-    private final Supplier<ObjectStore> store;
+    private final Supplier<ImagePublisher> publishers;
 
-    public ImagesIngest(IngestSettings settings, ImageCheck check, Supplier<ObjectStore> store) {
+    public ImagesIngest(IngestSettings settings, KafkaClients kafka, ImageCheck check, Supplier<ImagePublisher> publishers) {
         this.settings = settings;
+        this.kafka = kafka;
         this.check = check;
-        this.store = store;
+        this.publishers = publishers;
     }
 
     /**
@@ -69,12 +71,12 @@ public final class ImagesIngest {
 
     public Report run(List<Input> inputs) {
         long start = System.nanoTime();
-        TopicProvisioner.ensure(settings, Topics.IMAGES, Topics.DLQ);
+        TopicProvisioner.ensure(settings, kafka, Topics.IMAGES, Topics.DLQ);
         List<DatasetReport.Rejected> rejections = new ArrayList<>();
         long[] published = {0};
         long[] bytes = {0};
         int[] next = {0};
-        try (ImagePublisher publisher = new ImagePublisher(settings, store);
+        try (ImagePublisher publisher = publishers.get();
              FileInspector inspector = new FileInspector(check, settings.threads());
              ProgressReporter progress = ProgressReporter.forConsole("publishing", inputs.size(), "images", settings.progressInterval())) {
             inspector.inspect(inputs.stream().map(Input::path).toList(), inspected -> {

@@ -1,5 +1,6 @@
 package dev.petal.ingest;
 
+import dev.petal.common.records.KafkaClients;
 import dev.petal.common.records.Topics;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,9 +24,9 @@ public final class TopicProvisioner {
 
     private TopicProvisioner() {}
 
-    public static void ensure(IngestSettings settings, String... topics) {
+    public static void ensure(IngestSettings settings, KafkaClients kafka, String... topics) {
         long timeoutMs = settings.brokerTimeout().toMillis();
-        try (Admin admin = Admin.create(KafkaClients.admin(settings))) {
+        try (Admin admin = kafka.admin(settings.brokerTimeout())) {
             Set<String> existing = admin.listTopics().names().get(timeoutMs, TimeUnit.MILLISECONDS);
             List<NewTopic> missing = new ArrayList<>();
             for (String topic : topics) {
@@ -47,12 +48,12 @@ public final class TopicProvisioner {
                 }
             }
         } catch (TimeoutException e) {
-            throw unreachable(settings, e);
+            throw unreachable(settings, kafka.bootstrapServers(), e);
         } catch (ExecutionException e) {
             if (e.getCause() instanceof org.apache.kafka.common.errors.TimeoutException) {
-                throw unreachable(settings, e.getCause());
+                throw unreachable(settings, kafka.bootstrapServers(), e.getCause());
             }
-            throw new IngestFailedException("could not create topics on Kafka at " + settings.bootstrapServers()
+            throw new IngestFailedException("could not create topics on Kafka at " + kafka.bootstrapServers()
                     + ": " + e.getCause().getMessage(), e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -60,9 +61,9 @@ public final class TopicProvisioner {
         }
     }
 
-    static IngestFailedException unreachable(IngestSettings settings, Throwable cause) {
-        return new IngestFailedException("Kafka at " + settings.bootstrapServers() + " did not answer within "
+    static IngestFailedException unreachable(IngestSettings settings, String brokers, Throwable cause) {
+        return new IngestFailedException("Kafka at " + brokers + " did not answer within "
                 + settings.brokerTimeout().toSeconds() + " s; is the broker running? (set "
-                + IngestSettings.BOOTSTRAP_SERVERS + " or KAFKA_BOOTSTRAP_SERVERS)", cause);
+                + "kafka.bootstrap.servers or KAFKA_BOOTSTRAP_SERVERS)", cause);
     }
 }

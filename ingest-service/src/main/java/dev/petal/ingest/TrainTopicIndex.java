@@ -1,12 +1,16 @@
 package dev.petal.ingest;
 
 import dev.petal.common.records.HeaderValues;
+import dev.petal.common.records.KafkaClients;
+import dev.petal.common.records.SkippingDeserializer;
 import dev.petal.common.records.Headers;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
@@ -32,9 +36,14 @@ public final class TrainTopicIndex {
         return new TrainTopicIndex(Map.of());
     }
 
-    public static TrainTopicIndex read(IngestSettings settings, String topic) {
+    public static TrainTopicIndex read(IngestSettings settings, KafkaClients kafka, String topic) {
         Map<String, Entry> entries = new HashMap<>();
-        try (KafkaConsumer<String, Void> consumer = new KafkaConsumer<>(KafkaClients.indexConsumer(settings))) {
+        int timeout = (int) settings.brokerTimeout().toMillis();
+        // Keys and headers only, in large fetches: the values are skipped unread.
+        Map<String, Object> reader = Map.of(ConsumerConfig.CLIENT_ID_CONFIG, "petal-ingest-index",
+                ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 8 * 1024 * 1024, ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 32 * 1024 * 1024,
+                ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, timeout, ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, timeout);
+        try (KafkaConsumer<String, Void> consumer = kafka.consumer(reader, new StringDeserializer(), new SkippingDeserializer())) {
             List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
                     .map(p -> new TopicPartition(topic, p.partition())).toList();
             consumer.assign(partitions);
@@ -59,7 +68,7 @@ public final class TrainTopicIndex {
                 end.entrySet().removeIf(e -> consumer.position(e.getKey()) >= e.getValue());
             }
         } catch (TimeoutException e) {
-            throw TopicProvisioner.unreachable(settings, e);
+            throw TopicProvisioner.unreachable(settings, kafka.bootstrapServers(), e);
         } catch (KafkaException e) {
             throw new IngestFailedException("cannot read " + topic + ": " + e.getMessage(), e);
         }

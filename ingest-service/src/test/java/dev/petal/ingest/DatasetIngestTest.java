@@ -8,11 +8,15 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.petal.common.checkpoint.Sha256;
-import dev.petal.common.image.ImageLimits;
 import dev.petal.common.records.Headers;
+import dev.petal.common.records.KafkaClients;
 import dev.petal.common.records.Topics;
 import dev.petal.common.storage.ObjectStore;
 import dev.petal.localstack.LocalStack;
+import dev.petal.localstack.LocalStackTestResource;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -23,21 +27,25 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Against the real embedded broker and S3 server of local-stack. */
+/** Against the real embedded broker and S3 server of local-stack, through the service's own wiring ({@link Ingestion}). */
+@QuarkusTest
+@WithTestResource(LocalStackTestResource.class)
 class DatasetIngestTest {
     private static final LocalStack STACK = LocalStack.shared();
-    private static final ImageCheck CHECK = new ImageCheck(ImageLimits.defaults());
     private static long seeds = System.nanoTime();
 
     @TempDir
     Path dir;
 
-    private static IngestSettings settings() {
-        return IngestSettings.defaults(STACK.bootstrapServers());
+    @Inject
+    Ingestion ingestion;
+
+    private IngestSettings settings() {
+        return ingestion.settings();
     }
 
-    private static DatasetReport ingest(IngestSettings settings, Path root, String dataset) {
-        return new DatasetIngest(settings, CHECK, STACK::objectStore).run(new DatasetIngest.Options(root, dataset, 0.2, 100));
+    private DatasetReport ingest(IngestSettings settings, Path root, String dataset) {
+        return ingestion.dataset(settings).run(new DatasetIngest.Options(root, dataset, 0.2, 100));
     }
 
     /** Writes {@code count} fresh JPEGs into {@code root/label/} and returns their sha256s. */
@@ -204,10 +212,12 @@ class DatasetIngestTest {
     void anUnreachableBrokerFailsFastWithAClearMessage() {
         Path root = dir.resolve("nobroker");
         images(root, "daisy", 1);
-        IngestSettings nowhere = IngestSettings.defaults("127.0.0.1:" + freePort()).withBrokerTimeout(java.time.Duration.ofSeconds(3));
+        IngestSettings quick = settings().withBrokerTimeout(java.time.Duration.ofSeconds(3));
+        KafkaClients nowhere = KafkaClients.of(Map.of("bootstrap.servers", "127.0.0.1:" + freePort()));
         long start = System.nanoTime();
         IngestFailedException e = org.junit.jupiter.api.Assertions.assertThrows(IngestFailedException.class,
-                () -> ingest(nowhere, root, "x"));
+                () -> new DatasetIngest(quick, nowhere, ingestion.imageCheck(), () -> ingestion.publisher(quick))
+                        .run(new DatasetIngest.Options(root, "x", 0.2, 100)));
         assertTrue(System.nanoTime() - start < 15e9, "fails within seconds, not forever");
         assertTrue(e.getMessage().contains("did not answer within 3 s"), e.getMessage());
         assertNotNull(e.getMessage());

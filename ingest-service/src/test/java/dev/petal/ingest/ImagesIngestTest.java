@@ -5,10 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import dev.petal.common.image.ImageLimits;
 import dev.petal.common.records.Headers;
 import dev.petal.common.records.Topics;
 import dev.petal.localstack.LocalStack;
+import dev.petal.localstack.LocalStackTestResource;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -18,8 +21,13 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+@QuarkusTest
+@WithTestResource(LocalStackTestResource.class)
 class ImagesIngestTest {
     private static final LocalStack STACK = LocalStack.shared();
+
+    @Inject
+    Ingestion ingestion;
 
     @TempDir
     Path dir;
@@ -38,8 +46,7 @@ class ImagesIngestTest {
 
         List<ImagesIngest.Input> inputs = ImagesIngest.expand(List.of(folder), null);
         assertEquals(List.of("a.jpg", "broken.jpg", "sub/b.png"), inputs.stream().map(ImagesIngest.Input::key).toList());
-        ImagesIngest ingest = new ImagesIngest(IngestSettings.defaults(STACK.bootstrapServers()),
-                new ImageCheck(ImageLimits.defaults()), STACK::objectStore);
+        ImagesIngest ingest = ingestion.images(ingestion.settings());
         ImagesIngest.Report report = ingest.run(inputs);
         ImagesIngest.Report byId = ingest.run(ImagesIngest.expand(List.of(single), run + "-id"));
 

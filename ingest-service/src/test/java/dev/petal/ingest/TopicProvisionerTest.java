@@ -3,7 +3,9 @@ package dev.petal.ingest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
+import dev.petal.common.records.KafkaClients;
 import dev.petal.common.records.Topics;
+import java.time.Duration;
 import dev.petal.localstack.EmbeddedKafka;
 import java.nio.file.Path;
 import java.util.List;
@@ -25,9 +27,12 @@ class TopicProvisionerTest {
     @Test
     void createsMissingTopicsWithConfiguredPartitionsAndKeepsTheDatasetForever() throws Exception {
         try (EmbeddedKafka kafka = new EmbeddedKafka(dir).start(); Admin admin = kafka.admin()) {
-            IngestSettings settings = IngestSettings.defaults(kafka.bootstrapServers());
-            TopicProvisioner.ensure(settings, Topics.TRAIN, Topics.IMAGES, Topics.DLQ);
-            TopicProvisioner.ensure(settings, Topics.TRAIN); // existing topics are left alone
+            // The partition counts and replication of application.properties.
+            IngestSettings settings = new IngestSettings(921600, IngestSettings.partitions(3, 6, 3), (short) 1, 2, 10, 1048576,
+                    "none", Duration.ofSeconds(20), Duration.ofSeconds(5));
+            KafkaClients clients = KafkaClients.of(Map.of("bootstrap.servers", kafka.bootstrapServers()));
+            TopicProvisioner.ensure(settings, clients, Topics.TRAIN, Topics.IMAGES, Topics.DLQ);
+            TopicProvisioner.ensure(settings, clients, Topics.TRAIN); // existing topics are left alone
 
             Map<String, Integer> partitions = admin.describeTopics(Set.of(Topics.TRAIN, Topics.IMAGES, Topics.DLQ))
                     .allTopicNames().get().values().stream()

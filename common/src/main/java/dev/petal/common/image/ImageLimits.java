@@ -50,8 +50,21 @@ public record ImageLimits(long maxBytes, long maxPixels) {
         return new ImageLimits(maxBytes, pixels);
     }
 
+    /**
+     * A byte count written as a whole number with optional {@code _} separators and a {@code KiB}, {@code MiB}
+     * or {@code GiB} suffix, as in {@code 20MiB}.
+     *
+     * @throws IllegalArgumentException when it is not
+     */
+    public static long parseBytes(String value) {
+        return parse("a size", value, -1);
+    }
+
     private static long parse(String key, String value, long fallback) {
         if (value == null || value.isBlank()) {
+            if (fallback < 0) {
+                throw new IllegalArgumentException(key + " must be a whole number of bytes, was empty");
+            }
             return fallback;
         }
         String text = value.trim().replace("_", "").toLowerCase(Locale.ROOT);

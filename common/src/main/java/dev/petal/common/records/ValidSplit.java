@@ -6,12 +6,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /** The valid-split images of one dataset, read back from the dataset topic itself (the demo and the precision check score them). */
 public final class ValidSplit {
@@ -20,14 +17,9 @@ public final class ValidSplit {
 
     private ValidSplit() {}
 
-    /** Reads with a consumer of its own made from {@code kafka} (client properties). */
-    public static List<Image> read(Properties kafka, String dataset) {
-        Properties props = new Properties();
-        props.putAll(kafka);
-        props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props)) {
+    /** Reads with a consumer of its own. */
+    public static List<Image> read(KafkaClients kafka, String dataset) {
+        try (KafkaConsumer<byte[], byte[]> consumer = kafka.reader()) {
             return read(consumer, dataset);
         }
     }

@@ -10,11 +10,13 @@ import dev.petal.common.inference.Classifier;
 import dev.petal.common.inference.LoadedModel;
 import dev.petal.common.inference.ModelId;
 import dev.petal.common.inference.ModelSource;
+import dev.petal.common.records.KafkaClients;
+import dev.petal.common.records.Topics;
 import dev.petal.inference.InferenceSettings;
-import dev.petal.inference.KafkaClients;
 import dev.petal.inference.Storage;
+import dev.petal.inference.InferenceService;
 import dev.petal.inference.model.ModelHolder;
-import dev.petal.inference.scoring.ScoringLoop;
+import dev.petal.inference.scoring.ScoringChannel;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -25,11 +27,13 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.errors.GroupIdNotFoundException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -45,14 +49,18 @@ import picocli.CommandLine.Option;
  * <ol>
  *   <li>bare: images/s of {@link Classifier#topK} on already decoded tensors, batches of {@code --batch};</li>
  *   <li>kafka: a backlog of {@code --count} encoded images on a fresh topic, scored by the service's own
- *       {@link ScoringLoop} (fetch, decode, preprocess, score, publish, commit): images/s from the first
+ *       {@link ScoringChannel} (fetch, decode, preprocess, score, publish, commit; exactly once the transactional
+ *       loop): images/s from the first
  *       send to the last prediction read back;</li>
  *   <li>light load: {@code --light-count} images sent at {@code --rate} per second; latency from each
  *       send to its prediction being read back (p50, p99, max).</li>
  * </ol>
- * Needs a Kafka broker at {@code kafka.bootstrap.servers} (e.g. the local stack); uses its own topics
- * and consumer group, so a running service is not disturbed. Without {@code --model}, a freshly
- * initialised ResNet (speed does not depend on the weights).
+ * Needs a Kafka broker at {@code kafka.bootstrap.servers} (e.g. the local stack). It scores through the service's
+ * channels, so their topics and group must be its own: {@code ./petal inference bench} sets
+ * {@code petal.inference.input-topic}, {@code output-topic}, {@code dead-letter-topic} and {@code group} to
+ * {@code petal.bench.*}, and the bench refuses the contract's topics; each run deletes and creates those topics
+ * and the group afresh, so a running service is not disturbed. Without {@code --model}, a freshly initialised
+ * ResNet (speed does not depend on the weights).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmark scoring through Kafka against the bare model; prints one JSON line.")
@@ -85,18 +93,27 @@ public class BenchCommand implements Callable<Integer> {
     private final KafkaClients kafka;
     private final Storage storage;
     private final ModelHolder holder;
-    private final ScoringLoop loop;
+    private final InferenceService service;
 
-    public BenchCommand(InferenceSettings settings, KafkaClients kafka, Storage storage, ModelHolder holder, ScoringLoop loop) {
+    public BenchCommand(InferenceSettings settings, KafkaClients kafka, Storage storage, ModelHolder holder, InferenceService service) {
         this.settings = settings;
         this.kafka = kafka;
         this.storage = storage;
         this.holder = holder;
-        this.loop = loop;
+        this.service = service;
     }
 
     @Override
     public Integer call() throws Exception {
+        String images = settings.inputTopic();
+        String predictions = settings.outputTopic();
+        String dlq = settings.deadLetterTopic();
+        if (Set.of(Topics.IMAGES, Topics.PREDICTIONS, Topics.DLQ, Topics.TRAIN, Topics.MODELS).stream()
+                .anyMatch(t -> t.equals(images) || t.equals(predictions) || t.equals(dlq))) {
+            System.err.println("petal bench: petal.inference.input-topic, output-topic and dead-letter-topic must be topics of"
+                    + " the bench's own (it deletes them), not the contract's; ./petal inference bench sets petal.bench.*");
+            return 2;
+        }
         List<byte[]> files = readImages();
         LoadedModel loaded = loadModel();
         Classifier classifier;
@@ -116,30 +133,29 @@ public class BenchCommand implements Callable<Integer> {
         out.put("bareImagesPerSec", round(bare));
 
         holder.swap(classifier, loaded.manifest());
-        String run = "petal.bench." + UUID.randomUUID().toString().substring(0, 8);
         int partitions = 6;
-        try (Admin admin = kafka.admin()) {
-            admin.createTopics(List.of(new NewTopic(run + ".images", partitions, (short) 1),
-                    new NewTopic(run + ".predictions", partitions, (short) 1), new NewTopic(run + ".dlq", 1, (short) 1)))
-                    .all().get();
+        try (Admin admin = kafka.admin(Duration.ofSeconds(30))) {
+            clear(admin, List.of(images, predictions, dlq));
+            admin.createTopics(List.of(new NewTopic(images, partitions, (short) 1),
+                    new NewTopic(predictions, partitions, (short) 1), new NewTopic(dlq, 1, (short) 1))).all().get();
         }
-        loop.start(new ScoringLoop.Route(run + ".images", run + ".predictions", run + ".dlq", run));
-        try (KafkaProducer<byte[], byte[]> producer = kafka.producer(null);
-             KafkaConsumer<byte[], byte[]> reader = kafka.readerConsumer()) {
+        service.startScoring();
+        try (KafkaProducer<byte[], byte[]> producer = kafka.producer();
+             KafkaConsumer<byte[], byte[]> reader = kafka.reader()) {
             List<TopicPartition> outputs = new ArrayList<>();
             for (int p = 0; p < partitions; p++) {
-                outputs.add(new TopicPartition(run + ".predictions", p));
+                outputs.add(new TopicPartition(predictions, p));
             }
             reader.assign(outputs);
             reader.seekToBeginning(outputs);
             // Warm-up: the group joins and every thread has run once.
-            sendAndAwait(producer, reader, run, files, "warm-", batch * 2, 0);
+            sendAndAwait(producer, reader, images, files, "warm-", batch * 2, 0);
             long start = System.nanoTime();
-            sendAndAwait(producer, reader, run, files, "tput-", count, 0);
+            sendAndAwait(producer, reader, images, files, "tput-", count, 0);
             double kafkaRate = count / ((System.nanoTime() - start) / 1e9);
             out.put("kafkaImagesPerSec", round(kafkaRate));
             out.put("kafkaToBareRatio", round(kafkaRate / bare));
-            double[] latencies = sendAndAwait(producer, reader, run, files, "light-", lightCount, rate);
+            double[] latencies = sendAndAwait(producer, reader, images, files, "light-", lightCount, rate);
             Arrays.sort(latencies);
             ObjectNode light = out.putObject("lightLoad");
             light.put("ratePerSec", rate);
@@ -148,20 +164,40 @@ public class BenchCommand implements Callable<Integer> {
             light.put("p99Ms", round(percentile(latencies, 0.99)));
             light.put("maxMs", round(latencies[latencies.length - 1]));
             light.put("measured", "send to prediction read back");
-        } finally {
-            loop.stop();
-            try (Admin admin = kafka.admin()) {
-                admin.deleteTopics(List.of(run + ".images", run + ".predictions", run + ".dlq")).all().get();
-            } catch (Exception e) {
-                System.err.println("petal bench: could not delete the topics of " + run + ": " + e.getMessage());
-            }
         }
         System.out.println(JSON.writeValueAsString(out));
         return 0;
     }
 
+    /** Deletes the bench's topics and group left by an earlier run (they are deleted at the next run, not at exit:
+     *  the channel's consumer still holds the group until the application stops). */
+    private void clear(Admin admin, List<String> topics) throws Exception {
+        try {
+            admin.deleteConsumerGroups(List.of(settings.group())).all().get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (!(e.getCause() instanceof GroupIdNotFoundException)) {
+                throw e;
+            }
+        }
+        Set<String> existing = admin.listTopics().names().get();
+        List<String> old = topics.stream().filter(existing::contains).toList();
+        if (!old.isEmpty()) {
+            try {
+                admin.deleteTopics(old).all().get();
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (!(e.getCause() instanceof UnknownTopicOrPartitionException)) {
+                    throw e;
+                }
+            }
+            long deadline = System.currentTimeMillis() + 30_000;
+            while (admin.listTopics().names().get().stream().anyMatch(old::contains) && System.currentTimeMillis() < deadline) {
+                Thread.sleep(100); // deletion completes asynchronously
+            }
+        }
+    }
+
     /** Sends {@code n} images (at {@code perSecond}, or as fast as possible when 0) and returns each one's send-to-prediction ms. */
-    private double[] sendAndAwait(KafkaProducer<byte[], byte[]> producer, KafkaConsumer<byte[], byte[]> reader, String run,
+    private double[] sendAndAwait(KafkaProducer<byte[], byte[]> producer, KafkaConsumer<byte[], byte[]> reader, String topic,
                                   List<byte[]> files, String prefix, int n, double perSecond) throws Exception {
         Map<String, Long> sentAt = new HashMap<>();
         double[] latencies = new double[n];
@@ -176,7 +212,7 @@ public class BenchCommand implements Callable<Integer> {
             while (sent < n && (perSecond <= 0 || System.nanoTime() - begin >= sent * 1e9 / perSecond)) {
                 String key = prefix + sent;
                 sentAt.put(key, System.nanoTime());
-                producer.send(new ProducerRecord<>(run + ".images", key.getBytes(StandardCharsets.UTF_8), files.get(sent % files.size())));
+                producer.send(new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8), files.get(sent % files.size())));
                 sent++;
             }
             producer.flush();

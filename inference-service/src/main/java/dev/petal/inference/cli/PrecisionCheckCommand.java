@@ -13,7 +13,7 @@ import dev.petal.common.model.Precision;
 import dev.petal.common.checkpoint.CheckpointIntegrityException;
 import dev.petal.common.records.ValidSplit;
 import dev.petal.common.storage.ObjectStoreException;
-import dev.petal.inference.KafkaClients;
+import dev.petal.common.records.KafkaClients;
 import dev.petal.inference.Storage;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -78,7 +78,7 @@ public class PrecisionCheckCommand implements Callable<Integer> {
         List<float[]> tensors = new ArrayList<>();
         int undecodable = 0;
         List<ValidSplit.Image> split;
-        try (KafkaConsumer<byte[], byte[]> consumer = kafka.readerConsumer()) {
+        try (KafkaConsumer<byte[], byte[]> consumer = kafka.reader()) {
             split = ValidSplit.read(consumer, dataset);
         }
         for (ValidSplit.Image image : split) {

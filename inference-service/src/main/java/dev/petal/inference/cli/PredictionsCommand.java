@@ -1,6 +1,6 @@
 package dev.petal.inference.cli;
 
-import dev.petal.inference.KafkaClients;
+import dev.petal.common.records.KafkaClients;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -41,7 +41,7 @@ public class PredictionsCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         long printed = 0;
-        try (KafkaConsumer<byte[], byte[]> consumer = kafka.readerConsumer()) {
+        try (KafkaConsumer<byte[], byte[]> consumer = kafka.reader()) {
             List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
                     .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
             consumer.assign(partitions);

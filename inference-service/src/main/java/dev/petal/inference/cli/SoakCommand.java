@@ -9,7 +9,7 @@ import dev.petal.common.model.ModelSpec;
 import dev.petal.common.records.Headers;
 import dev.petal.common.records.Topics;
 import dev.petal.inference.InferenceSettings;
-import dev.petal.inference.KafkaClients;
+import dev.petal.common.records.KafkaClients;
 import dev.petal.inference.Storage;
 import dev.petal.inference.soak.ProcessProbe;
 import dev.petal.inference.soak.SoakLedger;
@@ -200,8 +200,8 @@ public class SoakCommand implements Callable<Integer> {
                         + "%d images from %s%n", run, name, service.pid(), minutes, rate, text(reloadEvery), badEvery,
                 files.size(), images);
 
-        try (KafkaProducer<byte[], byte[]> producer = kafka.producer(null);
-             KafkaConsumer<byte[], byte[]> reader = kafka.readerConsumer()) {
+        try (KafkaProducer<byte[], byte[]> producer = kafka.producer();
+             KafkaConsumer<byte[], byte[]> reader = kafka.reader()) {
             List<TopicPartition> outputs = new ArrayList<>();
             for (String topic : List.of(Topics.PREDICTIONS, Topics.DLQ)) {
                 reader.partitionsFor(topic, Duration.ofSeconds(30)).forEach(p -> outputs.add(new TopicPartition(p.topic(), p.partition())));

@@ -1,30 +1,33 @@
 package dev.petal.inference.health;
 
+import dev.petal.inference.InferenceService;
 import dev.petal.inference.model.ModelWatcher;
-import dev.petal.inference.scoring.ScoringLoop;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.Liveness;
 
-/** Live unless the scoring loop or the model watcher died. */
+/**
+ * Live unless the model watcher or the exactly-once scoring loop died; the channels report their own health (Quarkus
+ * Messaging's checks).
+ */
 @Liveness
 @ApplicationScoped
 public class ServingLiveness implements HealthCheck {
-    private final ScoringLoop loop;
     private final ModelWatcher watcher;
+    private final InferenceService service;
 
-    public ServingLiveness(ScoringLoop loop, ModelWatcher watcher) {
-        this.loop = loop;
+    public ServingLiveness(ModelWatcher watcher, InferenceService service) {
         this.watcher = watcher;
+        this.service = service;
     }
 
     @Override
     public HealthCheckResponse call() {
         return HealthCheckResponse.named("petal-inference")
-                .withData("scoring", loop.isHealthy() ? "running" : "stopped")
+                .withData("scoring", service.isHealthy() ? "running" : "stopped")
                 .withData("model-watcher", watcher.isAlive() ? "running" : "stopped")
-                .status(loop.isHealthy() && watcher.isAlive())
+                .status(service.isHealthy() && watcher.isAlive())
                 .build();
     }
 }

@@ -1,30 +1,32 @@
 package dev.petal.inference.health;
 
+import dev.petal.common.records.KafkaClients;
+import dev.petal.common.records.KafkaProbe;
 import dev.petal.inference.InferenceService;
-import dev.petal.inference.KafkaClients;
 import dev.petal.inference.model.ModelHolder;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.admin.Admin;
+import java.time.Duration;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
 import org.eclipse.microprofile.health.Readiness;
 
-/** Ready when a model is loaded and, while serving, the Kafka cluster answers. */
+/**
+ * Ready when a model is loaded and, while serving, the Kafka cluster answers within 3 s (the connector's own checks
+ * look at connections, which notice a broker gone only later).
+ */
 @Readiness
 @ApplicationScoped
 public class ServingReadiness implements HealthCheck {
     private final ModelHolder holder;
     private final InferenceService service;
-    private final KafkaClients kafka;
-    private Admin admin;
+    private final KafkaProbe kafka;
 
-    public ServingReadiness(ModelHolder holder, InferenceService service, KafkaClients kafka) {
+    public ServingReadiness(ModelHolder holder, InferenceService service, KafkaClients clients) {
         this.holder = holder;
         this.service = service;
-        this.kafka = kafka;
+        this.kafka = new KafkaProbe(clients, Duration.ofSeconds(3));
     }
 
     @Override
@@ -34,29 +36,16 @@ public class ServingReadiness implements HealthCheck {
         response.withData("model", holder.version().orElse("none"));
         boolean up = model;
         if (service.isStarted()) {
-            boolean reachable = kafkaReachable();
+            boolean reachable = kafka.reachable();
             response.withData("kafka", reachable ? "reachable" : "unreachable");
+            response.withData("scoring", service.isScoring() ? "started" : "waiting for a model");
             up = up && reachable;
         }
         return response.status(up).build();
     }
 
-    private synchronized boolean kafkaReachable() {
-        try {
-            if (admin == null) {
-                admin = kafka.admin();
-            }
-            admin.describeCluster().clusterId().get(3, TimeUnit.SECONDS);
-            return true;
-        } catch (Exception e) {
-            return false;
-        }
-    }
-
     @PreDestroy
-    synchronized void close() {
-        if (admin != null) {
-            admin.close();
-        }
+    void close() {
+        kafka.close();
     }
 }

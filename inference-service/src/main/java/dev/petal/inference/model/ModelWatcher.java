@@ -1,7 +1,5 @@
 package dev.petal.inference.model;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.petal.common.checkpoint.CheckpointIntegrityException;
 import dev.petal.common.checkpoint.CheckpointManifest;
 import dev.petal.common.checkpoint.CheckpointStore;
@@ -10,31 +8,26 @@ import dev.petal.common.engine.PyTorchEngine;
 import dev.petal.common.inference.Classifier;
 import dev.petal.common.inference.LoadedModel;
 import dev.petal.common.inference.ModelSource;
+import dev.petal.common.records.ModelEvent;
 import dev.petal.common.records.Topics;
 import dev.petal.common.storage.ObjectStoreException;
 import dev.petal.inference.InferenceMetrics;
 import dev.petal.inference.InferenceSettings;
-import dev.petal.inference.KafkaClients;
 import dev.petal.inference.Storage;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
 import dev.petal.common.model.Precision;
 import org.jboss.logging.Logger;
 
 /**
  * Keeps the served model current: on start it loads the pinned version or {@code latest}, then
- * follows {@code petal.models} (a reader of every partition from its end, outside any consumer group,
- * so each replica sees every event) and reads {@code models/<name>/latest} every poll interval in
- * case an event was missed. A new version is downloaded, every file's sha256 checked, loaded,
+ * follows {@code petal.models} ({@link ModelEventChannel}: every replica sees every event) and reads
+ * {@code models/<name>/latest} every poll interval in case an event was missed. A new version is downloaded, every file's sha256 checked, loaded,
  * warmed on a dummy batch and only then swapped in; until then the old one keeps serving. A version
  * that fails verification or loading is refused once (log line and metric) and never retried: versions
  * are immutable. A storage outage is not a refusal: the version is tried again on the next poll.
@@ -51,12 +44,11 @@ import org.jboss.logging.Logger;
 @ApplicationScoped
 public class ModelWatcher {
     private static final Logger LOG = Logger.getLogger(ModelWatcher.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
     /** A version id is one folder name: no slashes, no {@code .} or {@code ..}. */
     private static final Pattern VERSION = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
 
     private final InferenceSettings settings;
-    private final KafkaClients kafka;
+    private final ModelEventChannel events;
     private final Storage storage;
     private final ModelHolder holder;
     private final InferenceMetrics metrics;
@@ -65,9 +57,10 @@ public class ModelWatcher {
     private volatile boolean failed;
     private Thread thread;
 
-    public ModelWatcher(InferenceSettings settings, KafkaClients kafka, Storage storage, ModelHolder holder, InferenceMetrics metrics) {
+    public ModelWatcher(InferenceSettings settings, ModelEventChannel events, Storage storage, ModelHolder holder,
+                        InferenceMetrics metrics) {
         this.settings = settings;
-        this.kafka = kafka;
+        this.events = events;
         this.storage = storage;
         this.holder = holder;
         this.metrics = metrics;
@@ -95,7 +88,7 @@ public class ModelWatcher {
         running = false;
         Thread t = thread;
         if (t != null) {
-            // No interrupt: it would break the Kafka consumer's close. The loop checks the flag twice a second.
+            // The loop checks the flag every 200 ms.
             try {
                 t.join(10_000);
             } catch (InterruptedException e) {
@@ -124,24 +117,12 @@ public class ModelWatcher {
             }
             return;
         }
-        try (KafkaConsumer<byte[], byte[]> events = kafka.readerConsumer()) {
-            List<TopicPartition> partitions = events.partitionsFor(Topics.MODELS, Duration.ofSeconds(30)).stream()
-                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
-            events.assign(partitions);
-            events.seekToEnd(partitions);
-            partitions.forEach(events::position); // fix the end now, so events published from here on are seen
-            long nextPoll = 0;
+        events.start(this);
+        try {
             while (running) {
-                if (System.currentTimeMillis() >= nextPoll) {
-                    latest().ifPresent(this::offer);
-                    nextPoll = System.currentTimeMillis() + settings.pollInterval().toMillis();
-                }
-                for (ConsumerRecord<byte[], byte[]> event : events.poll(Duration.ofMillis(500))) {
-                    versionIn(event).ifPresent(this::offer);
-                }
+                latest().ifPresent(this::offer);
+                sleep(settings.pollInterval());
             }
-        } catch (org.apache.kafka.common.errors.InterruptException e) {
-            Thread.currentThread().interrupt();
         } catch (RuntimeException | Error e) {
             // Errors too (a LinkageError, OutOfMemoryError): a watcher that died silently would never
             // reload again while liveness said all is well. Failing liveness gets the pod restarted.
@@ -149,6 +130,13 @@ public class ModelWatcher {
                 failed = true;
                 LOG.error("the model watcher stopped; the current model keeps serving", e);
             }
+        }
+    }
+
+    /** A {@code petal.models} event arrived: loads the version it announces, when it is this model's. */
+    void onEvent(ConsumerRecord<byte[], byte[]> event) {
+        if (running) {
+            versionIn(event).ifPresent(this::offer);
         }
     }
 
@@ -167,22 +155,19 @@ public class ModelWatcher {
      * {@code models/<name>/<version>/manifest.json} in the configured bucket.
      */
     Optional<String> versionIn(ConsumerRecord<byte[], byte[]> event) {
-        String key = event.key() == null ? null : new String(event.key(), StandardCharsets.UTF_8);
         String name = settings.modelName();
-        String version;
-        String objectKey;
+        ModelEvent announced;
         try {
-            JsonNode value = JSON.readTree(event.value());
-            JsonNode manifest = value.path("manifest");
-            if (!name.equals(manifest.path("name").asText(key))) {
-                return Optional.empty();
-            }
-            version = manifest.path("version").asText("");
-            objectKey = value.path("key").asText("");
-        } catch (Exception e) {
+            announced = ModelEvent.parse(event.key(), event.value());
+        } catch (IllegalArgumentException e) {
             LOG.warnf("ignoring an unreadable %s event at offset %d: %s", Topics.MODELS, event.offset(), e.getMessage());
             return Optional.empty();
         }
+        if (!name.equals(announced.modelName())) {
+            return Optional.empty();
+        }
+        String version = announced.version();
+        String objectKey = announced.manifestKey();
         if (!objectKey.isEmpty()) {
             Optional<String> keyed = versionOfManifestKey(objectKey);
             if (keyed.isEmpty() || (!version.isEmpty() && !version.equals(keyed.get()))) {

@@ -1,15 +1,14 @@
 package dev.petal.inference.scoring;
 
-import dev.petal.common.image.ImageLimits;
 import dev.petal.common.image.RejectedImageException;
 import dev.petal.common.storage.NoSuchObjectException;
 import dev.petal.common.storage.ObjectStoreException;
 import dev.petal.common.storage.ObjectTooLargeException;
 import dev.petal.inference.Storage;
+import dev.petal.service.config.ImageConfig;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.nio.charset.StandardCharsets;
-import org.eclipse.microprofile.config.ConfigProvider;
 
 /**
  * Reads an {@code image-ref: s3://bucket/key} claim-check. Only the configured bucket is read:
@@ -28,8 +27,8 @@ public class ClaimCheck {
     private final long maxBytes;
 
     @Inject
-    public ClaimCheck(Storage storage) {
-        this(storage, ImageLimits.from(key -> ConfigProvider.getConfig().getOptionalValue(key, String.class).orElse(null)).maxBytes());
+    public ClaimCheck(Storage storage, ImageConfig images) {
+        this(storage, images.maxBytes());
     }
 
     ClaimCheck(Storage storage, long maxBytes) {

@@ -2,12 +2,12 @@ package dev.petal.inference.scoring;
 
 import dev.petal.common.image.DecodedImage;
 import dev.petal.common.image.ImageDecoder;
-import dev.petal.common.image.ImageLimits;
 import dev.petal.common.image.Preprocessor;
 import dev.petal.common.image.RejectedImageException;
 import dev.petal.common.inference.Classifier;
 import dev.petal.common.inference.Prediction;
 import dev.petal.inference.InferenceSettings;
+import dev.petal.service.config.ImageConfig;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.ArrayList;
@@ -16,7 +16,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.eclipse.microprofile.config.Config;
 import org.jboss.logging.Logger;
 
 /**
@@ -40,8 +39,8 @@ public class ImageScorer {
     private final ExecutorService decodePool;
     private final int topK;
 
-    public ImageScorer(InferenceSettings settings, Config config) {
-        this.decoder = new ImageDecoder(ImageLimits.from(key -> config.getOptionalValue(key, String.class).orElse(null)));
+    public ImageScorer(InferenceSettings settings, ImageConfig images) {
+        this.decoder = new ImageDecoder(images.limits());
         int threads = settings.decodeThreads() > 0 ? settings.decodeThreads() : Runtime.getRuntime().availableProcessors();
         this.decodePool = Executors.newFixedThreadPool(threads, r -> {
             Thread t = new Thread(r, "petal-decode");

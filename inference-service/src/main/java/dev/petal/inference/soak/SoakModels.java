@@ -1,16 +1,14 @@
 package dev.petal.inference.soak;
 
 import ai.djl.ndarray.NDManager;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.petal.common.checkpoint.CheckpointManifest;
 import dev.petal.common.checkpoint.CheckpointStore;
 import dev.petal.common.checkpoint.WeightsFile;
 import dev.petal.common.engine.PyTorchEngine;
 import dev.petal.common.model.ModelParameters;
 import dev.petal.common.model.ModelSpec;
+import dev.petal.common.records.ModelEvent;
 import dev.petal.common.records.Topics;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -20,12 +18,10 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 /**
  * Publishes model versions the way the trainer does: the weights and the manifest to object storage
  * ({@link CheckpointStore#publish}, which also moves {@code latest}), then one {@code petal.models}
- * event keyed by the model name. Each version is a freshly initialised network from its own seed,
+ * event ({@link ModelEvent}, as the trainer's). Each version is a freshly initialised network from its own seed,
  * so every version has different weights (and a different sha256).
  */
 public final class SoakModels {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     private final CheckpointStore store;
     private final KafkaProducer<byte[], byte[]> producer;
     private final String name;
@@ -56,11 +52,7 @@ public final class SoakModels {
                 Instant.now().toString(), spec, Map.of("source", "petal inference soak", "seed", seed), 0, 0, Map.of(),
                 null, null, null);
         CheckpointManifest manifest = store.publish(draft, Map.of(CheckpointManifest.WEIGHTS_FILE, weights));
-        ObjectNode event = JSON.createObjectNode();
-        event.put("key", CheckpointStore.versionPrefix(name, version) + CheckpointManifest.MANIFEST_FILE);
-        event.set("manifest", JSON.readTree(CheckpointStore.toJson(manifest)));
-        producer.send(new ProducerRecord<>(Topics.MODELS, name.getBytes(StandardCharsets.UTF_8),
-                JSON.writeValueAsBytes(event))).get(60, TimeUnit.SECONDS);
+        producer.send(new ProducerRecord<>(Topics.MODELS, ModelEvent.key(manifest), ModelEvent.value(manifest))).get(60, TimeUnit.SECONDS);
         parent = version;
         return manifest;
     }

@@ -1,12 +1,10 @@
 package dev.petal.ingest.api;
 
-import dev.petal.common.records.KafkaClientConfig;
+import dev.petal.common.records.KafkaClients;
 import dev.petal.common.records.KafkaProbe;
-import dev.petal.ingest.cli.IngestConfig;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
-import org.eclipse.microprofile.config.ConfigProvider;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.Readiness;
@@ -15,15 +13,15 @@ import org.eclipse.microprofile.health.Readiness;
 @Readiness
 @ApplicationScoped
 public class BrokerReadiness implements HealthCheck {
-    private KafkaProbe probe;
+    private final KafkaProbe probe;
+
+    public BrokerReadiness(KafkaClients kafka) {
+        this.probe = new KafkaProbe(kafka, Duration.ofSeconds(3));
+    }
 
     @Override
-    public synchronized HealthCheckResponse call() {
+    public HealthCheckResponse call() {
         try {
-            if (probe == null) {
-                probe = new KafkaProbe(KafkaClientConfig.from(ConfigProvider.getConfig().getPropertyNames(),
-                        IngestConfig.lookup()), Duration.ofSeconds(3));
-            }
             return HealthCheckResponse.named("kafka").up().withData("cluster", probe.clusterId()).build();
         } catch (Exception e) {
             return HealthCheckResponse.named("kafka").down().withData("error", String.valueOf(e.getMessage())).build();
@@ -31,9 +29,7 @@ public class BrokerReadiness implements HealthCheck {
     }
 
     @PreDestroy
-    synchronized void close() {
-        if (probe != null) {
-            probe.close();
-        }
+    void close() {
+        probe.close();
     }
 }

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.petal.ingest.DatasetIngest;
 import dev.petal.ingest.DatasetReport;
 import dev.petal.ingest.IngestFailedException;
+import dev.petal.ingest.Ingestion;
+import jakarta.inject.Inject;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -44,6 +46,9 @@ public class DatasetCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @Inject
+    Ingestion ingestion;
+
     @Override
     public Integer call() {
         if (!Files.isDirectory(dir)) {
@@ -55,8 +60,7 @@ public class DatasetCommand implements Callable<Integer> {
         JsonOut out = new JsonOut(System.out);
         DatasetReport report;
         try {
-            report = new DatasetIngest(IngestConfig.settings(), IngestConfig.imageCheck(), IngestConfig.objectStore())
-                    .run(new DatasetIngest.Options(dir, dataset, validFraction, seed));
+            report = ingestion.dataset(ingestion.settings()).run(new DatasetIngest.Options(dir, dataset, validFraction, seed));
         } catch (IngestFailedException e) {
             spec.commandLine().getErr().println("petal ingest: ingestion failed: " + e.getMessage());
             return 1;

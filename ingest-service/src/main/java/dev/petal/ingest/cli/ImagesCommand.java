@@ -2,6 +2,8 @@ package dev.petal.ingest.cli;
 
 import dev.petal.ingest.ImagesIngest;
 import dev.petal.ingest.IngestFailedException;
+import dev.petal.ingest.Ingestion;
+import jakarta.inject.Inject;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -35,6 +37,9 @@ public class ImagesCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @Inject
+    Ingestion ingestion;
+
     @Override
     public Integer call() {
         List<ImagesIngest.Input> inputs;
@@ -46,7 +51,7 @@ public class ImagesCommand implements Callable<Integer> {
         JsonOut out = new JsonOut(System.out);
         ImagesIngest.Report report;
         try {
-            report = new ImagesIngest(IngestConfig.settings(), IngestConfig.imageCheck(), IngestConfig.objectStore()).run(inputs);
+            report = ingestion.images(ingestion.settings()).run(inputs);
         } catch (IngestFailedException e) {
             spec.commandLine().getErr().println("petal ingest: ingestion failed: " + e.getMessage());
             return 1;

@@ -1,27 +1,34 @@
 package dev.petal.ingest.bench;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.petal.common.image.ImageLimits;
-import dev.petal.ingest.DatasetIngest;
-import dev.petal.ingest.DatasetReport;
 import dev.petal.ingest.DatasetScanner;
 import dev.petal.ingest.FileInspector;
 import dev.petal.ingest.ImageCheck;
-import dev.petal.ingest.IngestSettings;
-import dev.petal.ingest.IngestSummary;
 import dev.petal.localstack.LocalStack;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 
 /**
  * The ingest benchmark: publishes a class-folder dataset (default: the 4,317 flower photos in
  * shared/datasets/flowers, read in place) with full validation into a fresh embedded broker and
- * prints images/s and MB/s. Not a JUnit test: run it with {@code ingest-service/bench.sh}.
+ * prints images/s and MB/s. The publishing is the service's own: the packaged {@code ingest dataset} command
+ * (its {@code published-images} channel), run against the fresh stack. Not a JUnit test: run it with
+ * {@code ingest-service/bench.sh}, which packages the service first.
  *
  * <p>Arguments: {@code [DIR] [--compression none|lz4|...] [--check-only]}; {@code --check-only}
  * times reading, hashing and validation alone, without Kafka.
  */
 public final class IngestBenchmark {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     private IngestBenchmark() {}
 
     public static void main(String[] args) throws Exception {
@@ -40,7 +47,7 @@ public final class IngestBenchmark {
             var files = DatasetScanner.scan(dir).files().stream().map(DatasetScanner.DatasetFile::path).toList();
             long start = System.nanoTime();
             long[] bytes = {0};
-            int threads = IngestSettings.defaults("unused").threads();
+            int threads = Math.max(2, Runtime.getRuntime().availableProcessors()); // petal.ingest.threads=0
             try (FileInspector inspector = new FileInspector(check, threads)) {
                 inspector.inspect(files, f -> bytes[0] += f.size());
             }
@@ -52,15 +59,32 @@ public final class IngestBenchmark {
         }
         Path state = Files.createTempDirectory("petal-ingest-bench-");
         try (LocalStack stack = LocalStack.start(state)) {
-            IngestSettings settings = IngestSettings.defaults(stack.bootstrapServers()).withCompression(compression);
-            DatasetReport report = new DatasetIngest(settings, check, stack::objectStore)
-                    .run(new DatasetIngest.Options(dir, "bench", 0.2, 100));
-            IngestSummary s = report.summary();
+            List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-Dquarkus.http.port=0", "-Dquarkus.management.port=0", "-Dpetal.ingest.compression=" + compression));
+            stack.clientConfig().forEach((k, v) -> command.add("-D" + k + "=" + v));
+            command.addAll(List.of("-jar", Path.of("ingest-service/target/quarkus-app/quarkus-run.jar").toString(),
+                    "dataset", dir.toString(), "--dataset", "bench"));
+            Process ingest = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            JsonNode summary = null;
+            try (BufferedReader out = new BufferedReader(new InputStreamReader(ingest.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line = out.readLine(); line != null; line = out.readLine()) {
+                    JsonNode event = line.startsWith("{") ? JSON.readTree(line) : null;
+                    if (event != null && "summary".equals(event.path("event").asText())) {
+                        summary = event;
+                    }
+                }
+            }
+            int exit = ingest.waitFor();
+            if (summary == null) {
+                throw new IllegalStateException("ingest dataset exited " + exit + " without a summary");
+            }
             System.out.printf(Locale.ROOT, "{\"benchmark\":\"ingest dataset\",\"dir\":\"%s\",\"compression\":\"%s\","
-                    + "\"threads\":%d,\"published\":%d,\"duplicates\":%d,\"rejected\":%d,\"bytes\":%d,\"seconds\":%.2f,"
+                    + "\"published\":%d,\"duplicates\":%d,\"rejected\":%d,\"bytes\":%d,\"seconds\":%.2f,"
                     + "\"imagesPerSecond\":%.1f,\"megabytesPerSecond\":%.1f,\"brokerLogBytes\":%d}%n",
-                    dir, compression, settings.threads(), s.published(), s.duplicates(), s.rejected(), s.bytes(),
-                    s.seconds(), s.imagesPerSecond(), s.megabytesPerSecond(), sizeOf(state.resolve("kafka")));
+                    dir, compression, summary.path("published").asLong(), summary.path("duplicates").asLong(),
+                    summary.path("rejected").asLong(), summary.path("bytes").asLong(), summary.path("seconds").asDouble(),
+                    summary.path("imagesPerSecond").asDouble(), summary.path("megabytesPerSecond").asDouble(),
+                    sizeOf(state.resolve("kafka")));
         } finally {
             deleteRecursively(state);
         }

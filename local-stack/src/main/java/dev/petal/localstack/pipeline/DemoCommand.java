@@ -1,7 +1,7 @@
 package dev.petal.localstack.pipeline;
 
 import dev.petal.common.records.ValidSplit;
-import dev.petal.common.records.KafkaClientConfig;
+import dev.petal.common.records.KafkaClients;
 import dev.petal.common.storage.ObjectStore;
 import dev.petal.common.storage.S3Settings;
 import java.io.IOException;
@@ -83,7 +83,7 @@ final class DemoCommand implements Callable<Integer> {
         }
 
         Map<String, String> config = state.clientConfig();
-        Properties kafka = KafkaClientConfig.from(config);
+        KafkaClients kafka = KafkaClients.fromConfig(config);
         String version;
         try (ObjectStore store = new ObjectStore(S3Settings.fromConfig(config::get))) {
             version = TrainingHistory.latest(store, modelName)

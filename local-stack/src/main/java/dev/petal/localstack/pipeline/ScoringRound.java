@@ -4,6 +4,7 @@ import dev.petal.common.records.ValidSplit;
 import dev.petal.common.inference.Prediction;
 import dev.petal.common.records.HeaderValues;
 import dev.petal.common.records.Headers;
+import dev.petal.common.records.KafkaClients;
 import dev.petal.common.records.Topics;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -12,18 +13,14 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
 /**
@@ -38,10 +35,10 @@ final class ScoringRound {
         }
     }
 
-    private final Properties kafka;
+    private final KafkaClients kafka;
     private final PrintStream out;
 
-    ScoringRound(Properties kafka, PrintStream out) {
+    ScoringRound(KafkaClients kafka, PrintStream out) {
         this.kafka = kafka;
         this.out = out;
     }
@@ -62,13 +59,7 @@ final class ScoringRound {
     }
 
     private void publish(Map<String, ValidSplit.Image> byKey) throws InterruptedException, ExecutionException {
-        Properties props = new Properties();
-        props.putAll(kafka);
-        props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        props.put(ProducerConfig.ACKS_CONFIG, "all");
-        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props)) {
+        try (KafkaProducer<byte[], byte[]> producer = kafka.producer()) {
             List<Future<RecordMetadata>> sent = new java.util.ArrayList<>();
             for (Map.Entry<String, ValidSplit.Image> e : byKey.entrySet()) {
                 ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(Topics.IMAGES,
@@ -115,11 +106,6 @@ final class ScoringRound {
     }
 
     private KafkaConsumer<String, String> consumer() {
-        Properties props = new Properties();
-        props.putAll(kafka);
-        props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
-        props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
-        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        return new KafkaConsumer<>(props);
+        return kafka.consumer(java.util.Map.of(), new StringDeserializer(), new StringDeserializer());
     }
 }

@@ -7,7 +7,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.concurrent.Callable;
-import org.eclipse.microprofile.config.ConfigProvider;
+import dev.petal.trainer.service.TrainerSettings;
+import jakarta.inject.Inject;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -20,13 +21,16 @@ public class RetrainCommand implements Callable<Integer> {
     @Option(names = "--url", description = "The trainer service (default: petal.trainer.url; ./petal finds the one ./petal up started).")
     String url;
 
+    /** The configured service (petal.trainer.url); null when the command is built outside CDI, then --url is needed. */
+    @Inject
+    TrainerSettings settings;
+
     @Parameters(arity = "0..1", paramLabel = "JSON", description = "Recipe fields over the service's recipe, e.g. '{\"epochs\": 3}'.")
     String overrides;
 
     @Override
     public Integer call() throws InterruptedException {
-        String base = url != null ? url
-                : ConfigProvider.getConfig().getOptionalValue("petal.trainer.url", String.class).orElse("http://localhost:8080");
+        String base = url != null ? url : settings.url();
         URI target = URI.create(base.replaceAll("/+$", "") + "/train");
         HttpRequest request = HttpRequest.newBuilder(target).timeout(Duration.ofSeconds(30))
                 .header("Content-Type", "application/json")

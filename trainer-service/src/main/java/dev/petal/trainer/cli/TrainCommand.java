@@ -88,6 +88,9 @@ public class TrainCommand implements Callable<Integer> {
     @Inject
     TrainingMetrics metrics;
 
+    @Inject
+    TrainerConfig config;
+
     @Override
     public Integer call() throws Exception {
         Recipe recipe;
@@ -97,8 +100,8 @@ public class TrainCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
         long started = System.nanoTime();
-        TrainingJob.Result result = new TrainingJob(recipe, TrainerConfig.kafka(), TrainerConfig.s3(), TrainerConfig.imageLimits(), metrics)
-                .signedWith(TrainerConfig.manifestSigner()).run();
+        TrainingJob.Result result = new TrainingJob(recipe, config.kafka(), config.s3(), config.imageLimits(), metrics)
+                .signedWith(config.manifestSigner()).run();
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("model", result.manifest().name());
         summary.put("version", result.manifest().version());
@@ -115,8 +118,8 @@ public class TrainCommand implements Callable<Integer> {
         Recipe.Builder b = preset == null ? Recipe.builder() : Recipe.preset(preset);
         Recipe base = b.build();
         b.network(model.network(base.network()));
-        b.device(compute.device(TrainerConfig.device()));
-        b.precision(compute.precision(preset == null ? Precision.parse(TrainerConfig.precision()) : base.precision()));
+        b.device(compute.device(config.settings().device()));
+        b.precision(compute.precision(preset == null ? config.settings().precision() : base.precision()));
         set(epochs, b::epochs);
         set(batchSize, b::batchSize);
         set(lr, b::lr);

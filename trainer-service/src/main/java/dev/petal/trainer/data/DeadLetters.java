@@ -1,18 +1,22 @@
 package dev.petal.trainer.data;
 
 import dev.petal.common.records.DeadLetter;
+import dev.petal.common.records.KafkaClients;
 import dev.petal.common.records.Topics;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.Properties;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Future;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.jboss.logging.Logger;
 
 /**
@@ -26,29 +30,34 @@ public final class DeadLetters {
     public static final String GROUP = "petal-trainer-dead-letters";
     private static final Logger LOG = Logger.getLogger(DeadLetters.class);
 
-    private final Properties kafka;
+    private final KafkaClients kafka;
+    private final Producer<byte[], byte[]> producer;
 
-    public DeadLetters(Properties kafka) {
+    /** Sends with {@code producer} (the run's own, idempotent, acks=all). */
+    public DeadLetters(KafkaClients kafka, Producer<byte[], byte[]> producer) {
         this.kafka = kafka;
+        this.producer = producer;
     }
 
     /** Dead-letters the bad records of {@code index} not sent before; returns how many were sent now. */
     public int send(DatasetIndex index) {
-        try (Admin admin = Admin.create(kafka)) {
+        try (Admin admin = kafka.admin(Duration.ofSeconds(30))) {
             Map<TopicPartition, OffsetAndMetadata> marks = admin.listConsumerGroupOffsets(GROUP)
                     .partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS);
             int sent = 0;
-            try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(TrainerClients.producer(kafka, ByteArraySerializer.class))) {
-                for (BadRecord bad : index.bad()) {
-                    OffsetAndMetadata mark = marks.get(new TopicPartition(index.topic(), bad.partition()));
-                    if (mark != null && bad.offset() < mark.offset()) {
-                        continue;
-                    }
-                    producer.send(DeadLetter.of(Topics.DLQ, index.topic(), bad.partition(), bad.offset(), bad.key(), bad.value(),
-                            bad.headers(), bad.errorClass(), bad.reason()));
-                    sent++;
+            List<Future<RecordMetadata>> acks = new ArrayList<>();
+            for (BadRecord bad : index.bad()) {
+                OffsetAndMetadata mark = marks.get(new TopicPartition(index.topic(), bad.partition()));
+                if (mark != null && bad.offset() < mark.offset()) {
+                    continue;
                 }
-                producer.flush();
+                acks.add(producer.send(DeadLetter.of(Topics.DLQ, index.topic(), bad.partition(), bad.offset(), bad.key(),
+                        bad.value(), bad.headers(), bad.errorClass(), bad.reason())));
+                sent++;
+            }
+            producer.flush();
+            for (Future<RecordMetadata> ack : acks) {
+                ack.get(); // the mark moves only past dead letters the broker took
             }
             Map<TopicPartition, OffsetAndMetadata> advanced = new HashMap<>();
             index.offsets().forEach((partition, range) -> {

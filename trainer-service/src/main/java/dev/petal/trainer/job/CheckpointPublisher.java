@@ -1,9 +1,8 @@
 package dev.petal.trainer.job;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.petal.common.checkpoint.CheckpointManifest;
 import dev.petal.common.checkpoint.CheckpointStore;
+import dev.petal.common.records.ModelEvent;
 import dev.petal.common.records.Topics;
 import java.time.Duration;
 import java.util.Map;
@@ -23,10 +22,9 @@ import org.jboss.logging.Logger;
  */
 final class CheckpointPublisher implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(CheckpointPublisher.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final CheckpointStore checkpoints;
-    private final KafkaProducer<String, String> producer;
+    private final KafkaProducer<byte[], byte[]> producer;
     private final String bucket;
     private final TrainingListener listener;
     private final Duration firstBackoff;
@@ -45,7 +43,7 @@ final class CheckpointPublisher implements AutoCloseable {
 
     private record Pending(CheckpointManifest draft, Map<String, byte[]> files) {}
 
-    CheckpointPublisher(CheckpointStore checkpoints, KafkaProducer<String, String> producer, String bucket,
+    CheckpointPublisher(CheckpointStore checkpoints, KafkaProducer<byte[], byte[]> producer, String bucket,
                         CheckpointManifest parent, TrainingListener listener, Duration firstBackoff, Duration maxBackoff,
                         Duration giveUpAfter) {
         this.checkpoints = checkpoints;
@@ -138,12 +136,9 @@ final class CheckpointPublisher implements AutoCloseable {
     }
 
     private void announce(CheckpointManifest manifest) {
-        String manifestKey = CheckpointStore.versionPrefix(manifest.name(), manifest.version()) + CheckpointManifest.MANIFEST_FILE;
-        ObjectNode event = JSON.createObjectNode();
-        event.put("key", manifestKey);
-        event.set("manifest", JSON.valueToTree(manifest));
+        String manifestKey = ModelEvent.manifestKey(manifest.name(), manifest.version());
         try {
-            producer.send(new ProducerRecord<>(Topics.MODELS, manifest.name(), JSON.writeValueAsString(event))).get(60, TimeUnit.SECONDS);
+            producer.send(new ProducerRecord<>(Topics.MODELS, ModelEvent.key(manifest), ModelEvent.value(manifest))).get(60, TimeUnit.SECONDS);
         } catch (Exception e) {
             // The version is in storage and latest points at it; inference also finds it by polling latest.
             LOG.warnf("checkpoint %s stored, but the petal.models event failed: %s", manifest.version(), e.getMessage());

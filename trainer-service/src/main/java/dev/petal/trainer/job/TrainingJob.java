@@ -24,11 +24,11 @@ import dev.petal.common.storage.S3Settings;
 import dev.petal.common.training.ModelSession;
 import dev.petal.common.training.TrainingSettings;
 import dev.petal.common.training.WarmupCosineSchedule;
+import dev.petal.common.records.KafkaClients;
 import dev.petal.trainer.data.DatasetIndex;
 import dev.petal.trainer.data.DeadLetters;
 import dev.petal.trainer.data.RecordFetcher;
 import dev.petal.trainer.data.Sample;
-import dev.petal.trainer.data.TrainerClients;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -43,14 +43,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Properties;
 import java.util.Random;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.jboss.logging.Logger;
 
 /**
@@ -75,14 +74,14 @@ public final class TrainingJob {
     public record Result(CheckpointManifest manifest, List<Map<String, Object>> history, boolean resumedNothingToDo) {}
 
     private final Recipe requested;
-    private final Properties kafka;
+    private final KafkaClients kafka;
     private final S3Settings s3;
     private final ImageLimits limits;
     private final TrainingListener listener;
     private Duration uploadGiveUpAfter = Duration.ofMinutes(30);
     private ManifestSigner signer;
 
-    public TrainingJob(Recipe recipe, Properties kafka, S3Settings s3, ImageLimits limits, TrainingListener listener) {
+    public TrainingJob(Recipe recipe, KafkaClients kafka, S3Settings s3, ImageLimits limits, TrainingListener listener) {
         this.requested = recipe.validated();
         this.kafka = kafka;
         this.s3 = s3;
@@ -104,9 +103,12 @@ public final class TrainingJob {
 
     public Result run() throws IOException, InterruptedException {
         Device device = PyTorchEngine.device(requested.device());
+        // petal.train is read by offset, epoch after epoch, the images that do not fit the cache read back batch by
+        // batch (RecordFetcher): random access, which a plain KafkaConsumer gives and a streaming channel does not.
         try (ObjectStore store = new ObjectStore(s3);
-             KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerProps());
-             KafkaProducer<String, String> producer = new KafkaProducer<>(producerProps())) {
+             KafkaConsumer<byte[], byte[]> consumer = kafka.reader(Map.of(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 200));
+             KafkaProducer<byte[], byte[]> producer = kafka.producer(Map.of(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 1048576),
+                     new ByteArraySerializer(), new ByteArraySerializer())) {
             store.ensureBucket();
             CheckpointStore checkpoints = new CheckpointStore(store, signer);
             Recipe recipe = requested;
@@ -137,7 +139,7 @@ public final class TrainingJob {
             ImageDecoder decoder = new ImageDecoder(limits);
             DatasetIndex index = DatasetIndex.scan(consumer, Topics.TRAIN, resuming ? endOffsets(parent) : null,
                     resuming ? parent.model().labels() : null, recipe.dataset(), decoder, recipe.cacheMegabytes() << 20);
-            listener.onDeadLettered(new DeadLetters(kafka).send(index));
+            listener.onDeadLettered(new DeadLetters(kafka, producer).send(index));
             if (index.train().isEmpty()) {
                 throw new IllegalStateException("no training images on " + Topics.TRAIN
                         + (recipe.dataset() == null ? "" : " for dataset '" + recipe.dataset() + "'") + ": ingest a dataset first");
@@ -397,18 +399,6 @@ public final class TrainingJob {
         Map<Integer, Long> end = new LinkedHashMap<>();
         parent.dataset().offsets().forEach((partition, range) -> end.put(partition, range.get(1)));
         return end;
-    }
-
-    private Properties consumerProps() {
-        Properties props = TrainerClients.reader(kafka);
-        props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "200");
-        return props;
-    }
-
-    private Properties producerProps() {
-        Properties props = TrainerClients.producer(kafka, StringSerializer.class);
-        props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, "1048576");
-        return props;
     }
 
     static String eta(double seconds) {

@@ -13,15 +13,20 @@ import org.eclipse.microprofile.health.Readiness;
 @Readiness
 @ApplicationScoped
 public class DependenciesReadiness implements HealthCheck {
+    private final TrainerConfig config;
     private KafkaProbe kafka;
     private ObjectStore store;
+
+    public DependenciesReadiness(TrainerConfig config) {
+        this.config = config;
+    }
 
     @Override
     public synchronized HealthCheckResponse call() {
         var response = HealthCheckResponse.named("kafka-and-s3");
         try {
             if (kafka == null) {
-                kafka = new KafkaProbe(TrainerConfig.kafka(), Duration.ofSeconds(3));
+                kafka = new KafkaProbe(config.kafka(), Duration.ofSeconds(3));
             }
             response.withData("kafka", kafka.clusterId());
         } catch (Exception e) {
@@ -29,7 +34,7 @@ public class DependenciesReadiness implements HealthCheck {
         }
         try {
             if (store == null) {
-                store = new ObjectStore(TrainerConfig.s3());
+                store = new ObjectStore(config.s3());
             }
             store.exists("models/.probe");
             response.withData("s3", store.bucket());

@@ -18,9 +18,11 @@ import java.util.Map;
 @ApplicationScoped
 public class TrainResource {
     private final TrainingRuns runs;
+    private final TrainerConfig config;
 
-    public TrainResource(TrainingRuns runs) {
+    public TrainResource(TrainingRuns runs, TrainerConfig config) {
         this.runs = runs;
+        this.config = config;
     }
 
     @POST
@@ -31,7 +33,7 @@ public class TrainResource {
             return Response.status(409).entity(runs.state()).build();
         }
         try {
-            if (!runs.start(TrainerConfig.baseRecipe(body), "request")) {
+            if (!runs.start(config.baseRecipe(body), "request")) {
                 return Response.status(409).entity(runs.state()).build();
             }
         } catch (IllegalArgumentException e) {

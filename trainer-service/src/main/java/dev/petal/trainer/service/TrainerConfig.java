@@ -4,79 +4,82 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.petal.common.checkpoint.ManifestSigner;
 import dev.petal.common.image.ImageLimits;
-import dev.petal.common.records.KafkaClientConfig;
+import dev.petal.common.records.KafkaClients;
 import dev.petal.common.storage.S3Settings;
+import dev.petal.service.config.ImageConfig;
+import dev.petal.service.config.S3Config;
 import dev.petal.trainer.job.Recipe;
+import io.smallrye.config.ConfigMapping;
+import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
-import dev.petal.common.model.Precision;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
-import java.util.function.Function;
-import org.eclipse.microprofile.config.ConfigProvider;
+import java.util.Optional;
 
-/** The trainer's addresses and limits from Quarkus configuration (environment variables included). */
-public final class TrainerConfig {
-    public static final String DEVICE = "petal.trainer.device";
-    public static final String PRECISION = "petal.trainer.precision";
-    public static final String RECIPE = "petal.trainer.recipe";
-    public static final String AUTO_RETRAIN_AFTER = "petal.trainer.auto-retrain-after";
-    public static final String AUTO_RETRAIN_CHECK = "petal.trainer.auto-retrain-check";
+/**
+ * What a training run needs from the trainer's configuration: its Kafka clients, object storage, image limits, the
+ * manifest signer, and the service's recipe ({@link TrainerSettings}, {@code petal.s3.*}, {@code petal.image.*},
+ * {@code petal.checkpoint.signing-key}).
+ */
+@ApplicationScoped
+public class TrainerConfig {
     public static final String SIGNING_KEY = "petal.checkpoint.signing-key";
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private TrainerConfig() {}
-
-    public static Function<String, String> lookup() {
-        var config = ConfigProvider.getConfig();
-        return key -> config.getOptionalValue(key, String.class).orElse(null);
+    /** The {@code petal.checkpoint.*} key the trainer reads. */
+    @ConfigMapping(prefix = "petal.checkpoint")
+    public interface CheckpointSigning {
+        /** {@code hmac-sha256:<base64 secret>} or {@code ed25519:<base64 DER PKCS#8 private key>}; empty: unsigned. */
+        Optional<String> signingKey();
     }
 
-    public static Properties kafka() {
-        return KafkaClientConfig.from(ConfigProvider.getConfig().getPropertyNames(), lookup());
+    private final TrainerSettings settings;
+    private final KafkaClients kafka;
+    private final S3Config s3;
+    private final ImageConfig images;
+    private final CheckpointSigning signing;
+
+    public TrainerConfig(TrainerSettings settings, KafkaClients kafka, S3Config s3, ImageConfig images, CheckpointSigning signing) {
+        this.settings = settings;
+        this.kafka = kafka;
+        this.s3 = s3;
+        this.images = images;
+        this.signing = signing;
     }
 
-    public static S3Settings s3() {
-        return S3Settings.fromConfig(lookup());
+    public TrainerSettings settings() {
+        return settings;
+    }
+
+    public KafkaClients kafka() {
+        return kafka;
+    }
+
+    public S3Settings s3() {
+        return s3.settings();
+    }
+
+    public ImageLimits imageLimits() {
+        return images.limits();
     }
 
     /**
-     * The signer of {@value #SIGNING_KEY} for {@code new CheckpointStore(store, signer)}, or {@code null}
-     * when the key is unset or blank (versions are published unsigned).
+     * The signer of {@value #SIGNING_KEY}, or {@code null} when the key is unset (versions are published unsigned).
      *
      * @throws IllegalArgumentException when the key is malformed (the message names the setting, never the key)
      */
-    public static ManifestSigner manifestSigner() {
-        return ManifestSigner.fromConfig(SIGNING_KEY, lookup().apply(SIGNING_KEY)).orElse(null);
-    }
-
-    public static ImageLimits imageLimits() {
-        return ImageLimits.from(lookup());
-    }
-
-    public static String device() {
-        return valueOr(DEVICE, "auto");
-    }
-
-    public static String precision() {
-        return valueOr(PRECISION, "fp32");
-    }
-
-    /** The setting {@code key}, or {@code fallback} when it is unset or blank. */
-    private static String valueOr(String key, String fallback) {
-        String value = lookup().apply(key);
-        return value == null || value.isBlank() ? fallback : value;
+    public ManifestSigner manifestSigner() {
+        return ManifestSigner.fromConfig(SIGNING_KEY, signing.signingKey().orElse(null)).orElse(null);
     }
 
     /**
      * The service's recipe: the seed recipe on the configured device and precision, with the fields of
-     * {@value #RECIPE} (JSON; any field) and then of {@code overridesJson} (a request body; may be blank;
+     * {@code petal.trainer.recipe} (JSON; any field) and then of {@code overridesJson} (a request body; may be blank;
      * only {@link #REQUESTABLE} fields) replaced.
      */
-    public static Recipe baseRecipe(String overridesJson) {
-        Recipe recipe = Recipe.builder().device(device()).precision(Precision.parse(precision())).build();
-        recipe = recipe.withOverrides(parse(RECIPE, lookup().apply(RECIPE)), List.of(Recipe.Field.values()));
+    public Recipe baseRecipe(String overridesJson) {
+        Recipe recipe = Recipe.builder().device(settings.device()).precision(settings.precision()).build();
+        recipe = recipe.withOverrides(parse("petal.trainer.recipe", settings.recipe().orElse(null)), List.of(Recipe.Field.values()));
         return recipe.withOverrides(parse("the request body", overridesJson), REQUESTABLE);
     }
 
@@ -99,16 +102,5 @@ public final class TrainerConfig {
         } catch (IOException e) {
             throw new IllegalArgumentException(what + " is not a JSON object of recipe fields: " + e.getMessage());
         }
-    }
-
-    /** Retrain after this many new labelled images (0: never). */
-    public static int autoRetrainAfter() {
-        String value = lookup().apply(AUTO_RETRAIN_AFTER);
-        return value == null || value.isBlank() ? 0 : Integer.parseInt(value.trim());
-    }
-
-    /** How often auto-retrain counts new images. */
-    public static Duration autoRetrainCheck() {
-        return ConfigProvider.getConfig().getOptionalValue(AUTO_RETRAIN_CHECK, Duration.class).orElse(Duration.ofSeconds(30));
     }
 }

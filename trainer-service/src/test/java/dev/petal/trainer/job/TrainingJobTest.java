@@ -22,6 +22,7 @@ import dev.petal.common.data.SyntheticShapes;
 import dev.petal.common.image.ImageDecoder;
 import dev.petal.common.image.ImageLimits;
 import dev.petal.common.records.HeaderValues;
+import dev.petal.common.records.KafkaClients;
 import dev.petal.common.records.Headers;
 import dev.petal.common.records.Topics;
 import dev.petal.common.report.StepCurve;
@@ -96,6 +97,11 @@ class TrainingJobTest {
         }
     }
 
+    /** The service's clients for the stack (common's KafkaClients), as a training run gets them. */
+    private static KafkaClients clients() {
+        return KafkaClients.of(Map.of("bootstrap.servers", stack.bootstrapServers()));
+    }
+
     private static Properties kafka() {
         Properties props = new Properties();
         props.put("bootstrap.servers", stack.bootstrapServers());
@@ -114,7 +120,7 @@ class TrainingJobTest {
     @Test
     void learnsWellAboveChanceAndPublishesAVerifiableCheckpoint() throws Exception {
         String hmac = "hmac-sha256:" + Base64.getEncoder().encodeToString("a trainer secret of 32 bytes...".getBytes(StandardCharsets.UTF_8));
-        TrainingJob.Result result = new TrainingJob(recipe("job-learns", 6), kafka(), stack.s3Settings(), ImageLimits.defaults(), null)
+        TrainingJob.Result result = new TrainingJob(recipe("job-learns", 6), clients(), stack.s3Settings(), ImageLimits.defaults(), null)
                 .signedWith(ManifestSigner.parse(hmac)).run();
         CheckpointManifest manifest = result.manifest();
         double accuracy = ((Number) manifest.metrics().get("validAccuracy")).doubleValue();
@@ -148,14 +154,14 @@ class TrainingJobTest {
 
     @Test
     void resumeAfterAnInterruptionEqualsAnUninterruptedRun() throws Exception {
-        CheckpointManifest straight = new TrainingJob(recipe("job-straight", 2), kafka(), stack.s3Settings(),
+        CheckpointManifest straight = new TrainingJob(recipe("job-straight", 2), clients(), stack.s3Settings(),
                 ImageLimits.defaults(), null).run().manifest();
         Recipe interrupted = recipe("job-resumed", 2);
         Recipe firstHalf = interrupted.toBuilder().stopAfterEpochs(1).prefetchBatches(4).build();
-        assertEquals(1, new TrainingJob(firstHalf, kafka(), stack.s3Settings(), ImageLimits.defaults(), null).run().manifest().epoch());
+        assertEquals(1, new TrainingJob(firstHalf, clients(), stack.s3Settings(), ImageLimits.defaults(), null).run().manifest().epoch());
         Recipe resume = Recipe.builder().modelName(interrupted.modelName()).device("cpu").resume(true).prefetchBatches(4)
                 .cacheMegabytes(64).precision(Precision.BF16).build(); // the checkpoint's recipe wins
-        CheckpointManifest resumed = new TrainingJob(resume, kafka(), stack.s3Settings(), ImageLimits.defaults(), null).run().manifest();
+        CheckpointManifest resumed = new TrainingJob(resume, clients(), stack.s3Settings(), ImageLimits.defaults(), null).run().manifest();
         assertEquals(2, resumed.epoch());
         assertEquals(straight.step(), resumed.step());
         assertEquals(straight.metrics().get("trainLoss"), resumed.metrics().get("trainLoss"));
@@ -170,7 +176,7 @@ class TrainingJobTest {
     @Test
     void aCrashMidEpochResumesFromTheMidEpochCheckpointAndEqualsAnUninterruptedRun() throws Exception {
         Recipe straight = withBatch(recipe("job-mid-straight", 2), 8, 0, false);
-        CheckpointManifest reference = new TrainingJob(straight, kafka(), stack.s3Settings(), ImageLimits.defaults(), null).run().manifest();
+        CheckpointManifest reference = new TrainingJob(straight, clients(), stack.s3Settings(), ImageLimits.defaults(), null).run().manifest();
 
         // Checkpoint every second, slow the steps down so that several fall inside an epoch, and
         // crash at the first step after a mid-epoch version is in storage.
@@ -193,14 +199,14 @@ class TrainingJobTest {
         };
         Recipe crashRun = withBatch(recipe("job-mid-resumed", 2), 8, 1, false);
         IllegalStateException crash = assertThrows(IllegalStateException.class,
-                () -> new TrainingJob(crashRun, kafka(), stack.s3Settings(), ImageLimits.defaults(), crashing).run());
+                () -> new TrainingJob(crashRun, clients(), stack.s3Settings(), ImageLimits.defaults(), crashing).run());
         assertTrue(crash.getMessage().startsWith("simulated crash"), crash.getMessage());
         CheckpointStore store = new CheckpointStore(stack.objectStore());
         CheckpointManifest latest = store.manifest("job-mid-resumed", store.latestVersion("job-mid-resumed").orElseThrow());
         assertTrue(latest.metrics().containsKey(TrainingJob.EPOCH_PROGRESS), "latest is mid-epoch: " + latest.version());
         assertTrue(latest.step() % 24 != 0, "stopped inside an epoch at step " + latest.step());
 
-        TrainingJob.Result resumed = new TrainingJob(withBatch(crashRun, 8, 0, true), kafka(), stack.s3Settings(),
+        TrainingJob.Result resumed = new TrainingJob(withBatch(crashRun, 8, 0, true), clients(), stack.s3Settings(),
                 ImageLimits.defaults(), null).run();
         assertEquals(reference.step(), resumed.manifest().step());
         assertEquals(reference.metrics().get("trainLoss"), resumed.manifest().metrics().get("trainLoss"));
@@ -245,7 +251,7 @@ class TrainingJobTest {
         };
         CheckpointManifest last;
         try {
-            last = new TrainingJob(recipe("job-outage", 2), kafka(), stack.s3Settings(), ImageLimits.defaults(), outage).run().manifest();
+            last = new TrainingJob(recipe("job-outage", 2), clients(), stack.s3Settings(), ImageLimits.defaults(), outage).run().manifest();
         } finally {
             restarter.join();
         }
@@ -264,7 +270,7 @@ class TrainingJobTest {
 
     @Test
     void recordsNoRunCanUseAreDeadLetteredExactlyOnce() throws Exception {
-        new TrainingJob(recipe("job-dead-letters", 1), kafka(), stack.s3Settings(), ImageLimits.defaults(), null).run();
+        new TrainingJob(recipe("job-dead-letters", 1), clients(), stack.s3Settings(), ImageLimits.defaults(), null).run();
         // The next run scans the same records again (here: only the scan and the dead-lettering step).
         Properties consumer = kafka();
         consumer.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
@@ -272,7 +278,9 @@ class TrainingJobTest {
         try (KafkaConsumer<byte[], byte[]> reader = new KafkaConsumer<>(consumer)) {
             DatasetIndex again = DatasetIndex.scan(reader, Topics.TRAIN, null, null, DATASET, new ImageDecoder(ImageLimits.defaults()), 0);
             assertEquals(3, again.bad().size());
-            assertEquals(0, new DeadLetters(kafka()).send(again), "already dead-lettered by an earlier scan");
+            try (var producer = clients().producer()) {
+                assertEquals(0, new DeadLetters(clients(), producer).send(again), "already dead-lettered by an earlier scan");
+            }
         }
         Map<String, String> classByKey = new HashMap<>();
         for (ConsumerRecord<String, String> r : readAll(Topics.DLQ)) {

@@ -1,0 +1,175 @@
+package dev.petal.inference.scoring;
+
+import dev.petal.inference.InferenceMetrics;
+import dev.petal.inference.InferenceSettings;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.reactive.messaging.ChannelRegistry;
+import io.smallrye.reactive.messaging.MutinyEmitter;
+import io.smallrye.reactive.messaging.TracingMetadata;
+import io.smallrye.reactive.messaging.annotations.Blocking;
+import io.smallrye.reactive.messaging.kafka.KafkaRecord;
+import io.smallrye.reactive.messaging.kafka.KafkaRecordBatch;
+import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.eclipse.microprofile.reactive.messaging.Channel;
+import org.eclipse.microprofile.reactive.messaging.Incoming;
+import org.eclipse.microprofile.reactive.messaging.Message;
+import org.jboss.logging.Logger;
+
+/**
+ * Scores {@code petal.images} into {@code petal.predictions} and {@code petal.dlq} through the Kafka connector: the
+ * {@code images} channel delivers batches (up to {@code petal.inference.max-batch} records, the broker waiting up to
+ * {@code max-wait-ms} to fill one), each batch is scored by one model ({@link RecordScorer}), and its outputs leave
+ * through the {@code outputs} channel. Batches are processed one at a time, in order, so outputs keep input order
+ * within a partition, also across a hot reload.
+ *
+ * <p>At least once (the default): a batch is acknowledged only after every one of its outputs is acknowledged by the
+ * broker, and the channel's commit strategy commits acknowledged offsets only. Publishing that fails (the broker away
+ * longer than {@code delivery.timeout.ms}) is retried, the batch held, until it succeeds: inputs are never skipped,
+ * and a crash re-delivers what was not committed. A batch whose processing throws is dead-lettered whole
+ * ({@code petal-dead-letter}, {@code internal-error}). Exactly once ({@code petal.inference.exactly-once=true}) is
+ * {@link TransactionalScoringLoop}'s, on plain clients: the connector's transactions do not survive a broker outage.
+ *
+ * <p>The channel starts paused, and is subscribed (the consumer created, the group joined) only when {@link #start()}
+ * is called: by {@code serve} once the first model is loaded, so that inputs wait in Kafka and not in memory or the
+ * dead-letter topic, and never by {@code classify}, {@code predictions} and the other commands.
+ */
+@ApplicationScoped
+public class ScoringChannel {
+    static final String IMAGES = "images";
+    private static final Logger LOG = Logger.getLogger(ScoringChannel.class);
+
+    private final InferenceSettings settings;
+    private final RecordScorer scorer;
+    private final InferenceMetrics metrics;
+    private final ChannelRegistry channels;
+    private final MutinyEmitter<ProducerRecord<byte[], byte[]>> outputs;
+    private volatile boolean started;
+    private volatile boolean stopping;
+    /** Batches being scored (0 or 1: one at a time). */
+    private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
+
+    public ScoringChannel(InferenceSettings settings, RecordScorer scorer, InferenceMetrics metrics, ChannelRegistry channels,
+                          @Channel("outputs") MutinyEmitter<ProducerRecord<byte[], byte[]>> outputs) {
+        this.settings = settings;
+        this.scorer = scorer;
+        this.metrics = metrics;
+        this.channels = channels;
+        this.outputs = outputs;
+    }
+
+    /** Subscribes the {@code images} channel: the consumer joins the group and batches start to arrive. */
+    public synchronized void start() {
+        if (!started) {
+            started = true;
+            LOG.infof("scoring %s -> %s (group %s, batches of up to %d, at least once)", settings.inputTopic(),
+                    settings.outputTopic(), settings.group(), settings.maxBatch());
+            channels.getPausable(IMAGES).resume();
+        }
+    }
+
+    public boolean isStarted() {
+        return started;
+    }
+
+    @Incoming(IMAGES)
+    @Blocking(ordered = true)
+    public CompletionStage<Void> score(KafkaRecordBatch<byte[], byte[]> batch) {
+        inFlight.incrementAndGet();
+        try {
+            return stopping ? CompletableFuture.completedFuture(null) : scoreAndPublish(batch);
+        } finally {
+            inFlight.decrementAndGet();
+        }
+    }
+
+    /** Not acknowledged (so not committed) when the service stops while its outputs cannot be published. */
+    private CompletionStage<Void> scoreAndPublish(KafkaRecordBatch<byte[], byte[]> batch) {
+        long arrived = System.currentTimeMillis();
+        List<KafkaRecord<byte[], byte[]>> messages = batch.getRecords();
+        List<ConsumerRecord<byte[], byte[]>> inputs = new ArrayList<>(messages.size());
+        for (KafkaRecord<byte[], byte[]> message : messages) {
+            inputs.add(consumerRecord(message));
+        }
+        RecordScorer.Scored scored = scorer.score(inputs, arrived);
+        List<Message<ProducerRecord<byte[], byte[]>>> out = new ArrayList<>(messages.size());
+        for (int i = 0; i < messages.size(); i++) {
+            out.add(answering(messages.get(i), scored.outputs().get(i)));
+        }
+        if (!publish(out)) {
+            return CompletableFuture.completedFuture(null); // stopping: not acknowledged, so not committed
+        }
+        scored.count(metrics);
+        return batch.ack();
+    }
+
+    /**
+     * Sends every output and waits for the broker to take each. A failure (the producer's own retries ran out) sends
+     * them all again after a pause, until they are taken or the service stops: some may then be published twice,
+     * never none. Returns false when stopped first.
+     */
+    private boolean publish(List<Message<ProducerRecord<byte[], byte[]>>> out) {
+        while (!stopping) {
+            try {
+                List<Uni<Void>> acks = new ArrayList<>(out.size());
+                for (Message<ProducerRecord<byte[], byte[]>> message : out) {
+                    acks.add(outputs.sendMessage(message));
+                }
+                Uni.join().all(acks).andFailFast().await().indefinitely();
+                return true;
+            } catch (RuntimeException e) {
+                LOG.warnf("could not publish the outputs of a batch of %d (%s); sending them again", out.size(), e.toString());
+                pause();
+            }
+        }
+        return false;
+    }
+
+    /** The output as a message that carries the input's trace, so the prediction joins the image's trace. */
+    private static Message<ProducerRecord<byte[], byte[]>> answering(KafkaRecord<byte[], byte[]> input,
+                                                                     ProducerRecord<byte[], byte[]> output) {
+        Message<ProducerRecord<byte[], byte[]>> message = Message.of(output);
+        return input.getMetadata(TracingMetadata.class).map(message::addMetadata).orElse(message);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static ConsumerRecord<byte[], byte[]> consumerRecord(KafkaRecord<byte[], byte[]> message) {
+        return message.getMetadata(IncomingKafkaRecordMetadata.class)
+                .map(m -> (ConsumerRecord<byte[], byte[]>) m.getRecord())
+                .orElseThrow(() -> new IllegalStateException("a batch record without its Kafka metadata"));
+    }
+
+    private void pause() {
+        try {
+            Thread.sleep(1000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            stopping = true;
+        }
+    }
+
+    /**
+     * The service stops (before the connector closes the consumer): batches still arriving are left uncommitted for
+     * the partitions' next owner, the one being scored is finished and acknowledged, so that its offsets commit before
+     * the group is left and a clean stop scores nothing twice. A publish being retried gives up.
+     */
+    public void drain(Duration timeout) {
+        stopping = true;
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (inFlight.get() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+}
