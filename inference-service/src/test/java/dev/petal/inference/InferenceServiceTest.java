@@ -341,6 +341,24 @@ class InferenceServiceTest {
         assertEquals(200, manage("health/live").statusCode());
     }
 
+    /** The Kafka clients' own metrics are on the management port with the service's: per-partition lag, record rates. */
+    @Test
+    @Order(6)
+    void kafkaClientMetricsAreOnTheManagementPort() throws Exception {
+        String metrics = "";
+        long deadline = System.currentTimeMillis() + 120_000; // per-partition meters appear at the binder's next refresh
+        while (System.currentTimeMillis() < deadline) {
+            metrics = manage("metrics").body();
+            if (metrics.contains("kafka_consumer_fetch_manager_records_lag{") && metrics.contains("partition=")) {
+                break;
+            }
+            Thread.sleep(1000);
+        }
+        assertTrue(metrics.contains("kafka_consumer_fetch_manager_records_lag{"), "consumer lag per partition");
+        assertTrue(metrics.contains("kafka_consumer_fetch_manager_records_consumed_rate"), "records consumed per second");
+        assertTrue(metrics.contains("kafka_producer_record_send_rate"), "records sent per second");
+    }
+
     // ---- helpers
 
     private static void publish(String version, int seed) throws Exception {

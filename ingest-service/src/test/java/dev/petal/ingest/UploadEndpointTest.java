@@ -66,6 +66,16 @@ class UploadEndpointTest {
         assertEquals(404, notHere.statusCode(), "the application port serves only the API: " + notHere.body());
     }
 
+    /** The published-images producer's own metrics are on the management port with the service's. */
+    @Test
+    void kafkaClientMetricsAreOnTheManagementPort() throws Exception {
+        assertEquals(202, post("upload-metrics", TestFiles.jpeg(48, 12)).statusCode());
+        URI metrics = URI.create(ready.toString().replace("health/ready", "metrics"));
+        String body = HTTP.send(HttpRequest.newBuilder(metrics).GET().build(), HttpResponse.BodyHandlers.ofString()).body();
+        assertTrue(body.contains("kafka_producer_record_send_total"), "records sent");
+        assertTrue(body.contains("kafka_producer_record_send_rate"), "records sent per second");
+    }
+
     private HttpResponse<String> post(String id, byte[] body) throws Exception {
         HttpRequest request = HttpRequest.newBuilder(URI.create(images + "?id=" + id))
                 .header("Content-Type", "application/octet-stream")

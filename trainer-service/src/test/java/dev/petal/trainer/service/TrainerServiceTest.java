@@ -32,13 +32,17 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import picocli.CommandLine;
 
 /** The trainer as a service: auto-retrain after N new labelled images (warm start, new labels), metrics, POST /train. */
 @QuarkusTest
 @QuarkusTestResource(LocalStackTestResource.class)
 @TestProfile(TrainerServiceTest.Profile.class)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class TrainerServiceTest {
     static final String MODEL = "auto-test";
 
@@ -66,6 +70,7 @@ class TrainerServiceTest {
     URL management;
 
     @Test
+    @Order(1)
     void retrainsAfterEnoughNewImagesFromTheLatestVersionAndReportsMetrics() throws Exception {
         String metrics = RestAssured.get(management + "metrics").then().statusCode(200).extract().asString();
         for (String name : List.of("petal_trainer_step", "petal_trainer_loss", "petal_trainer_images_per_second",
@@ -107,6 +112,20 @@ class TrainerServiceTest {
         CheckpointManifest third = awaitVersion(stack, second.version());
         assertEquals(5L, ((Number) third.recipe().get("seed")).longValue());
         awaitIdle();
+    }
+
+    /** Auto-retrain's channels have been reading petal.train: their consumers' metrics are on the management port. */
+    @Test
+    @Order(2)
+    void kafkaClientMetricsAreOnTheManagementPort() throws Exception {
+        String metrics = "";
+        long deadline = System.currentTimeMillis() + 120_000; // per-partition meters appear at the binder's next refresh
+        while (System.currentTimeMillis() < deadline && !metrics.contains("kafka_consumer_fetch_manager_records_lag{")) {
+            metrics = RestAssured.get(management + "metrics").then().statusCode(200).extract().asString();
+            Thread.sleep(1000);
+        }
+        assertTrue(metrics.contains("kafka_consumer_fetch_manager_records_lag{"), "consumer lag per partition");
+        assertTrue(metrics.contains("kafka_consumer_fetch_manager_records_consumed_rate"), "records consumed per second");
     }
 
     private static void publish(LocalStack stack, SyntheticShapes shapes, int count, Set<String> labels) throws Exception {
