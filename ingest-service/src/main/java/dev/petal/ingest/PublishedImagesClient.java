@@ -26,10 +26,11 @@ public class PublishedImagesClient implements ClientCustomizer<Map<String, Objec
         if (CHANNEL.equals(channel)) {
             IngestSettings s = config.settings();
             int timeout = (int) s.brokerTimeout().toMillis();
-            client.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, timeout);
-            client.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, timeout);
-            client.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, timeout + s.lingerMs() + 1000);
-            client.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Math.max(1024 * 1024, s.inlineMaxBytes() + 64 * 1024));
+            // As text: the connector reads its client settings as strings.
+            client.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, Integer.toString(timeout));
+            client.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, Integer.toString(timeout));
+            client.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, Integer.toString(timeout + s.lingerMs() + 1000));
+            client.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(Math.max(1024 * 1024, s.inlineMaxBytes() + 64 * 1024)));
         }
         return client;
     }
