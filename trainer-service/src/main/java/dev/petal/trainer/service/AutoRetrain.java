@@ -9,22 +9,17 @@ import dev.petal.common.records.Topics;
 import dev.petal.common.storage.ObjectStore;
 import dev.petal.trainer.data.DatasetIndex;
 import dev.petal.trainer.job.Recipe;
-import io.smallrye.common.annotation.Identifier;
 import io.smallrye.reactive.messaging.ChannelRegistry;
 import io.smallrye.reactive.messaging.annotations.Blocking;
-import io.smallrye.reactive.messaging.kafka.KafkaConsumerRebalanceListener;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
-import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.TopicPartition;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.jboss.logging.Logger;
 
@@ -34,14 +29,13 @@ import org.jboss.logging.Logger;
  * from scratch when there is no version yet). Started by {@code trainer serve} only, never by a one-off {@code train}.
  *
  * <p>Two channels feed it, both paused until {@link #start()}: {@code train-arrivals} (petal.train, each partition
- * read from where the latest version's dataset ended, values skipped unread) and {@code model-events} (petal.models:
+ * read from where the latest version's dataset ended ({@link TrainArrivalsStart}), values skipped unread) and
+ * {@code model-events} (petal.models:
  * a version published by this service or any other run moves the point the count starts from). A check every
  * {@code petal.trainer.auto-retrain-check} starts a run once the count reaches N and no run is going.
  */
 @ApplicationScoped
-@Identifier(AutoRetrain.ARRIVALS_REBALANCE_LISTENER)
-public class AutoRetrain implements KafkaConsumerRebalanceListener {
-    static final String ARRIVALS_REBALANCE_LISTENER = "petal-trainer-arrivals";
+public class AutoRetrain {
     private static final Logger LOG = Logger.getLogger(AutoRetrain.class);
     private static final Duration AFTER_FAILURE = Duration.ofMinutes(10);
 
@@ -114,12 +108,9 @@ public class AutoRetrain implements KafkaConsumerRebalanceListener {
         }
     }
 
-    /** Each partition of petal.train is read from where the latest version's dataset ended. */
-    @Override
-    public synchronized void onPartitionsAssigned(Consumer<?, ?> consumer, Collection<TopicPartition> partitions) {
-        for (TopicPartition tp : partitions) {
-            consumer.seek(tp, trainedUpTo(since, tp.partition()));
-        }
+    /** Where {@code train-arrivals} starts reading {@code partition}: the end of the latest version's data. */
+    synchronized long startOf(int partition) {
+        return trainedUpTo(since, partition);
     }
 
     private synchronized void adopt(CheckpointManifest version) {
