@@ -10,12 +10,23 @@ import dev.petal.common.training.ModelSession;
 import dev.petal.common.training.TrainingSettings;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Timeout;
 
 /** The model actually learns: a ResNet-18 with the small stem separates four generated shapes. */
 class LearningTest {
     private static final int SIZE = 32;
     private static final int BATCH = 32;
+
+    /** The kernel self-check runs once per host (seconds to a minute); outside the timed training. */
+    @BeforeAll
+    static void checkKernels() {
+        LayerPlan plan = new ModelSpec(Architecture.RESNET18, SyntheticShapes.LABELS, SIZE, Stem.SMALL, Normalization.IMAGENET).plan();
+        for (Precision precision : Precision.values()) {
+            KernelCheck.routes(plan, precision, KernelCheck.Use.TRAINING, Device.cpu());
+            KernelCheck.routes(plan, Precision.FP32, KernelCheck.Use.SERVING, Device.cpu());
+        }
+    }
 
     /** bf16: mixed precision (fp32 master weights), which must learn as well. */
     @ParameterizedTest
