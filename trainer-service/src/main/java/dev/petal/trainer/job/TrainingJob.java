@@ -256,7 +256,8 @@ public final class TrainingJob {
             LOG.infof("epoch %d: continuing after step %d of %d", epoch + 1, from.stepsDone(), run.stepsPerEpoch());
         }
         List<Sample> rest = order.subList(Math.min(order.size(), from.stepsDone() * recipe.batchSize()), order.size());
-        Iterator<BatchLoader.Batch> batches = loader.batches(rest, recipe.batchSize(), recipe.augment(), recipe.seed(), epoch);
+        Iterator<BatchLoader.Batch> batches = loader.batches(rest, recipe.batchSize(),
+                recipe.augment() ? new Augmenter(recipe.minCropScale(), recipe.colourJitter()) : null, recipe.seed(), epoch);
         while (batches.hasNext()) {
             BatchLoader.Batch batch = batches.next();
             step++;
@@ -312,7 +313,7 @@ public final class TrainingJob {
         Recipe recipe = run.recipe();
         Evaluation eval = new Evaluation(index.labels(),
                 new MisclassifiedImages(MisclassifiedImages.DEFAULT_LIMIT, run.spec().preprocessor(), index.labels(), recipe.seed()));
-        Iterator<BatchLoader.Batch> batches = loader.batches(index.valid(), Math.max(recipe.batchSize(), 32), false, recipe.seed(), 0);
+        Iterator<BatchLoader.Batch> batches = loader.batches(index.valid(), Math.max(recipe.batchSize(), 32), null, recipe.seed(), 0);
         // Scored by the serving program (BatchNorms folded, evaluation mode): what inference will serve.
         try (ServingProgram program = session.evaluation()) {
             while (batches.hasNext()) {
