@@ -213,8 +213,13 @@ class TrainingJobTest {
         AtomicInteger retries = new AtomicInteger();
         AtomicInteger stepsWhileDown = new AtomicInteger();
         List<String> published = new CopyOnWriteArrayList<>();
+        // Storage comes back once an upload has failed and training has stepped on meanwhile (at most 2 minutes):
+        // on a busy machine a fixed delay could end before the checkpoint is even written.
         Thread restarter = new Thread(() -> {
-            sleep(5000);
+            long deadline = System.nanoTime() + 120_000_000_000L;
+            while ((retries.get() == 0 || stepsWhileDown.get() == 0) && System.nanoTime() < deadline) {
+                sleep(200);
+            }
             stack.s3().start();
         });
         TrainingListener outage = new TrainingListener() {
