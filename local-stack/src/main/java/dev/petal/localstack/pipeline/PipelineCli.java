@@ -3,6 +3,7 @@ package dev.petal.localstack.pipeline;
 import java.nio.file.Path;
 import java.util.Properties;
 import java.util.concurrent.Callable;
+import dev.petal.common.cli.UserErrors;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -27,7 +28,7 @@ public final class PipelineCli {
     public static void main(String[] args) {
         // The demo's Kafka clients would print their whole configuration at INFO.
         dev.petal.localstack.QuietLogging.apply();
-        System.exit(new CommandLine(new PipelineCli()).execute(args));
+        System.exit(UserErrors.install(new CommandLine(new PipelineCli())).execute(args));
     }
 
     @Command(name = "up", mixinStandardHelpOptions = true,
