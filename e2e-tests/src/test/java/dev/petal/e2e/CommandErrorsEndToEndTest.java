@@ -46,7 +46,7 @@ class CommandErrorsEndToEndTest {
                 Arguments.of(2, "unknown architecture 'resnet19'", List.of("train", "--arch", "resnet19")),
                 Arguments.of(1, "Kafka", List.of("ingest", "images", "IMAGE")),
                 Arguments.of(2, "no such file or directory", List.of("ingest", "images", "/no/such/file.jpg")),
-                Arguments.of(1, "/no/such/model", List.of("classify", "IMAGE", "--model", "/no/such/model")),
+                Arguments.of(2, "/no/such/model is none of these", List.of("classify", "IMAGE", "--model", "/no/such/model")),
                 Arguments.of(1, "Kafka", List.of("predictions", "--count", "1")));
     }
 
@@ -63,7 +63,7 @@ class CommandErrorsEndToEndTest {
         pb.environment().put("PETAL_S3_ENDPOINT", "http://127.0.0.1:9");
         pb.environment().put("PETAL_S3_ACCESS_KEY", "nobody");
         pb.environment().put("PETAL_S3_SECRET_KEY", "nothing-to-see");
-        pb.environment().put("PETAL_INGEST_BROKER_TIMEOUT", "5s");
+        pb.environment().put("PETAL_INGEST_BROKER_TIMEOUT", "5");
         Process process = pb.start();
         assertTrue(process.waitFor(300, TimeUnit.SECONDS), "petal " + args + " finished");
         String output = Files.readString(log, StandardCharsets.UTF_8);
@@ -72,5 +72,7 @@ class CommandErrorsEndToEndTest {
         assertTrue(output.contains(says), "says '" + says + "':\n" + output);
         assertFalse(output.contains("\tat ") || output.contains("Exception in thread"), "no stack trace:\n" + output);
         assertFalse(output.contains("nothing-to-see"), "no secret in the output:\n" + output);
+        assertTrue(output.lines().filter(l -> l.startsWith("petal ")).count() <= 1 && output.lines().count() <= 4,
+                "one line (and, for a flag, where the help is):\n" + output);
     }
 }

@@ -16,10 +16,22 @@ import picocli.CommandLine.ParseResult;
 public final class UserErrors implements IExecutionExceptionHandler {
     public static final String VERBOSE = "--verbose";
 
-    /** {@code commandLine} with a {@code --verbose} flag on every command and this handler. */
+    /**
+     * {@code commandLine} with a {@code --verbose} flag on every command, this handler for failures, and a
+     * short report of a mistake in the flags: the mistake, picocli's suggestions for a misspelt option,
+     * and where the help is (exit code 2).
+     */
     public static CommandLine install(CommandLine commandLine) {
         addVerbose(commandLine);
-        return commandLine.setExecutionExceptionHandler(new UserErrors());
+        return commandLine.setExecutionExceptionHandler(new UserErrors()).setParameterExceptionHandler((mistake, args) -> {
+            CommandLine command = mistake.getCommandLine();
+            PrintWriter err = command.getErr();
+            err.println(commandName(command) + ": " + mistake.getMessage());
+            CommandLine.UnmatchedArgumentException.printSuggestions(mistake, err);
+            err.println("See './" + commandName(command) + " --help' for the options.");
+            err.flush();
+            return command.getCommandSpec().exitCodeOnInvalidInput();
+        });
     }
 
     private static void addVerbose(CommandLine commandLine) {
