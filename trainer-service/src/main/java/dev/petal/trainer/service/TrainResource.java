@@ -1,5 +1,7 @@
 package dev.petal.trainer.service;
 
+import dev.petal.common.auth.Roles;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
@@ -14,6 +16,7 @@ import java.util.Map;
  * {@code POST /train} starts one run in the background (JSON body: recipe fields to override the
  * service's base recipe, e.g. {"epochs": 3, "imageSize": 96}); one run at a time. {@code GET /train} reports it.
  */
+@RolesAllowed({Roles.TRAINER, Roles.ADMIN})
 @Path("/train")
 @ApplicationScoped
 public class TrainResource {
