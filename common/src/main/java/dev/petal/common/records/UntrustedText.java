@@ -25,14 +25,18 @@ public final class UntrustedText {
      * {@code ...}. Null is {@code (none)}.
      */
     public static String forLog(String text) {
-        return text == null ? "(none)" : oneLine(text, false);
+        return oneLine(text, MAX_LOG_LENGTH);
     }
 
-    private static String oneLine(String text, boolean cutBefore) {
-        int limit = Math.min(text.length(), MAX_LOG_LENGTH);
-        StringBuilder out = new StringBuilder(limit + 3);
+    /** {@link #forLog(String)} with another length limit: for a message that also holds text of its own. */
+    public static String oneLine(String text, int maxLength) {
+        return text == null ? "(none)" : oneLine(text, maxLength, false);
+    }
+
+    private static String oneLine(String text, int maxLength, boolean cutBefore) {
+        StringBuilder out = new StringBuilder(Math.min(text.length(), maxLength) + 3);
         int i = 0;
-        while (i < text.length() && out.length() < MAX_LOG_LENGTH) {
+        while (i < text.length() && out.length() < maxLength) {
             int cp = text.codePointAt(i);
             i += Character.charCount(cp);
             if (safeInLog(cp)) {
@@ -55,7 +59,7 @@ public final class UntrustedText {
         // Decode no more than can be shown: a 1 MB key costs no more than a short one.
         int take = Math.min(utf8.length, MAX_LOG_LENGTH * 4);
         String text = new String(utf8, 0, take, StandardCharsets.UTF_8);
-        return oneLine(text, take < utf8.length);
+        return oneLine(text, MAX_LOG_LENGTH, take < utf8.length);
     }
 
     /** Each value through {@link #forLog(String)}, for a list in a log line. */

@@ -1,6 +1,8 @@
 package dev.petal.trainer.service;
 
+import dev.petal.common.records.UntrustedText;
 import dev.petal.trainer.job.Recipe;
+import dev.petal.trainer.job.UnreadableWeightsException;
 import dev.petal.trainer.job.TrainingJob;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -23,11 +25,15 @@ public class TrainingRuns {
         this.metrics = metrics;
     }
 
-    /** Starts {@code recipe} unless a run is in progress; returns the state either way. */
-    public synchronized boolean start(Recipe recipe, String trigger) {
+    /**
+     * Starts {@code recipe} unless a run is in progress; returns whether it started. Its image cache is held to
+     * {@link CacheBudget}, whoever asked.
+     */
+    public synchronized boolean start(Recipe asked, String trigger) {
         if (isRunning()) {
             return false;
         }
+        Recipe recipe = CacheBudget.bounded(asked);
         Map<String, Object> running = new LinkedHashMap<>();
         running.put("state", "running");
         running.put("trigger", trigger);
@@ -51,7 +57,7 @@ public class TrainingRuns {
         done.put("trigger", trigger);
         try {
             TrainingJob.Result result = new TrainingJob(recipe, TrainerConfig.kafka(), TrainerConfig.s3(),
-                    TrainerConfig.imageLimits(), metrics).signedWith(TrainerConfig.manifestSigner()).run();
+                    TrainerConfig.imageLimits(), metrics).signedWith(TrainerConfig.manifestSigner()).maxLabels(DatasetLimits.maxLabels()).run();
             done.put("state", "done");
             done.put("version", result.manifest().version());
             done.put("metrics", result.manifest().metrics());
@@ -59,10 +65,23 @@ public class TrainingRuns {
         } catch (Exception e) {
             LOG.error("training run failed", e);
             done.put("state", "failed");
-            done.put("error", String.valueOf(e.getMessage()));
+            done.put("error", publicReason(e));
             metrics.runEnded(false);
         }
         state = done;
+    }
+
+    /**
+     * Why a run failed, for GET /train: one sanitised line, and for initial weights only which ones failed, since
+     * the reader's detail quotes the file. The log has the whole story.
+     */
+    static String publicReason(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof UnreadableWeightsException unreadable) {
+                return unreadable.summary();
+            }
+        }
+        return UntrustedText.oneLine(failure.getMessage() == null ? failure.getClass().getSimpleName() : failure.getMessage(), 400);
     }
 
     @PreDestroy
