@@ -51,6 +51,14 @@ public final class UntrustedText {
         return out.toString();
     }
 
+    /**
+     * Whether {@code text} would pass {@link #forLog(String)}-style sanitising unchanged and fits {@code maxLength}:
+     * for values kept as they are only when they are safe to show anywhere (a dataset's labels).
+     */
+    public static boolean isClean(String text, int maxLength) {
+        return text != null && text.length() <= maxLength && text.codePoints().allMatch(UntrustedText::safeInLog);
+    }
+
     /** {@link #forLog(String)} of bytes read as UTF-8 (what is not UTF-8 becomes {@code ?}); null is {@code (none)}. */
     public static String forLog(byte[] utf8) {
         if (utf8 == null) {

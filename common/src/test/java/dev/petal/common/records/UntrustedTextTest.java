@@ -45,6 +45,16 @@ class UntrustedTextTest {
     }
 
     @Test
+    void cleanTextIsWhatItWouldShowUnchanged() {
+        assertTrue(UntrustedText.isClean("dandelion", 128));
+        assertTrue(UntrustedText.isClean("l\u00f6wenzahn \u30bf\u30f3\u30dd\u30dd", 128));
+        assertFalse(UntrustedText.isClean("rose\n", 128));
+        assertFalse(UntrustedText.isClean("tulip\u202e", 128));
+        assertFalse(UntrustedText.isClean("x".repeat(129), 128));
+        assertFalse(UntrustedText.isClean(null, 128));
+    }
+
+    @Test
     void headersGetPrintableAsciiOnlyAsBefore() {
         assertEquals("bad   bytes", UntrustedText.printableAscii("bad\n\u00e9\u001bbytes", 300));
         assertEquals(300, ErrorReason.oneLine("z".repeat(5000)).length());

@@ -220,16 +220,12 @@ public final class DatasetIndex {
         return Headers.SPLIT_TRAIN.equals(split) || Headers.SPLIT_VALID.equals(split) ? null : BAD_SPLIT;
     }
 
-    /** At most {@value #MAX_LABEL_LENGTH} characters, none of them a control, format or line separator character. */
+    /**
+     * At most {@value #MAX_LABEL_LENGTH} characters, each one {@link UntrustedText} shows as it is: labels travel to
+     * manifests, predictions, reports and log lines unchanged.
+     */
     static boolean isFitLabel(String label) {
-        if (label.length() > MAX_LABEL_LENGTH) {
-            return false;
-        }
-        return label.codePoints().noneMatch(cp -> switch (Character.getType(cp)) {
-            case Character.CONTROL, Character.FORMAT, Character.LINE_SEPARATOR, Character.PARAGRAPH_SEPARATOR,
-                    Character.PRIVATE_USE, Character.SURROGATE, Character.UNASSIGNED -> true;
-            default -> false;
-        });
+        return UntrustedText.isClean(label, MAX_LABEL_LENGTH);
     }
 
     public String topic() {
