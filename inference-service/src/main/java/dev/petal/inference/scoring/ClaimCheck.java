@@ -2,6 +2,7 @@ package dev.petal.inference.scoring;
 
 import dev.petal.common.image.ImageLimits;
 import dev.petal.common.image.RejectedImageException;
+import dev.petal.common.records.UntrustedText;
 import dev.petal.common.storage.BucketRefs;
 import dev.petal.common.storage.NoSuchObjectException;
 import dev.petal.common.storage.ObjectStoreException;
@@ -68,12 +69,11 @@ public class ClaimCheck {
                         + (ref == null || ref.isEmpty() ? "" : " " + problem)));
     }
 
-    /** At most 200 characters of printable ASCII, for a reason line. */
+    /** At most 200 characters of printable ASCII, for a reason line: through the one sanitiser, {@link UntrustedText}. */
     static String printable(String ref) {
         if (ref == null) {
             return "nothing";
         }
-        String cut = ref.length() > 200 ? ref.substring(0, 200) + "..." : ref;
-        return cut.replaceAll("[^\\x20-\\x7E]", "?");
+        return UntrustedText.printableAscii(UntrustedText.forLog(ref), UntrustedText.MAX_LOG_LENGTH + 3);
     }
 }
