@@ -30,10 +30,15 @@ public final class LocalPipeline {
      * How {@code ./petal up} runs the stack.
      *
      * @param secure Kafka clients authenticate with SCRAM and are held to ACLs
-     * @param listening where the stack and the services listen (127.0.0.1 by default)
+     * @param listening where the stack and the services listen; null: not asked (127.0.0.1 for a new stack, and a
+     *        running one is taken where it listens)
      */
     public record Options(boolean secure, Listening listening) {
-        public static final Options DEFAULT = new Options(false, Listening.LOOPBACK);
+        public static final Options DEFAULT = new Options(false, null);
+
+        Listening listeningOrLoopback() {
+            return listening == null ? Listening.LOOPBACK : listening;
+        }
     }
 
     /** A service of the pipeline and the health endpoint (on its management port) that says it has started. */
@@ -149,7 +154,7 @@ public final class LocalPipeline {
             throw new IllegalStateException("the local stack runs without --secure; stop it first (./petal down), then ./petal up --secure");
         }
         String bind = state.stack().map(p -> p.getProperty("bind", LOOPBACK)).orElse(LOOPBACK);
-        if (!asked.listening().bindAddress().equals(bind)) {
+        if (asked.listening() != null && !asked.listening().bindAddress().equals(bind)) {
             throw new IllegalStateException("the local stack listens on " + bind + ", not " + asked.listening().bindAddress()
                     + "; stop it first (./petal down)");
         }
@@ -161,12 +166,13 @@ public final class LocalPipeline {
         Path log = state.logs().resolve("stack.log");
         out.println("petal: starting the local stack (Kafka + S3, data in " + state.root() + ")"
                 + (options.secure() ? ", Kafka with SCRAM logins and ACLs" : ""));
-        if (!options.listening().loopbackOnly()) {
-            out.println("petal: listening on " + options.listening().bindAddress() + ": other machines can reach Kafka, S3 (whose keys"
+        Listening listening = options.listeningOrLoopback();
+        if (!listening.loopbackOnly()) {
+            out.println("petal: listening on " + listening.bindAddress() + ": other machines can reach Kafka, S3 (whose keys"
                     + " are the local defaults) and the APIs" + (options.secure() ? "" : "; Kafka without --secure takes any client"));
         }
         List<String> args = new ArrayList<>(List.of("-jar", jar.toString(), state.root().toAbsolutePath().toString(),
-                "--bind", options.listening().bindAddress()));
+                "--bind", listening.bindAddress()));
         if (options.secure()) {
             args.add("--secure");
         }

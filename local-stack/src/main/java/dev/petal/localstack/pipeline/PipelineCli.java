@@ -6,8 +6,10 @@ import java.util.Properties;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
 
 /** {@code ./petal up|down|status|demo|token}: the local pipeline on the embedded stack. */
 @Command(name = "petal", mixinStandardHelpOptions = true, version = "Petal 0.1.0",
@@ -42,18 +44,23 @@ public final class PipelineCli {
                 + " principal and may do only what docs/security.md grants it; commands log in as the stack's admin.")
         boolean secure;
 
-        @Option(names = "--bind", paramLabel = "ADDRESS", defaultValue = "127.0.0.1",
-                description = "Listen on ADDRESS instead (an interface's IPv4 address, or 0.0.0.0 for all): other machines"
-                        + " can then reach Kafka, S3 and the APIs. Default: ${DEFAULT-VALUE}.")
+        @Option(names = "--bind", paramLabel = "ADDRESS",
+                description = "Listen on ADDRESS instead of 127.0.0.1 (an interface's IPv4 address, or 0.0.0.0 for all):"
+                        + " other machines can then reach Kafka, S3 and the APIs.")
         String bind;
+
+        @Spec
+        CommandSpec spec;
 
         @Override
         public Integer call() throws Exception {
-            Listening listening;
-            try {
-                listening = Listening.on(bind);
-            } catch (IllegalArgumentException e) {
-                throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
+            Listening listening = null;
+            if (bind != null) {
+                try {
+                    listening = Listening.on(bind);
+                } catch (IllegalArgumentException e) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+                }
             }
             parent.pipeline().up(new LocalPipeline.Options(secure, listening));
             return 0;
