@@ -67,9 +67,10 @@ public final class TestTokens {
             boolean made = LocalKeyPair.find(dir).isEmpty();
             LocalKeyPair pair = LocalKeyPair.ensure(dir);
             if (made) {
-                pair.privateKeyFile().toFile().deleteOnExit();
-                pair.publicKeyFile().toFile().deleteOnExit();
+                // Deleted in the reverse order of these calls: the files, then their folder.
                 dir.toFile().deleteOnExit();
+                pair.publicKeyFile().toFile().deleteOnExit();
+                pair.privateKeyFile().toFile().deleteOnExit();
             }
             return pair;
         }
