@@ -160,6 +160,16 @@ class TrainRequestFuzzTest {
     }
 
     @Test
+    void aCacheOverTheHeapShareIsRefusedThoughWithinTheRecipesBound() throws Exception {
+        long over = CacheBudget.maxMegabytes() + 1; // far below Recipe's own bound of 16777216
+        HttpResponse<String> refused = Call.post(train.toURI(), "application/json",
+                ("{\"cacheMegabytes\": " + over + "}").getBytes(StandardCharsets.UTF_8)).send(TestTokens.bearer(Roles.ADMIN));
+        assertEquals(400, refused.statusCode(), refused.body());
+        assertTrue(refused.body().contains(CacheBudget.SHARE), refused.body());
+        assertIdle();
+    }
+
+    @Test
     void aRunWhoseBucketWeightsFailReportsWhichWithoutQuotingThem() throws Exception {
         publishDataset("fuzz-data", 12);
         try (ObjectStore objects = LocalStack.shared().objectStore()) {
