@@ -6,6 +6,7 @@ import dev.petal.common.cli.ModelOptions;
 import dev.petal.common.model.Precision;
 import dev.petal.trainer.job.Recipe;
 import dev.petal.trainer.job.TrainingJob;
+import dev.petal.trainer.service.DatasetLimits;
 import dev.petal.trainer.service.TrainerConfig;
 import dev.petal.trainer.service.TrainingMetrics;
 import jakarta.inject.Inject;
@@ -98,7 +99,7 @@ public class TrainCommand implements Callable<Integer> {
         }
         long started = System.nanoTime();
         TrainingJob.Result result = new TrainingJob(recipe, TrainerConfig.kafka(), TrainerConfig.s3(), TrainerConfig.imageLimits(), metrics)
-                .signedWith(TrainerConfig.manifestSigner()).run();
+                .signedWith(TrainerConfig.manifestSigner()).maxLabels(DatasetLimits.maxLabels()).run();
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("model", result.manifest().name());
         summary.put("version", result.manifest().version());

@@ -3,6 +3,7 @@ package dev.petal.trainer.data;
 import dev.petal.common.records.DeadLetter;
 import dev.petal.common.records.Topics;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
@@ -16,60 +17,98 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.jboss.logging.Logger;
 
 /**
- * Sends the dataset records no run can train on to petal.dlq, once each. Every run re-reads the
- * whole topic, so the offset up to which bad records were already sent is kept as the committed
- * offset of a consumer group ({@value #GROUP}): a record goes to the DLQ by the first run that scans
- * past it, and later runs skip it. The mark moves only after the DLQ writes are acknowledged, so a
- * crash in between sends a record twice, never zero times.
+ * Sends the dataset records no run can train on to petal.dlq, once each, while the dataset is scanned: each bad
+ * record is handed over as it is found ({@link #offer}) and kept no longer than the producer's buffer holds it, so
+ * a topic full of bad records costs no memory. Every run re-reads the whole topic, so the offset up to which bad
+ * records were already sent is kept as the committed offset of a consumer group ({@value #GROUP}): a record goes to
+ * the DLQ by the first run that scans past it, and later runs skip it. The mark moves only after the DLQ writes are
+ * acknowledged ({@link #finish}), so a crash in between sends a record twice, never zero times.
  */
-public final class DeadLetters {
+public final class DeadLetters implements AutoCloseable {
     public static final String GROUP = "petal-trainer-dead-letters";
     private static final Logger LOG = Logger.getLogger(DeadLetters.class);
 
-    private final Properties kafka;
+    private final Admin admin;
+    private final KafkaProducer<byte[], byte[]> producer;
+    private final String topic;
+    private final Map<TopicPartition, OffsetAndMetadata> marks;
+    private int sent;
 
-    public DeadLetters(Properties kafka) {
-        this.kafka = kafka;
+    private DeadLetters(Admin admin, KafkaProducer<byte[], byte[]> producer, String topic, Map<TopicPartition, OffsetAndMetadata> marks) {
+        this.admin = admin;
+        this.producer = producer;
+        this.topic = topic;
+        this.marks = marks;
     }
 
-    /** Dead-letters the bad records of {@code index} not sent before; returns how many were sent now. */
-    public int send(DatasetIndex index) {
-        try (Admin admin = Admin.create(kafka)) {
+    /** Reads how far earlier runs dead-lettered {@code topic}, ready to send its bad records. */
+    public static DeadLetters open(Properties kafka, String topic) {
+        Admin admin = Admin.create(kafka);
+        try {
             Map<TopicPartition, OffsetAndMetadata> marks = admin.listConsumerGroupOffsets(GROUP)
                     .partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS);
-            int sent = 0;
-            try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(TrainerClients.producer(kafka, ByteArraySerializer.class))) {
-                for (BadRecord bad : index.bad()) {
-                    OffsetAndMetadata mark = marks.get(new TopicPartition(index.topic(), bad.partition()));
-                    if (mark != null && bad.offset() < mark.offset()) {
-                        continue;
-                    }
-                    producer.send(DeadLetter.of(Topics.DLQ, index.topic(), bad.partition(), bad.offset(), bad.key(), bad.value(),
-                            bad.headers(), bad.errorClass(), bad.reason()));
-                    sent++;
-                }
-                producer.flush();
+            return new DeadLetters(admin, new KafkaProducer<>(TrainerClients.producer(kafka, ByteArraySerializer.class)), topic,
+                    new HashMap<>(marks));
+        } catch (InterruptedException e) {
+            admin.close();
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while reading how far bad dataset records were dead-lettered", e);
+        } catch (ExecutionException | TimeoutException | RuntimeException e) {
+            admin.close();
+            throw new IllegalStateException("could not read how far bad dataset records were dead-lettered: " + e.getMessage(), e);
+        }
+    }
+
+    /** Sends {@code bad} to petal.dlq unless an earlier run did. */
+    public void offer(BadRecord bad) {
+        OffsetAndMetadata mark = marks.get(new TopicPartition(topic, bad.partition()));
+        if (mark != null && bad.offset() < mark.offset()) {
+            return;
+        }
+        producer.send(DeadLetter.of(Topics.DLQ, topic, bad.partition(), bad.offset(), bad.key(), bad.value(), bad.headers(),
+                bad.errorClass(), bad.reason()));
+        sent++;
+    }
+
+    /**
+     * Waits until every record offered was written, then marks {@code offsets} (partition to [first, end) as
+     * scanned) as dead-lettered; returns how many records this run sent.
+     *
+     * @param counts the bad records per error class, for the log line
+     */
+    public int finish(Map<Integer, List<Long>> offsets, Map<String, Integer> counts) {
+        producer.flush();
+        Map<TopicPartition, OffsetAndMetadata> advanced = new HashMap<>();
+        offsets.forEach((partition, range) -> {
+            TopicPartition tp = new TopicPartition(topic, partition);
+            OffsetAndMetadata mark = marks.get(tp);
+            if (mark == null || mark.offset() < range.get(1)) {
+                advanced.put(tp, new OffsetAndMetadata(range.get(1)));
             }
-            Map<TopicPartition, OffsetAndMetadata> advanced = new HashMap<>();
-            index.offsets().forEach((partition, range) -> {
-                TopicPartition tp = new TopicPartition(index.topic(), partition);
-                OffsetAndMetadata mark = marks.get(tp);
-                if (mark == null || mark.offset() < range.get(1)) {
-                    advanced.put(tp, new OffsetAndMetadata(range.get(1)));
-                }
-            });
+        });
+        try {
             if (!advanced.isEmpty()) {
                 admin.alterConsumerGroupOffsets(GROUP, advanced).all().get(30, TimeUnit.SECONDS);
+                marks.putAll(advanced);
             }
-            if (sent > 0) {
-                LOG.infof("%d records of %s that cannot be trained on sent to %s %s", sent, index.topic(), Topics.DLQ, index.badCounts());
-            }
-            return sent;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while dead-lettering bad dataset records", e);
         } catch (ExecutionException | TimeoutException e) {
             throw new IllegalStateException("could not dead-letter the bad dataset records: " + e.getMessage(), e);
+        }
+        if (sent > 0) {
+            LOG.infof("%d records of %s that cannot be trained on sent to %s %s", sent, topic, Topics.DLQ, counts);
+        }
+        return sent;
+    }
+
+    @Override
+    public void close() {
+        try {
+            producer.close();
+        } finally {
+            admin.close();
         }
     }
 }

@@ -81,14 +81,16 @@ public final class TrainerConfig {
     }
 
     /**
-     * What a training request may set: how the model is trained, never where the service reads or writes
-     * (device, threads, cache) or which model it replaces.
+     * What a training request may set: how the model is trained, never the machine (device, threads, prefetching)
+     * or a resume. The model name, the initial weights and the image cache are held to the service's settings by
+     * {@link TrainRequests}.
      */
     public static final List<Recipe.Field> REQUESTABLE = List.of(Recipe.Field.ARCH, Recipe.Field.IMAGE_SIZE, Recipe.Field.STEM,
             Recipe.Field.NORMALIZATION, Recipe.Field.EPOCHS, Recipe.Field.BATCH_SIZE, Recipe.Field.LR, Recipe.Field.WEIGHT_DECAY,
             Recipe.Field.WARMUP_ITERS, Recipe.Field.WARMUP_FRACTION, Recipe.Field.WARMUP_START_FACTOR, Recipe.Field.LABEL_SMOOTHING,
             Recipe.Field.AUGMENT, Recipe.Field.MIN_CROP_SCALE, Recipe.Field.COLOUR_JITTER, Recipe.Field.SEED,
-            Recipe.Field.ZERO_INIT_RESIDUAL, Recipe.Field.PRECISION, Recipe.Field.DATASET, Recipe.Field.WARM_START);
+            Recipe.Field.ZERO_INIT_RESIDUAL, Recipe.Field.PRECISION, Recipe.Field.DATASET, Recipe.Field.WARM_START,
+            Recipe.Field.MODEL_NAME, Recipe.Field.INIT_WEIGHTS, Recipe.Field.CACHE_MB);
 
     private static Map<String, Object> parse(String what, String json) {
         if (json == null || json.isBlank()) {

@@ -1,6 +1,8 @@
 package dev.petal.trainer.service;
 
+import dev.petal.common.records.UntrustedText;
 import dev.petal.trainer.job.Recipe;
+import dev.petal.trainer.job.UnreadableWeightsException;
 import dev.petal.trainer.job.TrainingJob;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -35,7 +37,7 @@ public class TrainingRuns {
     @Inject
     public TrainingRuns(TrainingMetrics metrics) {
         this(metrics, recipe -> new TrainingJob(recipe, TrainerConfig.kafka(), TrainerConfig.s3(), TrainerConfig.imageLimits(), metrics)
-                .signedWith(TrainerConfig.manifestSigner()).run());
+                .signedWith(TrainerConfig.manifestSigner()).maxLabels(DatasetLimits.maxLabels()).run());
     }
 
     TrainingRuns(TrainingMetrics metrics, Job job) {
@@ -43,11 +45,15 @@ public class TrainingRuns {
         this.job = job;
     }
 
-    /** Starts {@code recipe} unless a run is in progress; returns whether it started. */
-    public synchronized boolean start(Recipe recipe, String trigger) {
+    /**
+     * Starts {@code recipe} unless a run is in progress; returns whether it started. Its image cache is held to
+     * {@link CacheBudget}, whoever asked.
+     */
+    public synchronized boolean start(Recipe asked, String trigger) {
         if (isRunning()) {
             return false;
         }
+        Recipe recipe = CacheBudget.bounded(asked);
         Map<String, Object> running = new LinkedHashMap<>();
         running.put("state", "running");
         running.put("trigger", trigger);
@@ -83,7 +89,7 @@ public class TrainingRuns {
         } catch (Throwable e) {
             LOG.error("training run failed", e);
             done.put("state", "failed");
-            done.put("error", e.getClass().getSimpleName() + ": " + e.getMessage());
+            done.put("error", publicReason(e));
             if (e instanceof VirtualMachineError) {
                 fatal = e.getClass().getSimpleName() + " during a training run: restart the trainer";
             }
@@ -98,6 +104,19 @@ public class TrainingRuns {
             }
             state = done;
         }
+    }
+
+    /**
+     * Why a run failed, for GET /train: one sanitised line, and for initial weights only which ones failed, since
+     * the reader's detail quotes the file. The log has the whole story.
+     */
+    static String publicReason(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof UnreadableWeightsException unreadable) {
+                return unreadable.summary();
+            }
+        }
+        return UntrustedText.oneLine(failure.getMessage() == null ? failure.getClass().getSimpleName() : failure.getMessage(), 400);
     }
 
     @PreDestroy

@@ -274,10 +274,12 @@ class TrainingJobTest {
         Properties consumer = kafka();
         consumer.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         consumer.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        try (KafkaConsumer<byte[], byte[]> reader = new KafkaConsumer<>(consumer)) {
-            DatasetIndex again = DatasetIndex.scan(reader, Topics.TRAIN, null, null, DATASET, new ImageDecoder(ImageLimits.defaults()), 0);
-            assertEquals(3, again.bad().size());
-            assertEquals(0, new DeadLetters(kafka()).send(again), "already dead-lettered by an earlier scan");
+        try (KafkaConsumer<byte[], byte[]> reader = new KafkaConsumer<>(consumer);
+             DeadLetters deadLetters = DeadLetters.open(kafka(), Topics.TRAIN)) {
+            DatasetIndex again = DatasetIndex.scan(reader, Topics.TRAIN, null, null, DATASET, new ImageDecoder(ImageLimits.defaults()), 0,
+                    TrainingJob.DEFAULT_MAX_LABELS, deadLetters::offer);
+            assertEquals(3, again.badTotal());
+            assertEquals(0, deadLetters.finish(again.offsets(), again.badCounts()), "already dead-lettered by an earlier scan");
         }
         Map<String, String> classByKey = new HashMap<>();
         for (ConsumerRecord<String, String> r : readAll(Topics.DLQ)) {

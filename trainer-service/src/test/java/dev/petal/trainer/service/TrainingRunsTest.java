@@ -33,7 +33,7 @@ class TrainingRunsTest {
         assertTrue(runs.start(Recipe.seedRecipe(), "test"));
         awaitIdle(runs);
         assertEquals("failed", runs.state().get("state"));
-        assertEquals("OutOfMemoryError: Java heap space", runs.state().get("error"));
+        assertEquals("Java heap space", runs.state().get("error"));
         assertNotNull(runs.fatal());
         assertEquals(HealthCheckResponse.Status.DOWN, liveness.call().getStatus());
 
