@@ -4,6 +4,8 @@ import dev.petal.localstack.auth.KafkaUsers;
 import dev.petal.localstack.auth.TokenIssuer;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -36,6 +38,12 @@ record ServiceSettings(Map<String, String> properties, Map<String, String> envir
         properties.put("mp.jwt.verify.issuer", TokenIssuer.LOCAL_ISSUER);
         properties.put("mp.jwt.verify.audiences", TokenIssuer.LOCAL_AUDIENCE);
         Map<String, String> environment = new LinkedHashMap<>();
+        // The object store's secret key too: PETAL_S3_SECRET_KEY for petal.s3.secret-key.
+        for (String key : List.copyOf(properties.keySet())) {
+            if (key.contains("secret") || key.contains("password")) {
+                environment.put(key.toUpperCase(Locale.ROOT).replaceAll("[^A-Z0-9]", "_"), properties.remove(key));
+            }
+        }
         if (users != null) {
             environment.put(JAAS_VARIABLE, users.jaasConfig(KafkaUsers.principalOf(service)));
         }

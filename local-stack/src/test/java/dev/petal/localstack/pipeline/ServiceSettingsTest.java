@@ -44,6 +44,11 @@ class ServiceSettingsTest {
         assertEquals("petal-local", settings.properties().get("mp.jwt.verify.issuer"));
         assertEquals("petal", settings.properties().get("mp.jwt.verify.audiences"));
         assertEquals(Map.of(), settings.environment(), "no secrets without --secure");
+        ServiceSettings withStorage = ServiceSettings.of("trainer", Map.of("petal.s3.access-key", "petal", "petal.s3.secret-key", "s3-secret"),
+                1, 2, "127.0.0.1", auth.resolve("k"), null);
+        assertEquals("s3-secret", withStorage.environment().get("PETAL_S3_SECRET_KEY"), "the storage secret goes to the environment");
+        assertFalse(withStorage.properties().containsValue("s3-secret"), "and not onto the command line");
+        assertEquals("petal", withStorage.properties().get("petal.s3.access-key"));
         assertEquals("0.0.0.0", ServiceSettings.of("ingest", Map.of(), 1, 2, "0.0.0.0", auth.resolve("k"), null)
                 .properties().get("quarkus.http.host"));
     }
