@@ -9,6 +9,10 @@ import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,7 +32,8 @@ import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * The user's path, through the launcher and real processes: {@code ./petal demo} on a generated
- * dataset (up, ingest, train, hot-load, score), a third-party Kafka client, status, down.
+ * dataset (up, ingest, train, hot-load, score), the API with {@code ./petal token}'s tokens, a third-party
+ * Kafka client, status, down.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class LocalPipelineEndToEndTest {
@@ -49,7 +54,7 @@ class LocalPipelineEndToEndTest {
         }
         state = Files.createTempDirectory("petal-e2e-");
         dataset = state.resolve("shapes");
-        DemoDataset.generate(dataset, 60, 48);
+        DemoDataset.generate(dataset, DemoDataset.GENERATED_PER_CLASS, DemoDataset.GENERATED_SIZE);
     }
 
     @AfterAll
@@ -65,7 +70,8 @@ class LocalPipelineEndToEndTest {
         Matcher last = FINAL_LINE.matcher(demo.output());
         assertTrue(last.find(), "no final demo line in:\n" + demo.output());
         int scored = Integer.parseInt(last.group(1));
-        assertTrue(scored >= 24 && scored <= 96, "about 20% of 240 images are held out, scored " + scored);
+        int images = 4 * DemoDataset.GENERATED_PER_CLASS;
+        assertTrue(scored >= images / 10 && scored <= images * 3 / 10, "about 20% of " + images + " images are held out, scored " + scored);
         assertTrue(Double.parseDouble(last.group(2)) > 25.0, "above chance (4 classes): " + last.group(2));
         String report = Files.readString(Path.of(last.group(4)));
         assertTrue(report.contains("<svg") && report.contains("Confusion matrix") && report.contains("data:image/jpeg;base64,"),
@@ -84,6 +90,37 @@ class LocalPipelineEndToEndTest {
 
     @Test
     @Order(3)
+    void theApisTakeTheTokensOfPetalTokenAndRefuseOthers() throws Exception {
+        Properties services = new Properties();
+        try (var in = Files.newInputStream(state.resolve("services.properties"))) {
+            services.load(in);
+        }
+        URI model = URI.create("http://" + services.getProperty("host", "127.0.0.1") + ":" + services.getProperty("inference.port") + "/model");
+        assertEquals(401, get(model, null).statusCode(), "no token");
+        Run scorer = petal(60, "token", "--role", "scorer");
+        assertEquals(0, scorer.exit(), scorer.output());
+        HttpResponse<String> served = get(model, lastLine(scorer.output()));
+        assertEquals(200, served.statusCode(), served.body());
+        assertTrue(served.body().contains("\"version\""), served.body());
+        Run ingester = petal(60, "token", "--role", "ingester", "--ttl", "5m");
+        assertEquals(403, get(model, lastLine(ingester.output())).statusCode(), "a token without the scorer role");
+    }
+
+    private static HttpResponse<String> get(URI uri, String token) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(java.time.Duration.ofSeconds(10)).GET();
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        return HttpClient.newHttpClient().send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static String lastLine(String output) {
+        List<String> lines = output.lines().map(String::trim).filter(l -> !l.isEmpty()).toList();
+        return lines.isEmpty() ? "" : lines.get(lines.size() - 1);
+    }
+
+    @Test
+    @Order(4)
     void kcatScoresAJpegWithNoPetalCode() throws Exception {
         assumeTrue(onPath("kcat"), "kcat is not installed (.ci/run installs it)");
         Properties stack = new Properties();
@@ -113,7 +150,7 @@ class LocalPipelineEndToEndTest {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void downStopsEverything() throws Exception {
         Run down = petal(120, "down");
         assertEquals(0, down.exit(), down.output());

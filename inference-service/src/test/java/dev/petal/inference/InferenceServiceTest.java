@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.petal.common.auth.Roles;
 import dev.petal.common.checkpoint.CheckpointManifest;
 import dev.petal.common.checkpoint.CheckpointStore;
 import dev.petal.common.checkpoint.Sha256;
@@ -16,6 +17,8 @@ import dev.petal.common.storage.ObjectStore;
 import dev.petal.inference.model.ModelWatcher;
 import dev.petal.localstack.LocalStack;
 import dev.petal.localstack.LocalStackTestResource;
+import dev.petal.localstack.auth.JwtTestResource;
+import dev.petal.localstack.auth.TestTokens;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -59,6 +62,7 @@ import org.junit.jupiter.api.TestMethodOrder;
  */
 @QuarkusTest
 @QuarkusTestResource(LocalStackTestResource.class)
+@QuarkusTestResource(JwtTestResource.class)
 @TestProfile(InferenceServiceTest.Profile.class)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class InferenceServiceTest {
@@ -201,7 +205,8 @@ class InferenceServiceTest {
 
         // POST /predict gives the same answer for the same bytes and model.
         HttpResponse<String> direct = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(http + "predict?id=direct"))
-                .header("Content-Type", "image/png").POST(HttpRequest.BodyPublishers.ofByteArray(plain)).build(),
+                .header("Content-Type", "image/png").header("Authorization", TestTokens.bearer(Roles.SCORER))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(plain)).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(200, direct.statusCode(), direct.body());
         JsonNode directJson = JSON.readTree(direct.body());
@@ -214,7 +219,8 @@ class InferenceServiceTest {
             assertEquals(json.path("top").get(i).path("score").asDouble(), directJson.path("top").get(i).path("score").asDouble(), 1e-4);
         }
         HttpResponse<String> junk = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(http + "predict"))
-                .header("Content-Type", "application/octet-stream").POST(HttpRequest.BodyPublishers.ofString("hello")).build(),
+                .header("Content-Type", "application/octet-stream").header("Authorization", TestTokens.bearer(Roles.SCORER))
+                .POST(HttpRequest.BodyPublishers.ofString("hello")).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(422, junk.statusCode());
         assertEquals("not-an-image", JSON.readTree(junk.body()).path("errorClass").asText());
@@ -401,8 +407,8 @@ class InferenceServiceTest {
     }
 
     private HttpResponse<String> get(String path) throws Exception {
-        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(http + path)).GET().build(),
-                HttpResponse.BodyHandlers.ofString());
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(http + path))
+                .header("Authorization", TestTokens.bearer(Roles.SCORER)).GET().build(), HttpResponse.BodyHandlers.ofString());
     }
 
     /** GET on the management interface; {@code path} below {@code /q/}. */

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.petal.common.auth.Roles;
 import dev.petal.common.checkpoint.CheckpointManifest;
 import dev.petal.common.checkpoint.CheckpointStore;
 import dev.petal.common.checkpoint.ManifestSigner;
@@ -18,6 +19,8 @@ import dev.petal.common.storage.ObjectStore;
 import dev.petal.inference.model.ModelWatcher;
 import dev.petal.localstack.LocalStack;
 import dev.petal.localstack.LocalStackTestResource;
+import dev.petal.localstack.auth.JwtTestResource;
+import dev.petal.localstack.auth.TestTokens;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -57,6 +60,7 @@ import org.junit.jupiter.api.TestMethodOrder;
  */
 @QuarkusTest
 @QuarkusTestResource(LocalStackTestResource.class)
+@QuarkusTestResource(JwtTestResource.class)
 @TestProfile(ModelIntegrityTest.Profile.class)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ModelIntegrityTest {
@@ -293,8 +297,8 @@ class ModelIntegrityTest {
     }
 
     private HttpResponse<String> get(String path) throws Exception {
-        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(http + path)).GET().build(),
-                HttpResponse.BodyHandlers.ofString());
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(http + path))
+                .header("Authorization", TestTokens.bearer(Roles.ADMIN)).GET().build(), HttpResponse.BodyHandlers.ofString());
     }
 
     /** GET on the management interface; {@code path} below {@code /q/}. */

@@ -62,7 +62,7 @@ public final class DatasetIngest {
         List<Rejected> rejections = new ArrayList<>();
         Map<String, List<Candidate>> bySha = new LinkedHashMap<>();
         int[] next = {0};
-        try (FileInspector inspector = new FileInspector(check, settings.threads(), sha -> existing.get(sha) != null);
+        try (FileInspector inspector = new FileInspector(check, settings.threads(), sha -> existing.get(dataset, sha) != null);
              ProgressReporter progress = ProgressReporter.forConsole("checking", scan.files().size(), "files", settings.progressInterval())) {
             inspector.inspect(scan.files().stream().map(DatasetFile::path).toList(), inspected -> {
                 DatasetFile file = scan.files().get(next[0]++); // results arrive in input order
@@ -83,7 +83,7 @@ public final class DatasetIngest {
         long conflicted = 0;
         for (Map.Entry<String, List<Candidate>> group : bySha.entrySet()) {
             List<Candidate> same = group.getValue();
-            TrainTopicIndex.Entry known = existing.get(group.getKey());
+            TrainTopicIndex.Entry known = existing.get(dataset, group.getKey());
             Set<String> labels = new LinkedHashSet<>();
             if (known != null) {
                 labels.add(known.label());

@@ -17,9 +17,10 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TimeoutException;
 
 /**
- * What {@code petal.train} already holds: image id (sha256) to label and source, read from the
- * beginning to the end offsets seen at the start. Values are skipped. Lets a re-run publish only
- * what is new and see label conflicts with earlier runs.
+ * What {@code petal.train} already holds, per dataset: (dataset, image id) to label and source, read
+ * from the beginning to the end offsets seen at the start. Values are skipped. Lets a re-run of a
+ * dataset publish only what is new and see label conflicts with its earlier runs; the same photos
+ * ingested under another dataset name are that dataset's own records, so training on either name works.
  */
 public final class TrainTopicIndex {
 
@@ -61,7 +62,7 @@ public final class TrainTopicIndex {
                 }
                 for (ConsumerRecord<String, Void> record : records) {
                     if (record.key() != null) {
-                        entries.putIfAbsent(record.key(), new Entry(HeaderValues.text(record, Headers.LABEL),
+                        entries.putIfAbsent(key(HeaderValues.text(record, Headers.DATASET), record.key()), new Entry(HeaderValues.text(record, Headers.LABEL),
                                 HeaderValues.text(record, Headers.SPLIT), HeaderValues.text(record, Headers.SOURCE)));
                     }
                 }
@@ -75,8 +76,13 @@ public final class TrainTopicIndex {
         return new TrainTopicIndex(entries);
     }
 
-    public Entry get(String sha256) {
-        return entries.get(sha256);
+    /** What dataset {@code dataset} already holds of the image {@code sha256}, or null. */
+    public Entry get(String dataset, String sha256) {
+        return entries.get(key(dataset, sha256));
+    }
+
+    private static String key(String dataset, String sha256) {
+        return (dataset == null ? "" : dataset) + '\n' + sha256;
     }
 
     public int size() {

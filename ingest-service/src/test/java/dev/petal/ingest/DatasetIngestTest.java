@@ -99,6 +99,13 @@ class DatasetIngestTest {
         assertEquals(20, again.summary().duplicates());
         assertEquals(first.splits(), again.splits());
         assertEquals(20, published(all).size());
+
+        // The same photos under another dataset name are that dataset's records: training on it finds them.
+        DatasetReport renamed = ingest(settings(), root, "shapes-again");
+        assertEquals(20, renamed.summary().published());
+        List<ConsumerRecord<String, byte[]>> both = published(all);
+        assertEquals(40, both.size());
+        assertEquals(20, both.stream().filter(r -> "shapes-again".equals(header(r, Headers.DATASET))).count());
     }
 
     @Test

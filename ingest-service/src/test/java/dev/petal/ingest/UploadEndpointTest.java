@@ -3,10 +3,13 @@ package dev.petal.ingest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.petal.common.auth.Roles;
 import dev.petal.common.records.Headers;
 import dev.petal.common.records.Topics;
 import dev.petal.localstack.LocalStack;
 import dev.petal.localstack.LocalStackTestResource;
+import dev.petal.localstack.auth.JwtTestResource;
+import dev.petal.localstack.auth.TestTokens;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -24,6 +27,7 @@ import org.junit.jupiter.api.Test;
 /** Serve mode: an HTTP upload ends as exactly one record, on petal.images or on petal.dlq with the reason. */
 @QuarkusTest
 @WithTestResource(LocalStackTestResource.class)
+@WithTestResource(JwtTestResource.class)
 class UploadEndpointTest {
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
@@ -79,6 +83,7 @@ class UploadEndpointTest {
     private HttpResponse<String> post(String id, byte[] body) throws Exception {
         HttpRequest request = HttpRequest.newBuilder(URI.create(images + "?id=" + id))
                 .header("Content-Type", "application/octet-stream")
+                .header("Authorization", TestTokens.bearer(Roles.INGESTER))
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
         return HTTP.send(request, HttpResponse.BodyHandlers.ofString());
     }

@@ -17,7 +17,7 @@ import org.gaul.s3proxy.nio2blob.TransientNio2BlobStore;
 import dev.petal.common.storage.S3Settings;
 
 /**
- * A real S3-compatible server (S3Proxy) in this JVM, on {@code 127.0.0.1}, checking AWS V2/V4
+ * A real S3-compatible server (S3Proxy) in this JVM, on {@code 127.0.0.1} (or where {@link Listening} says), checking AWS V2/V4
  * request signatures against one access key. Objects live in files under a directory
  * (buckets are sub-directories), or in memory when no directory is given; either way they
  * survive {@link #stop()} and {@link #start()}, which reuses the same port.
@@ -31,6 +31,7 @@ public final class EmbeddedS3 implements AutoCloseable {
     private final String accessKey;
     private final String secretKey;
     private final BlobStore blobStore;
+    private final Listening listening;
     private int port;
     private S3Proxy proxy;
 
@@ -41,8 +42,14 @@ public final class EmbeddedS3 implements AutoCloseable {
 
     /** A server on {@code port} (0: a free one, kept across restarts), objects under {@code dir} ({@code null}: in memory). */
     public EmbeddedS3(Path dir, int port, String accessKey, String secretKey) {
+        this(dir, port, accessKey, secretKey, Listening.LOOPBACK);
+    }
+
+    /** The same, listening where {@code listening} says. */
+    public EmbeddedS3(Path dir, int port, String accessKey, String secretKey, Listening listening) {
+        this.listening = listening;
         this.dir = dir == null ? null : dir.toAbsolutePath();
-        this.port = Ports.orFree(port);
+        this.port = Ports.orFree(port, listening.bindAddress());
         this.accessKey = Objects.requireNonNull(accessKey, "accessKey");
         this.secretKey = Objects.requireNonNull(secretKey, "secretKey");
         QuietLogging.apply();
@@ -64,7 +71,7 @@ public final class EmbeddedS3 implements AutoCloseable {
         }
         S3Proxy started = S3Proxy.builder()
                 .blobStore(blobStore)
-                .endpoint(URI.create("http://" + Ports.HOST + ":" + port))
+                .endpoint(URI.create("http://" + listening.bindAddress() + ":" + port))
                 .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, accessKey, secretKey)
                 .jettyMaxThreads(16)
                 .stopTimeout(100) // ms; do not wait for idle keep-alive connections to end
@@ -106,9 +113,9 @@ public final class EmbeddedS3 implements AutoCloseable {
         return port;
     }
 
-    /** {@code http://127.0.0.1:<port>} */
+    /** {@code http://127.0.0.1:<port>} (or the advertised address when it listens elsewhere) */
     public URI endpoint() {
-        return URI.create("http://" + Ports.HOST + ":" + port);
+        return URI.create("http://" + listening.advertisedHost() + ":" + port);
     }
 
     public String accessKey() {

@@ -10,6 +10,8 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -17,12 +19,18 @@ import java.util.stream.Stream;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.ScramCredentialInfo;
+import org.apache.kafka.clients.admin.ScramMechanism;
+import org.apache.kafka.clients.admin.UserScramCredentialAlteration;
+import org.apache.kafka.clients.admin.UserScramCredentialUpsertion;
 import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.errors.TopicExistsException;
 
 import dev.petal.common.records.Topics;
 import dev.petal.common.storage.ObjectStore;
 import dev.petal.common.storage.S3Settings;
+import dev.petal.localstack.auth.KafkaAcls;
+import dev.petal.localstack.auth.KafkaUsers;
 
 /**
  * Everything Petal needs around it, in this JVM: a Kafka broker with the Petal topics and an
@@ -63,17 +71,24 @@ public final class LocalStack implements AutoCloseable {
 
     private static LocalStack shared;
 
+    /** The folder under the state directory that holds secrets: the Kafka users' passwords, the token key pair. */
+    public static final String AUTH_DIR = "auth";
+
     private final Path stateDir;
+    private final Listening listening;
+    private final KafkaUsers kafkaUsers;
     private final EmbeddedKafka kafka;
     private final EmbeddedS3 s3;
     private final String bucket;
     private final boolean closeable;
 
-    private LocalStack(Path stateDir, int kafkaPort, int s3Port, boolean closeable) {
+    private LocalStack(Path stateDir, int kafkaPort, int s3Port, Listening listening, boolean secure, boolean closeable) {
         this.stateDir = stateDir.toAbsolutePath();
-        this.kafka = new EmbeddedKafka(this.stateDir.resolve("kafka"), kafkaPort);
+        this.listening = listening;
+        this.kafkaUsers = secure ? KafkaUsers.ensure(this.stateDir.resolve(AUTH_DIR)) : null;
+        this.kafka = new EmbeddedKafka(this.stateDir.resolve("kafka"), kafkaPort, listening, kafkaUsers);
         this.s3 = new EmbeddedS3(this.stateDir.resolve("s3"), s3Port,
-                EmbeddedS3.DEFAULT_ACCESS_KEY, EmbeddedS3.DEFAULT_SECRET_KEY);
+                EmbeddedS3.DEFAULT_ACCESS_KEY, EmbeddedS3.DEFAULT_SECRET_KEY, listening);
         this.bucket = S3Settings.DEFAULT_BUCKET;
         this.closeable = closeable;
     }
@@ -85,7 +100,16 @@ public final class LocalStack implements AutoCloseable {
 
     /** Starts a stack on the given ports (0: a free one) with its state under {@code stateDir}. */
     public static LocalStack start(Path stateDir, int kafkaPort, int s3Port) {
-        return new LocalStack(stateDir, kafkaPort, s3Port, true).startAll();
+        return start(stateDir, kafkaPort, s3Port, Listening.LOOPBACK, false);
+    }
+
+    /**
+     * Starts a stack listening where {@code listening} says; with {@code secure}, Kafka clients authenticate with
+     * SCRAM-SHA-512 as one of {@link KafkaUsers} (made once under {@code stateDir/auth/}) and are held to
+     * {@link KafkaAcls}.
+     */
+    public static LocalStack start(Path stateDir, int kafkaPort, int s3Port, Listening listening, boolean secure) {
+        return new LocalStack(stateDir, kafkaPort, s3Port, listening, secure, true).startAll();
     }
 
     /**
@@ -100,7 +124,7 @@ public final class LocalStack implements AutoCloseable {
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot create a temporary directory", e);
             }
-            LocalStack stack = new LocalStack(dir, 0, 0, false).startAll();
+            LocalStack stack = new LocalStack(dir, 0, 0, Listening.LOOPBACK, false, false).startAll();
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 stack.stopAll();
                 deleteRecursively(dir);
@@ -132,6 +156,20 @@ public final class LocalStack implements AutoCloseable {
         return kafka.bootstrapServers();
     }
 
+    /** Whether Kafka clients must authenticate and are held to ACLs ({@code ./petal up --secure}). */
+    public boolean isSecure() {
+        return kafkaUsers != null;
+    }
+
+    /** The Kafka principals and their passwords, when the stack is secure. */
+    public Optional<KafkaUsers> kafkaUsers() {
+        return Optional.ofNullable(kafkaUsers);
+    }
+
+    public Listening listening() {
+        return listening;
+    }
+
     /** Settings for the embedded S3 server and the Petal bucket. */
     public S3Settings s3Settings() {
         return s3.settings(bucket);
@@ -142,10 +180,17 @@ public final class LocalStack implements AutoCloseable {
         return new ObjectStore(s3Settings());
     }
 
-    /** {@code kafka.bootstrap.servers} and the {@code petal.s3.*} keys, pointing at this stack. */
+    /**
+     * {@code kafka.bootstrap.servers} and the {@code petal.s3.*} keys, pointing at this stack; when it is secure, also
+     * the security protocol and SASL mechanism (not a login: each client adds its principal's from {@link KafkaUsers}).
+     */
     public Map<String, String> clientConfig() {
         Map<String, String> config = new LinkedHashMap<>();
         config.put(KAFKA_BOOTSTRAP_SERVERS, bootstrapServers());
+        if (isSecure()) {
+            config.put("kafka.security.protocol", KafkaUsers.SECURITY_PROTOCOL);
+            config.put("kafka.sasl.mechanism", KafkaUsers.MECHANISM);
+        }
         config.putAll(s3Settings().toConfig());
         return Map.copyOf(config);
     }
@@ -172,6 +217,9 @@ public final class LocalStack implements AutoCloseable {
             }
             kafka.start();
             createTopics();
+            if (isSecure()) {
+                grantPrincipals();
+            }
             return this;
         } catch (RuntimeException e) {
             stopAll();
@@ -207,6 +255,55 @@ public final class LocalStack implements AutoCloseable {
         } catch (TimeoutException e) {
             throw new IllegalStateException("timed out creating the Petal topics", e);
         }
+    }
+
+    /**
+     * Gives every principal its SCRAM credential (the password of {@link KafkaUsers}, again on each start, so a
+     * changed file wins) and the ACLs of {@link KafkaAcls}, then waits until a client can log in with them.
+     */
+    private void grantPrincipals() {
+        List<UserScramCredentialAlteration> credentials = new ArrayList<>();
+        for (String user : KafkaUsers.ALL) {
+            credentials.add(new UserScramCredentialUpsertion(user, new ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, 8192),
+                    kafkaUsers.password(user)));
+        }
+        try (Admin admin = kafka.admin()) {
+            admin.alterUserScramCredentials(credentials).all().get(30, TimeUnit.SECONDS);
+            admin.createAcls(KafkaAcls.bindings()).all().get(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted granting the Kafka principals", e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("cannot grant the Kafka principals their credentials and ACLs: " + e.getMessage(), e);
+        }
+        awaitLogin();
+    }
+
+    /** Credentials reach the broker through its metadata a moment after they are written. */
+    private void awaitLogin() {
+        Properties props = kafkaUsers.clientProperties(KafkaUsers.ADMIN, bootstrapServers());
+        props.put("request.timeout.ms", "3000");
+        props.put("default.api.timeout.ms", "3000");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        RuntimeException last = null;
+        while (System.nanoTime() < deadline) {
+            try (Admin admin = Admin.create(props)) {
+                admin.describeCluster().clusterId().get(5, TimeUnit.SECONDS);
+                return;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted waiting for the Kafka credentials", e);
+            } catch (ExecutionException | TimeoutException e) {
+                last = new IllegalStateException(e.getMessage(), e);
+            }
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted waiting for the Kafka credentials", e);
+            }
+        }
+        throw new IllegalStateException("the Kafka principals cannot log in 30 s after their credentials were written", last);
     }
 
     static void deleteRecursively(Path dir) {

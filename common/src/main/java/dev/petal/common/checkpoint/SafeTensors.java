@@ -82,7 +82,10 @@ public final class SafeTensors {
             header = JSON.readValue(new String(file, 8, (int) headerLength, StandardCharsets.UTF_8),
                     new TypeReference<LinkedHashMap<String, Object>>() {});
         } catch (IOException e) {
-            throw new CheckpointIntegrityException("safetensors header is not JSON: " + e.getMessage(), e);
+            // Where, not what: the parser's own message quotes the file's bytes.
+            String where = e instanceof com.fasterxml.jackson.core.JsonProcessingException j && j.getLocation() != null
+                    ? " (line " + j.getLocation().getLineNr() + ", column " + j.getLocation().getColumnNr() + ")" : "";
+            throw new CheckpointIntegrityException("safetensors header is not JSON" + where, e);
         }
         int dataStart = 8 + (int) headerLength;
         long dataLength = file.length - (long) dataStart;
@@ -113,8 +116,11 @@ public final class SafeTensors {
             }
             shape[i] = n.longValue();
         }
-        long begin = ((Number) offsets.get(0)).longValue();
-        long end = ((Number) offsets.get(1)).longValue();
+        if (!(offsets.get(0) instanceof Number first) || !(offsets.get(1) instanceof Number last)) {
+            throw new CheckpointIntegrityException("safetensors entry " + name + " has data offsets that are not numbers");
+        }
+        long begin = first.longValue();
+        long end = last.longValue();
         if (begin < 0 || end < begin || end > dataLength) {
             throw new CheckpointIntegrityException("safetensors entry " + name + " has data offsets ["
                     + begin + ", " + end + ") outside the " + dataLength + " data bytes");
@@ -127,12 +133,20 @@ public final class SafeTensors {
             default -> throw new CheckpointIntegrityException("safetensors entry " + name + " has unknown dtype " + dtype);
         };
         long count = 1;
-        for (long d : shape) {
-            count = Math.multiplyExact(count, d);
+        long bytes;
+        try {
+            // Exact: a shape whose byte size wraps around could otherwise match a small data range.
+            for (long d : shape) {
+                count = Math.multiplyExact(count, d);
+            }
+            bytes = Math.multiplyExact(count, (long) width);
+        } catch (ArithmeticException e) {
+            throw new CheckpointIntegrityException("safetensors entry " + name + " has a shape " + Arrays.toString(shape)
+                    + " whose size in bytes overflows");
         }
-        if (count * width != end - begin) {
+        if (bytes != end - begin) {
             throw new CheckpointIntegrityException("safetensors entry " + name + " of shape " + Arrays.toString(shape)
-                    + " and dtype " + dtype + " needs " + count * width + " bytes, has " + (end - begin));
+                    + " and dtype " + dtype + " needs " + bytes + " bytes, has " + (end - begin));
         }
         ByteBuffer data = ByteBuffer.wrap(file, dataStart + (int) begin, (int) (end - begin)).slice()
                 .order(ByteOrder.LITTLE_ENDIAN);

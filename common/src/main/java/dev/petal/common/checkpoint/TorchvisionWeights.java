@@ -38,7 +38,8 @@ public final class TorchvisionWeights {
      * @throws CheckpointIntegrityException when a tensor is missing or has the wrong shape
      */
     public static LoadResult load(ModelParameters params, SafeTensors weights, boolean allowNewHead) {
-        Map<NDArray, float[]> updates = new LinkedHashMap<>();
+        // By name: NDArray's equals compares contents, so arrays of equal values would collapse as keys.
+        Map<String, float[]> updates = new LinkedHashMap<>();
         Set<String> used = new HashSet<>();
         boolean headReplaced = false;
         for (LayerPlan.Parameter p : params.plan().parameters()) {
@@ -57,11 +58,11 @@ public final class TorchvisionWeights {
                 throw new CheckpointIntegrityException("weights have " + p.name() + " with shape " + Arrays.toString(tensor.shape())
                         + " (" + tensor.dtype() + "), the model needs " + Arrays.toString(p.shape()) + " (float)");
             }
-            updates.put(params.get(p.name()), tensor.values());
+            updates.put(p.name(), tensor.values());
             used.add(p.name());
         }
         try (GradModeOff off = new GradModeOff()) {
-            updates.forEach(NDArray::set);
+            updates.forEach((name, values) -> params.get(name).set(values));
         }
         List<String> unused = new ArrayList<>();
         for (String key : weights.tensors().keySet()) {

@@ -1,9 +1,7 @@
 package dev.petal.common.cli;
 
 import dev.petal.common.model.Precision;
-import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.TypeConversionException;
 
 /**
  * Where and in what number format a network runs, declared once for every command that computes
@@ -13,7 +11,7 @@ public final class ComputeOptions {
     @Option(names = "--device", paramLabel = "DEVICE", description = "cpu, gpu or auto.")
     String device;
 
-    @Option(names = "--precision", paramLabel = "PRECISION", converter = PrecisionConverter.class,
+    @Option(names = "--precision", paramLabel = "PRECISION", converter = ParsedBy.PrecisionName.class,
             description = "fp32, or bf16: faster on CPUs with AVX-512 BF16 or AMX (training: mixed precision, fp32 weights).")
     Precision precision;
 
@@ -23,16 +21,5 @@ public final class ComputeOptions {
 
     public Precision precision(Precision fallback) {
         return precision != null ? precision : fallback;
-    }
-
-    static final class PrecisionConverter implements ITypeConverter<Precision> {
-        @Override
-        public Precision convert(String value) {
-            try {
-                return Precision.parse(value);
-            } catch (IllegalArgumentException e) {
-                throw new TypeConversionException(e.getMessage());
-            }
-        }
     }
 }

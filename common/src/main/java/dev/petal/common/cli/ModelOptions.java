@@ -4,9 +4,7 @@ import dev.petal.common.image.Normalization;
 import dev.petal.common.model.Architecture;
 import dev.petal.common.model.NetworkSpec;
 import dev.petal.common.model.Stem;
-import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.TypeConversionException;
 
 /**
  * The options that describe a network, declared once for every command that takes them
@@ -14,18 +12,18 @@ import picocli.CommandLine.TypeConversionException;
  * preset or a checkpoint's value; {@link #network(NetworkSpec)} resolves them.
  */
 public final class ModelOptions {
-    @Option(names = "--arch", paramLabel = "ARCH", converter = ArchitectureConverter.class,
+    @Option(names = "--arch", paramLabel = "ARCH", converter = ParsedBy.ArchitectureName.class,
             description = "resnet18, resnet34, resnet50, resnet101, resnet152, resnext50_32x4d or wide_resnet50_2 (default: resnet18).")
     Architecture arch;
 
     @Option(names = "--image-size", paramLabel = "PIXELS", description = "Input height and width (default: 224).")
     Integer imageSize;
 
-    @Option(names = "--stem", paramLabel = "STEM", converter = StemConverter.class,
+    @Option(names = "--stem", paramLabel = "STEM", converter = ParsedBy.StemName.class,
             description = "imagenet (7x7/2 convolution and a max-pool) or small (3x3/1, no pool: for 32-64 px images) (default: imagenet).")
     Stem stem;
 
-    @Option(names = "--normalization", paramLabel = "NORM", converter = NormalizationConverter.class,
+    @Option(names = "--normalization", paramLabel = "NORM", converter = ParsedBy.NormalizationName.class,
             description = "imagenet (torchvision's mean and std) or none (pixels in [0,1], as the tutorial) (default: imagenet).")
     Normalization normalization;
 
@@ -38,7 +36,7 @@ public final class ModelOptions {
     }
 
     /** The spelling before 0.2; kept hidden for one release. */
-    @Option(names = "--normalize", hidden = true, converter = NormalizationConverter.class)
+    @Option(names = "--normalize", hidden = true, converter = ParsedBy.NormalizationName.class)
     void normalize(Normalization value) {
         normalization = value;
     }
@@ -57,39 +55,5 @@ public final class ModelOptions {
     /** Whether any model option was given. */
     public boolean given() {
         return arch != null || imageSize != null || stem != null || normalization != null;
-    }
-
-    /** Lets picocli report a bad {@code --arch} as a usage error (exit code 2) with the valid names. */
-    public static final class ArchitectureConverter implements ITypeConverter<Architecture> {
-        @Override
-        public Architecture convert(String value) {
-            try {
-                return Architecture.parse(value);
-            } catch (IllegalArgumentException e) {
-                throw new TypeConversionException(e.getMessage());
-            }
-        }
-    }
-
-    static final class StemConverter implements ITypeConverter<Stem> {
-        @Override
-        public Stem convert(String value) {
-            try {
-                return Stem.parse(value);
-            } catch (IllegalArgumentException e) {
-                throw new TypeConversionException(e.getMessage());
-            }
-        }
-    }
-
-    static final class NormalizationConverter implements ITypeConverter<Normalization> {
-        @Override
-        public Normalization convert(String value) {
-            try {
-                return Normalization.parse(value);
-            } catch (IllegalArgumentException e) {
-                throw new TypeConversionException(e.getMessage());
-            }
-        }
     }
 }

@@ -9,17 +9,13 @@ public final class ErrorReason {
 
     /**
      * Printable ASCII only (anything else becomes a space), trimmed, cut to {@value #MAX_LENGTH}
-     * characters; "no detail" for null or blank text. May be empty when nothing printable was left.
+     * characters ({@link UntrustedText#printableAscii}); "no detail" for null or blank text. May be empty
+     * when nothing printable was left.
      */
     public static String oneLine(String text) {
         if (text == null || text.isBlank()) {
             return "no detail";
         }
-        StringBuilder out = new StringBuilder(Math.min(text.length(), MAX_LENGTH));
-        for (int i = 0; i < text.length() && out.length() < MAX_LENGTH; i++) {
-            char c = text.charAt(i);
-            out.append(c >= 0x20 && c < 0x7F ? c : ' ');
-        }
-        return out.toString().trim();
+        return UntrustedText.printableAscii(text, MAX_LENGTH);
     }
 }

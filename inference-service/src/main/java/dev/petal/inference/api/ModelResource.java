@@ -1,6 +1,8 @@
 package dev.petal.inference.api;
 
+import dev.petal.common.auth.Roles;
 import dev.petal.inference.model.ModelHolder;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
@@ -11,6 +13,7 @@ import java.util.Map;
 import java.util.Optional;
 
 /** {@code GET /model}: the version being served and its manifest; 503 before one is loaded. */
+@RolesAllowed({Roles.SCORER, Roles.ADMIN})
 @Path("/model")
 public class ModelResource {
     private final ModelHolder holder;

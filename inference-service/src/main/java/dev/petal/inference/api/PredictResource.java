@@ -1,9 +1,11 @@
 package dev.petal.inference.api;
 
+import dev.petal.common.auth.Roles;
 import dev.petal.common.inference.Prediction;
 import dev.petal.inference.model.ModelHolder;
 import dev.petal.inference.scoring.ImageInput;
 import dev.petal.inference.scoring.ImageScorer;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
@@ -28,6 +30,7 @@ import org.jboss.resteasy.reactive.multipart.FileUpload;
  * image, 503 before a model is loaded. For debugging and simple clients: the Kafka path is the
  * one that scales and never loses an input.
  */
+@RolesAllowed({Roles.SCORER, Roles.ADMIN})
 @Path("/predict")
 public class PredictResource {
     private final ModelHolder holder;

@@ -10,6 +10,7 @@ import dev.petal.common.inference.LoadedModel;
 import dev.petal.common.inference.ModelSource;
 import dev.petal.common.records.ModelEvent;
 import dev.petal.common.records.Topics;
+import dev.petal.common.records.UntrustedText;
 import dev.petal.common.storage.ObjectStoreException;
 import dev.petal.inference.InferenceMetrics;
 import dev.petal.inference.InferenceSettings;
@@ -160,7 +161,7 @@ public class ModelWatcher {
         try {
             announced = ModelEvent.parse(event.key(), event.value());
         } catch (IllegalArgumentException e) {
-            LOG.warnf("ignoring an unreadable %s event at offset %d: %s", Topics.MODELS, event.offset(), e.getMessage());
+            LOG.warnf("ignoring an unreadable %s event at offset %d: %s", Topics.MODELS, event.offset(), UntrustedText.forLog(e.getMessage()));
             return Optional.empty();
         }
         if (!name.equals(announced.modelName())) {
@@ -258,15 +259,17 @@ public class ModelWatcher {
     private void refuse(String version, String reason, Exception e) {
         refused.add(version);
         metrics.refused(reason);
-        LOG.errorf("refused model %s/%s (%s): %s; still serving %s", settings.modelName(), version, reason, e.getMessage(),
-                holder.version().orElse("nothing"));
+        // The version and the reason come from petal.models or the bucket: anyone who can write there chooses them.
+        LOG.errorf("refused model %s/%s (%s): %s; still serving %s", settings.modelName(), UntrustedText.forLog(version), reason,
+                UntrustedText.oneLine(e.getMessage(), 400), holder.version().orElse("nothing"));
     }
 
     /** A {@code petal.models} event that points outside this model's prefix: ignored and counted, no version marked. */
     private void refuseEvent(ConsumerRecord<byte[], byte[]> event, String why) {
         metrics.refused(CheckpointIntegrityException.Reason.OUTSIDE_PREFIX.tag());
         LOG.errorf("refused a %s event (partition %d, offset %d) (%s): it %s; still serving %s", Topics.MODELS, event.partition(),
-                event.offset(), CheckpointIntegrityException.Reason.OUTSIDE_PREFIX.tag(), why, holder.version().orElse("nothing"));
+                event.offset(), CheckpointIntegrityException.Reason.OUTSIDE_PREFIX.tag(), UntrustedText.oneLine(why, 600),
+                holder.version().orElse("nothing"));
     }
 
     private void sleep(Duration duration) {

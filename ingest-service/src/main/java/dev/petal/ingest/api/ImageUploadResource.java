@@ -1,10 +1,12 @@
 package dev.petal.ingest.api;
 
+import dev.petal.common.auth.Roles;
 import dev.petal.common.checkpoint.Sha256;
 import dev.petal.common.image.RejectedImageException;
 import dev.petal.common.records.Headers;
 import dev.petal.common.records.Topics;
 import dev.petal.ingest.ImageFacts;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.POST;
@@ -21,6 +23,7 @@ import java.util.Map;
  * then published to petal.images (202), or to petal.dlq with the reason (422). Either way the
  * record is acknowledged by Kafka before the response is sent.
  */
+@RolesAllowed({Roles.INGESTER, Roles.ADMIN})
 @Path("/images")
 public class ImageUploadResource {
     @Inject

@@ -1,9 +1,11 @@
 package dev.petal.localstack.pipeline;
 
-import dev.petal.common.records.ValidSplit;
+import dev.petal.common.auth.Roles;
 import dev.petal.common.records.KafkaClients;
+import dev.petal.common.records.ValidSplit;
 import dev.petal.common.storage.ObjectStore;
 import dev.petal.common.storage.S3Settings;
+import dev.petal.localstack.auth.LocalKeyPair;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
@@ -89,7 +91,8 @@ final class DemoCommand implements Callable<Integer> {
             version = TrainingHistory.latest(store, modelName)
                     .orElseThrow(() -> new IllegalStateException("the trainer published no version of " + modelName));
             out.println("\ndemo: 3/4 waiting for inference to load " + modelName + " " + version);
-            awaitModel(Integer.parseInt(services.getProperty("inference.port")), version, Duration.ofSeconds(300));
+            awaitModel(services.getProperty("host", "127.0.0.1"), Integer.parseInt(services.getProperty("inference.port")), version,
+                    bearer(state), Duration.ofSeconds(300));
 
             out.println("\ndemo: 4/4 score the valid split through Kafka");
             Map<String, ValidSplit.Image> byKey = new LinkedHashMap<>();
@@ -131,14 +134,26 @@ final class DemoCommand implements Callable<Integer> {
         return pb.start().waitFor();
     }
 
+    /** A scorer's token from the stack's key pair (./petal up made it), for inference's API. */
+    static String bearer(StateDir state) {
+        LocalKeyPair keys = LocalKeyPair.find(state.authDir())
+                .orElseThrow(() -> new IllegalStateException("no token key pair in " + state.authDir() + "; ./petal up makes one"));
+        return "Bearer " + keys.issuer().mint("petal-demo", List.of(Roles.SCORER), Duration.ofHours(1));
+    }
+
     /** Polls inference's GET /model until it serves {@code version}. */
-    private void awaitModel(int port, String version, Duration timeout) throws InterruptedException {
+    private void awaitModel(String host, int port, String version, String authorization, Duration timeout) throws InterruptedException {
         HttpClient http = HttpClient.newHttpClient();
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
             try {
-                HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/model"))
-                        .timeout(Duration.ofSeconds(3)).GET().build(), HttpResponse.BodyHandlers.ofString());
+                HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create("http://" + host + ":" + port + "/model"))
+                        .header("Authorization", authorization).timeout(Duration.ofSeconds(3)).GET().build(),
+                        HttpResponse.BodyHandlers.ofString());
+                if (response.statusCode() == 401 || response.statusCode() == 403) {
+                    throw new IllegalStateException("inference refused the demo's token (HTTP " + response.statusCode() + "): "
+                            + response.body());
+                }
                 if (response.statusCode() == 200 && response.body().contains("\"" + version + "\"")) {
                     out.println("demo: inference serves " + version);
                     return;

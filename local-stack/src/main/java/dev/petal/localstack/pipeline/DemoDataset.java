@@ -16,6 +16,9 @@ import javax.imageio.ImageIO;
 public final class DemoDataset {
     /** Marks a folder written by {@link #generate}, so the demo trains it with the small-image preset. */
     public static final String GENERATED_MARKER = ".petal-generated";
+    /** Images per shape of the generated dataset, and their size in pixels. */
+    public static final int GENERATED_PER_CLASS = 150;
+    public static final int GENERATED_SIZE = 48;
 
     /** Where the demo looks for flower_photos-style data, in order. */
     static List<Path> defaultLocations(Path root) {
@@ -49,8 +52,8 @@ public final class DemoDataset {
         }
         Path generated = stateDir.resolve("demo-data/shapes");
         out.println("demo: no dataset given and none at " + defaultLocations(root).stream().map(Path::normalize).toList()
-                + "; generating a small one (4 shapes x 60 images, 48 px) in " + generated);
-        generate(generated, 60, 48);
+                + "; generating a small one (4 shapes x " + GENERATED_PER_CLASS + " images, " + GENERATED_SIZE + " px) in " + generated);
+        generate(generated, GENERATED_PER_CLASS, GENERATED_SIZE);
         return new Choice(generated, "shapes", true);
     }
 

@@ -6,18 +6,41 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 
+import dev.petal.localstack.Listening;
+import dev.petal.localstack.auth.KafkaUsers;
+import dev.petal.localstack.auth.LocalKeyPair;
+
 /**
  * The local pipeline: the embedded stack (Kafka + S3) and the three services, each its own process,
  * the same builds and configuration keys as in docker-compose and Kubernetes. Each service gets two free
  * ports: its API ({@code <name>.port}) and its management interface, health and metrics
- * ({@code <name>.management-port}), both written to {@code services.properties}.
+ * ({@code <name>.management-port}), both written to {@code services.properties}. Everything listens on
+ * 127.0.0.1 unless {@code --bind} says otherwise. The APIs accept tokens of the key pair made once under
+ * {@code .petal/auth/} ({@code ./petal token}); with {@code --secure}, each service logs in to Kafka as its own
+ * principal and is held to its ACLs.
  */
 public final class LocalPipeline {
+    /**
+     * How {@code ./petal up} runs the stack.
+     *
+     * @param secure Kafka clients authenticate with SCRAM and are held to ACLs
+     * @param listening where the stack and the services listen; null: not asked (127.0.0.1 for a new stack, and a
+     *        running one is taken where it listens)
+     */
+    public record Options(boolean secure, Listening listening) {
+        public static final Options DEFAULT = new Options(false, null);
+
+        Listening listeningOrLoopback() {
+            return listening == null ? Listening.LOOPBACK : listening;
+        }
+    }
+
     /** A service of the pipeline and the health endpoint (on its management port) that says it has started. */
     public record Service(String name, String healthPath) {
         Path jar(Path root) {
@@ -32,6 +55,7 @@ public final class LocalPipeline {
             new Service("inference", "/q/health/live"));
 
     private static final Duration STACK_TIMEOUT = Duration.ofSeconds(90);
+    private static final String LOOPBACK = "127.0.0.1";
     private static final Duration SERVICE_TIMEOUT = Duration.ofSeconds(240);
 
     private final StateDir state;
@@ -53,16 +77,33 @@ public final class LocalPipeline {
                 .allMatch(s -> StateDir.alive(p.getProperty(s.name() + ".pid")))).orElse(false);
     }
 
-    /** Starts what is not running; returns the services' addresses. */
+    /** Starts what is not running, as it runs or on 127.0.0.1 without --secure; returns the services' addresses. */
     public Properties up() throws IOException, InterruptedException {
+        return up(null);
+    }
+
+    /**
+     * Starts what is not running; returns the services' addresses.
+     *
+     * @param asked how to run a stack that is not running yet, and what a running one must match; null: take a
+     *        running stack as it is, start a new one with {@link Options#DEFAULT}
+     */
+    public Properties up(Options asked) throws IOException, InterruptedException {
+        if (stackUp()) {
+            checkRunningStackMatches(asked);
+        }
         if (stackUp() && servicesUp()) {
             out.println("petal: already up (./petal status shows it, ./petal down stops it)");
             return state.services().orElseThrow();
         }
         if (!stackUp()) {
-            startStack();
+            startStack(asked == null ? Options.DEFAULT : asked);
         }
         Map<String, String> config = state.clientConfig();
+        LocalKeyPair tokenKeys = LocalKeyPair.ensure(state.authDir());
+        KafkaUsers users = state.secure() ? state.kafkaUsers() : null;
+        String bind = state.stack().map(p -> p.getProperty("bind", LOOPBACK)).orElse(LOOPBACK);
+        String host = state.host();
         Map<String, String> services = new LinkedHashMap<>();
         Properties previous = state.services().orElse(new Properties());
         for (Service service : SERVICES) {
@@ -79,37 +120,63 @@ public final class LocalPipeline {
             if (!Files.isRegularFile(jar)) {
                 throw new IllegalStateException(jar + " is missing: build with ./mvnw -B install -DskipTests");
             }
-            Map<String, String> props = new LinkedHashMap<>(config);
-            props.put("quarkus.http.port", Integer.toString(port));
-            props.put("quarkus.management.port", Integer.toString(managementPort));
+            ServiceSettings settings = ServiceSettings.of(service.name(), config, port, managementPort, bind,
+                    tokenKeys.publicKeyFile(), users);
             Path log = state.logs().resolve(service.name() + ".log");
             out.printf("petal: starting %s on port %d, management port %d (log %s)%n", service.name(), port, managementPort,
                     root.relativize(log.toAbsolutePath()));
-            Process process = ServiceProcess.launch(ServiceProcess.serviceJvmOptions(), props, List.of("-jar", jar.toString(), "serve"), log);
+            Process process = ServiceProcess.launch(ServiceProcess.serviceJvmOptions(), settings.properties(), settings.environment(),
+                    List.of("-jar", jar.toString(), "serve"), log);
             services.put(service.name() + ".pid", Long.toString(process.pid()));
             services.put(service.name() + ".port", Integer.toString(port));
             services.put(service.name() + ".management-port", Integer.toString(managementPort));
             state.writeServices(services);
-            String url = "http://127.0.0.1:" + managementPort + service.healthPath();
+            String url = "http://" + host + ":" + managementPort + service.healthPath();
             if (!ServiceProcess.awaitHealthy(process, url, SERVICE_TIMEOUT)) {
                 throw new IllegalStateException(service.name() + " did not become healthy at " + url
                         + (process.isAlive() ? " within " + SERVICE_TIMEOUT.toSeconds() + " s" : " (it exited)")
                         + "; see " + log);
             }
         }
+        services.put("host", host);
         state.writeServices(services);
         Properties written = state.services().orElseThrow();
         printAddresses(written);
         return written;
     }
 
-    private void startStack() throws IOException, InterruptedException {
+    /** A running stack must run as asked: a mode or an address is never changed under running clients. */
+    private void checkRunningStackMatches(Options asked) {
+        if (asked == null) {
+            return;
+        }
+        if (asked.secure() && !state.secure()) {
+            throw new IllegalStateException("the local stack runs without --secure; stop it first (./petal down), then ./petal up --secure");
+        }
+        String bind = state.stack().map(p -> p.getProperty("bind", LOOPBACK)).orElse(LOOPBACK);
+        if (asked.listening() != null && !asked.listening().bindAddress().equals(bind)) {
+            throw new IllegalStateException("the local stack listens on " + bind + ", not " + asked.listening().bindAddress()
+                    + "; stop it first (./petal down)");
+        }
+    }
+
+    private void startStack(Options options) throws IOException, InterruptedException {
         Files.deleteIfExists(state.stackFile());
         Path jar = root.resolve("local-stack/target/petal-local-stack-0.1.0-SNAPSHOT.jar");
         Path log = state.logs().resolve("stack.log");
-        out.println("petal: starting the local stack (Kafka + S3, data in " + state.root() + ")");
-        Process stack = ServiceProcess.launch(List.of(), Map.of(),
-                List.of("-jar", jar.toString(), state.root().toAbsolutePath().toString()), log);
+        out.println("petal: starting the local stack (Kafka + S3, data in " + state.root() + ")"
+                + (options.secure() ? ", Kafka with SCRAM logins and ACLs" : ""));
+        Listening listening = options.listeningOrLoopback();
+        if (!listening.loopbackOnly()) {
+            out.println("petal: listening on " + listening.bindAddress() + ": other machines can reach Kafka, S3 (whose keys"
+                    + " are the local defaults) and the APIs" + (options.secure() ? "" : "; Kafka without --secure takes any client"));
+        }
+        List<String> args = new ArrayList<>(List.of("-jar", jar.toString(), state.root().toAbsolutePath().toString(),
+                "--bind", listening.bindAddress()));
+        if (options.secure()) {
+            args.add("--secure");
+        }
+        Process stack = ServiceProcess.launch(List.of(), Map.of(), args, log);
         long deadline = System.nanoTime() + STACK_TIMEOUT.toNanos();
         while (!stackUp()) {
             if (!stack.isAlive() || System.nanoTime() > deadline) {
@@ -146,11 +213,14 @@ public final class LocalPipeline {
         Properties stack = state.stack().orElse(new Properties());
         out.println("kafka:     " + stack.getProperty("kafka", "-"));
         out.println("s3:        " + stack.getProperty("s3", "-") + "  bucket " + stack.getProperty("bucket", "-"));
+        String host = services.getProperty("host", LOOPBACK);
         for (Service service : SERVICES) {
-            out.printf("%-10s http://127.0.0.1:%s  (health, metrics: http://127.0.0.1:%s/q)%n", service.name() + ":",
-                    services.getProperty(service.name() + ".port", "-"), managementPort(services, service.name()));
+            out.printf("%-10s http://%s:%s  (health, metrics: http://%s:%s/q)%n", service.name() + ":", host,
+                    services.getProperty(service.name() + ".port", "-"), host, managementPort(services, service.name()));
         }
         out.println("(written to " + state.stackFile() + " and " + state.servicesFile() + ")");
+        out.println("APIs: a bearer token from ./petal token --role scorer|ingester|trainer|admin"
+                + (state.secure() ? "; Kafka: SCRAM logins, see " + state.authDir().resolve(KafkaUsers.FILE) : ""));
     }
 
     /**

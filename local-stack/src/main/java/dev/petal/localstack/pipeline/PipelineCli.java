@@ -1,17 +1,21 @@
 package dev.petal.localstack.pipeline;
 
+import dev.petal.localstack.Listening;
 import java.nio.file.Path;
 import java.util.Properties;
 import java.util.concurrent.Callable;
+import dev.petal.common.cli.UserErrors;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
 
-/** {@code ./petal up|down|status|demo}: the local pipeline on the embedded stack. */
+/** {@code ./petal up|down|status|demo|token}: the local pipeline on the embedded stack. */
 @Command(name = "petal", mixinStandardHelpOptions = true, version = "Petal 0.1.0",
         description = "The local pipeline: embedded Kafka and S3 plus the three services.",
-        subcommands = {PipelineCli.Up.class, PipelineCli.Down.class, PipelineCli.Status.class, DemoCommand.class})
+        subcommands = {PipelineCli.Up.class, PipelineCli.Down.class, PipelineCli.Status.class, DemoCommand.class, TokenCommand.class})
 public final class PipelineCli {
     @Option(names = "--state-dir", defaultValue = "${env:PETAL_STATE_DIR:-.petal}",
             description = "Where the stack keeps its data, addresses and logs (default: ${DEFAULT-VALUE}).", scope = CommandLine.ScopeType.INHERIT)
@@ -27,18 +31,39 @@ public final class PipelineCli {
     public static void main(String[] args) {
         // The demo's Kafka clients would print their whole configuration at INFO.
         dev.petal.localstack.QuietLogging.apply();
-        System.exit(new CommandLine(new PipelineCli()).execute(args));
+        System.exit(UserErrors.install(new CommandLine(new PipelineCli())).execute(args));
     }
 
     @Command(name = "up", mixinStandardHelpOptions = true,
-            description = "Start the embedded Kafka and S3 and the three services; print their addresses.")
+            description = "Start the embedded Kafka and S3 and the three services on 127.0.0.1; print their addresses."
+                    + " The APIs take tokens of ./petal token.")
     static final class Up implements Callable<Integer> {
         @ParentCommand
         PipelineCli parent;
 
+        @Option(names = "--secure", description = "Kafka with SCRAM-SHA-512 logins and ACLs: each service logs in as its own"
+                + " principal and may do only what docs/security.md grants it; commands log in as the stack's admin.")
+        boolean secure;
+
+        @Option(names = "--bind", paramLabel = "ADDRESS",
+                description = "Listen on ADDRESS instead of 127.0.0.1 (an interface's IPv4 address, or 0.0.0.0 for all):"
+                        + " other machines can then reach Kafka, S3 and the APIs.")
+        String bind;
+
+        @Spec
+        CommandSpec spec;
+
         @Override
         public Integer call() throws Exception {
-            parent.pipeline().up();
+            Listening listening = null;
+            if (bind != null) {
+                try {
+                    listening = Listening.on(bind);
+                } catch (IllegalArgumentException e) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+                }
+            }
+            parent.pipeline().up(new LocalPipeline.Options(secure, listening));
             return 0;
         }
     }
@@ -69,7 +94,8 @@ public final class PipelineCli {
             Properties stack = state.stack().orElse(new Properties());
             boolean stackUp = StateDir.alive(stack.getProperty("pid"));
             System.out.printf("%-10s %-5s %s%n", "stack", stackUp ? "up" : "down",
-                    stackUp ? "kafka " + stack.getProperty("kafka") + ", s3 " + stack.getProperty("s3") : "");
+                    stackUp ? "kafka " + stack.getProperty("kafka") + ", s3 " + stack.getProperty("s3")
+                            + (state.secure() ? ", secure (SCRAM logins, ACLs)" : "") : "");
             Properties services = state.services().orElse(new Properties());
             boolean all = stackUp;
             for (LocalPipeline.Service service : LocalPipeline.SERVICES) {
@@ -79,8 +105,9 @@ public final class PipelineCli {
                 String health = "";
                 if (alive) {
                     String management = LocalPipeline.managementPort(services, service.name());
-                    int ready = ServiceProcess.status("http://127.0.0.1:" + management + "/q/health/ready");
-                    health = "http://127.0.0.1:" + port + (ready == 200 ? "  ready" : "  not ready (HTTP " + ready + ")");
+                    String host = services.getProperty("host", "127.0.0.1");
+                    int ready = ServiceProcess.status("http://" + host + ":" + management + "/q/health/ready");
+                    health = "http://" + host + ":" + port + (ready == 200 ? "  ready" : "  not ready (HTTP " + ready + ")");
                 }
                 System.out.printf("%-10s %-5s %s%n", service.name(), alive ? "up" : "down", health);
                 all &= alive;

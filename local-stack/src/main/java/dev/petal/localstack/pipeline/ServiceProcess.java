@@ -34,6 +34,15 @@ final class ServiceProcess {
     /** Launches {@code java <jvmArgs> <mainArgs>} detached from this process, logging to {@code log}. */
     static Process launch(List<String> jvmArgs, Map<String, String> systemProperties, List<String> mainArgs, Path log)
             throws IOException {
+        return launch(jvmArgs, systemProperties, Map.of(), mainArgs, log);
+    }
+
+    /**
+     * The same, with {@code environment} added to the process's environment: where secrets go, since system
+     * properties stand on the command line, which every user of the machine can list.
+     */
+    static Process launch(List<String> jvmArgs, Map<String, String> systemProperties, Map<String, String> environment,
+                          List<String> mainArgs, Path log) throws IOException {
         Files.createDirectories(log.getParent());
         List<String> command = new ArrayList<>();
         command.add(javaBinary());
@@ -51,6 +60,7 @@ final class ServiceProcess {
         pb.environment().putIfAbsent("MALLOC_MMAP_MAX_", "0");
         pb.environment().putIfAbsent("MALLOC_TRIM_THRESHOLD_", "17179869184");
         pb.environment().putIfAbsent("DJL_OFFLINE", "true");
+        pb.environment().putAll(environment);
         return pb.start();
     }
 

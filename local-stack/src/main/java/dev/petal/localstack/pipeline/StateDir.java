@@ -12,16 +12,41 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.TreeMap;
 
+import dev.petal.localstack.LocalStack;
+import dev.petal.localstack.auth.KafkaUsers;
+
 /**
  * The local pipeline's state directory (default {@code .petal/}): the stack's data, the address
- * files the other commands read, and the logs.
+ * files the other commands read, the logs, and {@code auth/} (the token key pair, the Kafka users' passwords).
  */
 public record StateDir(Path root) {
     public static final String STACK_FILE = "stack.properties";
     public static final String SERVICES_FILE = "services.properties";
+    private static final String LOOPBACK = "127.0.0.1";
 
     public Path logs() {
         return root.resolve("logs");
+    }
+
+    /** Secrets (mode 700): the token key pair, the Kafka principals' passwords. */
+    public Path authDir() {
+        return root.resolve(LocalStack.AUTH_DIR);
+    }
+
+    /** Whether the running stack holds Kafka clients to SCRAM logins and ACLs ({@code ./petal up --secure}). */
+    public boolean secure() {
+        return stack().map(p -> Boolean.parseBoolean(p.getProperty("secure", "false"))).orElse(false);
+    }
+
+    /** The address clients reach the running stack and its services at (127.0.0.1 unless {@code --bind} said otherwise). */
+    public String host() {
+        return stack().map(p -> p.getProperty("host", LOOPBACK)).orElse(LOOPBACK);
+    }
+
+    /** The Kafka principals of a secure stack. */
+    public KafkaUsers kafkaUsers() {
+        return KafkaUsers.find(authDir()).orElseThrow(() -> new IllegalStateException("the stack is secure but "
+                + authDir().resolve(KafkaUsers.FILE) + " is missing or incomplete; ./petal down, then ./petal up --secure"));
     }
 
     public Path stackFile() {
@@ -40,12 +65,18 @@ public record StateDir(Path root) {
         return read(servicesFile());
     }
 
-    /** Client configuration (kafka.*, petal.*) of the running stack, as the services' config keys. */
+    /**
+     * Client configuration (kafka.*, petal.*) of the running stack, as the services' config keys; on a secure stack
+     * with the login of the stack's admin ({@code kafka.sasl.jaas.config}, a secret: never on a command line).
+     */
     public Map<String, String> clientConfig() {
         Map<String, String> config = new TreeMap<>();
         stack().ifPresent(props -> props.stringPropertyNames().stream()
                 .filter(k -> k.startsWith("kafka.") || k.startsWith("petal."))
                 .forEach(k -> config.put(k, props.getProperty(k))));
+        if (secure()) {
+            config.putAll(kafkaUsers().clientConfig(KafkaUsers.ADMIN));
+        }
         return config;
     }
 

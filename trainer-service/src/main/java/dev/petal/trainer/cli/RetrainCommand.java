@@ -1,5 +1,6 @@
 package dev.petal.trainer.cli;
 
+import dev.petal.common.auth.BearerToken;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -9,14 +10,15 @@ import java.time.Duration;
 import java.util.concurrent.Callable;
 import dev.petal.trainer.service.TrainerSettings;
 import jakarta.inject.Inject;
+import org.eclipse.microprofile.config.ConfigProvider;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code ./petal trainer retrain}: asks a running trainer service for a run, as {@code POST /train} does. */
 @Command(name = "retrain", mixinStandardHelpOptions = true,
-        description = "Ask the running trainer service (trainer serve) to start a run. Exit 0: started; 1: busy or"
-                + " unreachable; 2: the service refused the recipe.")
+        description = "Ask the running trainer service (trainer serve) to start a run, with the bearer token of"
+                + " PETAL_AUTH_TOKEN. Exit 0: started; 1: busy, unreachable or not allowed; 2: the service refused the recipe.")
 public class RetrainCommand implements Callable<Integer> {
     @Option(names = "--url", description = "The trainer service (default: petal.trainer.url; ./petal finds the one ./petal up started).")
     String url;
@@ -32,9 +34,12 @@ public class RetrainCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         String base = url != null ? url : settings.url();
         URI target = URI.create(base.replaceAll("/+$", "") + "/train");
-        HttpRequest request = HttpRequest.newBuilder(target).timeout(Duration.ofSeconds(30))
+        HttpRequest.Builder builder = HttpRequest.newBuilder(target).timeout(Duration.ofSeconds(30))
                 .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(overrides == null ? "" : overrides)).build();
+                .POST(HttpRequest.BodyPublishers.ofString(overrides == null ? "" : overrides));
+        BearerToken.header(key -> ConfigProvider.getConfig().getOptionalValue(key, String.class).orElse(null))
+                .ifPresent(value -> builder.header("Authorization", value));
+        HttpRequest request = builder.build();
         HttpResponse<String> response;
         try {
             response = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()
@@ -49,6 +54,15 @@ public class RetrainCommand implements Callable<Integer> {
             case 400 -> {
                 System.err.println("retrain: the service refused the recipe");
                 yield 2;
+            }
+            case 401 -> {
+                System.err.println("retrain: the service wants a valid bearer token: set PETAL_AUTH_TOKEN (./petal sets one"
+                        + " for the stack ./petal up started)");
+                yield 1;
+            }
+            case 403 -> {
+                System.err.println("retrain: the token's roles do not allow POST /train (it needs trainer or admin)");
+                yield 1;
             }
             case 409 -> {
                 System.err.println("retrain: a run is in progress already");

@@ -101,7 +101,7 @@ public class TrainCommand implements Callable<Integer> {
         }
         long started = System.nanoTime();
         TrainingJob.Result result = new TrainingJob(recipe, config.kafka(), config.s3(), config.imageLimits(), metrics)
-                .signedWith(config.manifestSigner()).run();
+                .signedWith(config.manifestSigner()).maxLabels(config.settings().maxLabels()).run();
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("model", result.manifest().name());
         summary.put("version", result.manifest().version());

@@ -1,7 +1,7 @@
 package dev.petal.trainer.cli;
 
 import dev.petal.common.checkpoint.TorchvisionDownloads;
-import dev.petal.common.cli.ModelOptions;
+import dev.petal.common.cli.ParsedBy;
 import dev.petal.common.model.Architecture;
 import dev.petal.trainer.weights.WeightsDownloader;
 import java.io.IOException;
@@ -27,7 +27,7 @@ import picocli.CommandLine.Spec;
                 + " (needs internet), check the sha256 its name carries, and print the file's path.",
                 "Then: ./petal train --init-weights torchvision:<arch>. Exit code 1 when the download or the check fails."})
 public class WeightsFetchCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "ARCH", converter = ModelOptions.ArchitectureConverter.class,
+    @Parameters(index = "0", paramLabel = "ARCH", converter = ParsedBy.ArchitectureName.class,
             description = "resnet18, resnet34, resnet50, resnet101 or resnet152.")
     Architecture arch;
 

@@ -4,6 +4,7 @@ import dev.petal.common.image.ImageDecoder;
 import dev.petal.common.image.RejectedImageException;
 import dev.petal.common.records.HeaderValues;
 import dev.petal.common.records.Headers;
+import dev.petal.common.records.UntrustedText;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -24,14 +25,19 @@ import org.jboss.logging.Logger;
  * split, never the decoded pixels, so a dataset larger than memory trains. Encoded bytes are kept
  * while they fit {@code cacheBytes}; the rest is read back from Kafka batch by batch.
  *
- * <p>Labels map to outputs in sorted order. Records of any dataset without a label, with an unknown
- * split or whose bytes are not an acceptable image (checked from the header only) are set aside as
- * {@link BadRecord}s, for the dead-letter topic.
+ * <p>Labels map to outputs in sorted order; a dataset may hold at most {@code maxLabels} of them. Records of
+ * any dataset without a label, with a label that is not 1-{@value #MAX_LABEL_LENGTH} characters free of
+ * control and format characters, with an unknown split or whose bytes are not an acceptable image (checked
+ * from the header only) are handed to the caller as {@link BadRecord}s as they are found, for the dead-letter
+ * topic, and only counted here: a topic full of bad records costs no memory.
  */
 public final class DatasetIndex {
     private static final Logger LOG = Logger.getLogger(DatasetIndex.class);
     static final String MISSING_LABEL = "missing-label";
+    static final String BAD_LABEL = "bad-label";
     static final String BAD_SPLIT = "bad-split";
+    /** Longest label, in characters: labels travel in every manifest, prediction and log line. */
+    public static final int MAX_LABEL_LENGTH = 128;
 
     private final String topic;
     private final List<String> labels;
@@ -39,17 +45,17 @@ public final class DatasetIndex {
     private final List<Sample> valid;
     private final Map<Sample, byte[]> cache;
     private final Map<Integer, List<Long>> offsets;
-    private final List<BadRecord> bad;
+    private final Map<String, Integer> badCounts;
 
     private DatasetIndex(String topic, List<String> labels, List<Sample> train, List<Sample> valid,
-            Map<Sample, byte[]> cache, Map<Integer, List<Long>> offsets, List<BadRecord> bad) {
+            Map<Sample, byte[]> cache, Map<Integer, List<Long>> offsets, Map<String, Integer> badCounts) {
         this.topic = topic;
         this.labels = labels;
         this.train = train;
         this.valid = valid;
         this.cache = cache;
         this.offsets = offsets;
-        this.bad = bad;
+        this.badCounts = badCounts;
     }
 
     /**
@@ -58,9 +64,12 @@ public final class DatasetIndex {
      *
      * @param fixedLabels the output labels of a resumed run (records with other labels are bad), or null
      * @param dataset only records whose {@code dataset} header is this (null: every record)
+     * @param maxLabels the most labels the dataset may have: more is an {@link IllegalStateException}
+     * @param badRecords receives each record no run can use, as it is found (and keeps it no longer than it must)
      */
     public static DatasetIndex scan(Consumer<byte[], byte[]> consumer, String topic, Map<Integer, Long> endOffsets,
-            List<String> fixedLabels, String dataset, ImageDecoder decoder, long cacheBytes) {
+            List<String> fixedLabels, String dataset, ImageDecoder decoder, long cacheBytes, int maxLabels,
+            java.util.function.Consumer<BadRecord> badRecords) {
         List<TopicPartition> partitions = new ArrayList<>();
         List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(30));
         if (infos == null || infos.isEmpty()) {
@@ -86,7 +95,7 @@ public final class DatasetIndex {
         consumer.seekToBeginning(partitions);
 
         List<Raw> raws = new ArrayList<>();
-        List<BadRecord> bad = new ArrayList<>();
+        Map<String, Integer> bad = new LinkedHashMap<>();
         TreeSet<String> labelSet = new TreeSet<>();
         Map<TopicPartition, Long> remaining = new HashMap<>();
         for (TopicPartition tp : partitions) {
@@ -116,8 +125,12 @@ public final class DatasetIndex {
                 String errorClass = labellingProblem(label, split);
                 String problem = null;
                 if (errorClass != null) {
-                    problem = errorClass.equals(MISSING_LABEL) ? "no '" + Headers.LABEL + "' header"
-                            : "'" + Headers.SPLIT + "' header is '" + split + "', not train or valid";
+                    problem = switch (errorClass) {
+                        case MISSING_LABEL -> "no '" + Headers.LABEL + "' header";
+                        case BAD_LABEL -> "the '" + Headers.LABEL + "' header is not 1-" + MAX_LABEL_LENGTH
+                                + " characters free of control and format characters";
+                        default -> "'" + Headers.SPLIT + "' header is '" + UntrustedText.forLog(split) + "', not train or valid";
+                    };
                 } else if (ref == null) {
                     try {
                         decoder.inspect(r.value());
@@ -127,7 +140,8 @@ public final class DatasetIndex {
                     }
                 }
                 if (problem != null) {
-                    bad.add(new BadRecord(r.partition(), r.offset(), r.key(), r.value(), r.headers(), errorClass, problem));
+                    bad.merge(errorClass, 1, Integer::sum);
+                    badRecords.accept(new BadRecord(r.partition(), r.offset(), r.key(), r.value(), r.headers(), errorClass, problem));
                     continue;
                 }
                 if (dataset != null && !dataset.equals(header(r, Headers.DATASET))) {
@@ -137,7 +151,12 @@ public final class DatasetIndex {
                     unknownLabels++; // a class the resumed model has no output for: a later run learns it
                     continue;
                 }
-                labelSet.add(label);
+                if (labelSet.add(label) && labelSet.size() > maxLabels) {
+                    // The head's size, each manifest and each report grow with the labels: hostile or mistaken data
+                    // must not make them unbounded. The labels themselves are not quoted: anyone can write them.
+                    throw new IllegalStateException(topic + (dataset == null ? "" : " (dataset '" + dataset + "')")
+                            + " holds more than " + maxLabels + " labels; raise petal.trainer.max-labels if that is meant");
+                }
                 byte[] keep = null;
                 if (ref == null && cached + r.value().length <= cacheBytes) {
                     keep = r.value();
@@ -171,12 +190,12 @@ public final class DatasetIndex {
             ranges.put(tp.partition(), List.of(begin.get(tp), end.get(tp)));
         }
         LOG.infof("dataset %s: %d train and %d valid images in %d classes %s, %d unusable records %s, %d MB of encoded images cached",
-                topic, train.size(), valid.size(), labels.size(), labels, bad.size(), badCounts(bad), cached >> 20);
+                topic, train.size(), valid.size(), labels.size(), UntrustedText.forLog(labels), total(bad), bad, cached >> 20);
         if (unknownLabels > 0) {
             LOG.infof("%d records with labels the resumed model does not have were left for a new run", unknownLabels);
         }
         return new DatasetIndex(topic, labels, Collections.unmodifiableList(train), Collections.unmodifiableList(valid),
-                cache, Collections.unmodifiableMap(ranges), bad);
+                cache, Collections.unmodifiableMap(ranges), Collections.unmodifiableMap(bad));
     }
 
     private record Raw(int partition, long offset, String label, boolean valid, String ref, byte[] bytes) {}
@@ -187,12 +206,26 @@ public final class DatasetIndex {
         return value == null ? null : value.trim();
     }
 
-    /** Why a record's label and split headers make it unusable ({@code missing-label}, {@code bad-split}), or null. */
+    /**
+     * Why a record's label and split headers make it unusable ({@code missing-label}, {@code bad-label},
+     * {@code bad-split}), or null.
+     */
     public static String labellingProblem(String label, String split) {
         if (label == null || label.isBlank()) {
             return MISSING_LABEL;
         }
+        if (!isFitLabel(label)) {
+            return BAD_LABEL;
+        }
         return Headers.SPLIT_TRAIN.equals(split) || Headers.SPLIT_VALID.equals(split) ? null : BAD_SPLIT;
+    }
+
+    /**
+     * At most {@value #MAX_LABEL_LENGTH} characters, each one {@link UntrustedText} shows as it is: labels travel to
+     * manifests, predictions, reports and log lines unchanged.
+     */
+    static boolean isFitLabel(String label) {
+        return UntrustedText.isClean(label, MAX_LABEL_LENGTH);
     }
 
     public String topic() {
@@ -221,20 +254,17 @@ public final class DatasetIndex {
         return offsets;
     }
 
-    public List<BadRecord> bad() {
-        return bad;
-    }
-
     /** Records set aside, counted per error class. */
     public Map<String, Integer> badCounts() {
-        return badCounts(bad);
+        return badCounts;
     }
 
-    private static Map<String, Integer> badCounts(List<BadRecord> bad) {
-        Map<String, Integer> counts = new LinkedHashMap<>();
-        for (BadRecord b : bad) {
-            counts.merge(b.errorClass(), 1, Integer::sum);
-        }
-        return counts;
+    /** Records set aside in all. */
+    public int badTotal() {
+        return total(badCounts);
+    }
+
+    private static int total(Map<String, Integer> counts) {
+        return counts.values().stream().mapToInt(Integer::intValue).sum();
     }
 }

@@ -1,6 +1,10 @@
 package dev.petal.trainer.data;
 
+import dev.petal.common.image.RejectedImageException;
+import dev.petal.common.records.UntrustedText;
+import dev.petal.common.storage.BucketRefs;
 import dev.petal.common.storage.ObjectStore;
+import dev.petal.common.storage.ObjectTooLargeException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -23,11 +27,14 @@ public final class RecordFetcher {
     private final Consumer<byte[], byte[]> consumer;
     private final String topic;
     private final ObjectStore objects;
+    private final long maxImageBytes;
 
-    public RecordFetcher(Consumer<byte[], byte[]> consumer, String topic, ObjectStore objects) {
+    /** @param maxImageBytes the largest claim-checked image read ({@code petal.image.max-bytes}); larger ones are never downloaded */
+    public RecordFetcher(Consumer<byte[], byte[]> consumer, String topic, ObjectStore objects, long maxImageBytes) {
         this.consumer = consumer;
         this.topic = topic;
         this.objects = objects;
+        this.maxImageBytes = maxImageBytes;
     }
 
     /** Bytes for each sample (a {@link FetchFailure} instead of bytes when one cannot be read). */
@@ -83,15 +90,20 @@ public final class RecordFetcher {
         return out;
     }
 
-    private Object fromObjectStore(String ref) {
-        String prefix = "s3://" + objects.bucket() + "/";
-        if (!ref.startsWith(prefix)) {
-            return new FetchFailure("bad-image-ref", "image-ref " + ref + " is not in the configured bucket " + objects.bucket());
+    /** A claim-checked image: only from the configured bucket, and only within the image limit. */
+    Object fromObjectStore(String ref) {
+        String problem = BucketRefs.problem(ref, objects.bucket());
+        if (problem != null) {
+            return new FetchFailure("bad-image-ref", "image-ref " + UntrustedText.forLog(ref) + " " + problem);
         }
         try {
-            return objects.get(ref.substring(prefix.length()));
+            // Bounded: an object over the limit is refused from its length, never downloaded.
+            return objects.get(BucketRefs.keyOf(ref, objects.bucket()), maxImageBytes);
+        } catch (ObjectTooLargeException e) {
+            return new FetchFailure(RejectedImageException.Kind.TOO_LARGE.code(),
+                    "the claim-checked image is larger than " + maxImageBytes + " bytes (petal.image.max-bytes)");
         } catch (RuntimeException e) {
-            return new FetchFailure("image-ref-unreadable", e.getMessage());
+            return new FetchFailure("image-ref-unreadable", UntrustedText.forLog(e.getMessage()));
         }
     }
 

@@ -3,17 +3,23 @@ package dev.petal.trainer.job;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
+import java.awt.image.DataBufferInt;
 import java.util.SplittableRandom;
 
 /**
- * torchvision's RandomResizedCrop(scale 0.08-1, ratio 3/4-4/3) + RandomHorizontalFlip, on a
- * random stream seeded per (seed, epoch, sample): the same run gives the same crops whatever the
+ * torchvision's training augmentation, in its order: RandomResizedCrop(size, scale=(minCropScale, 1),
+ * ratio=(3/4, 4/3)), RandomHorizontalFlip, then ColorJitter(brightness, contrast, saturation = jitter),
+ * on a random stream seeded per (seed, epoch, sample): the same run gives the same images whatever the
  * thread that decodes them.
+ *
+ * @param minCropScale the smallest crop, as a fraction of the image's area (torchvision's default 0.08)
+ * @param colourJitter each of brightness, contrast and saturation is scaled by a factor drawn from
+ *        [1 - jitter, 1 + jitter] (0: none)
  */
-final class Augmenter {
-    private Augmenter() {}
+record Augmenter(float minCropScale, float colourJitter) {
 
-    static BufferedImage apply(BufferedImage image, long seed, int epoch, int sampleIndex) {
+    /** The augmented {@code size x size} RGB image of {@code image} (any RGB type). */
+    BufferedImage apply(BufferedImage image, int size, long seed, int epoch, int sampleIndex) {
         SplittableRandom random = new SplittableRandom(seed * 1_000_003L + epoch * 7_919L + sampleIndex);
         int w = image.getWidth();
         int h = image.getHeight();
@@ -21,8 +27,9 @@ final class Augmenter {
         int ch = h;
         int x = 0;
         int y = 0;
-        for (int attempt = 0; attempt < 10; attempt++) {
-            double area = w * (double) h * (0.08 + random.nextDouble() * 0.92);
+        boolean found = false;
+        for (int attempt = 0; attempt < 10 && !found; attempt++) {
+            double area = w * (double) h * (minCropScale + random.nextDouble() * (1 - minCropScale));
             double logRatio = Math.log(3.0 / 4) + random.nextDouble() * (Math.log(4.0 / 3) - Math.log(3.0 / 4));
             double ratio = Math.exp(logRatio);
             int tw = (int) Math.round(Math.sqrt(area * ratio));
@@ -32,22 +39,77 @@ final class Augmenter {
                 ch = th;
                 x = random.nextInt(w - cw + 1);
                 y = random.nextInt(h - ch + 1);
-                break;
+                found = true;
             }
         }
+        if (!found) { // torchvision's fallback: the central crop of the nearest allowed ratio
+            double ratio = w / (double) h;
+            if (ratio < 3.0 / 4) {
+                ch = (int) Math.round(w / (3.0 / 4));
+            } else if (ratio > 4.0 / 3) {
+                cw = (int) Math.round(h * (4.0 / 3));
+            }
+            x = (w - cw) / 2;
+            y = (h - ch) / 2;
+        }
         boolean flip = random.nextBoolean();
-        BufferedImage out = new BufferedImage(cw, ch, BufferedImage.TYPE_INT_RGB);
+        BufferedImage out = new BufferedImage(size, size, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = out.createGraphics();
         try {
-            g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_NEAREST_NEIGHBOR);
+            g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
             if (flip) {
-                g.drawImage(image, 0, 0, cw, ch, x + cw, y, x, y + ch, null);
+                g.drawImage(image, 0, 0, size, size, x + cw, y, x, y + ch, null);
             } else {
-                g.drawImage(image, 0, 0, cw, ch, x, y, x + cw, y + ch, null);
+                g.drawImage(image, 0, 0, size, size, x, y, x + cw, y + ch, null);
             }
         } finally {
             g.dispose();
         }
+        if (colourJitter > 0) {
+            jitter(((DataBufferInt) out.getRaster().getDataBuffer()).getData(), random);
+        }
         return out;
+    }
+
+    /** Brightness, contrast and saturation, each by a factor in [1 - jitter, 1 + jitter], as torchvision's ColorJitter blends them. */
+    private void jitter(int[] pixels, SplittableRandom random) {
+        double brightness = factor(random);
+        double contrast = factor(random);
+        double saturation = factor(random);
+        float[] r = new float[pixels.length];
+        float[] gr = new float[pixels.length];
+        float[] b = new float[pixels.length];
+        double graySum = 0;
+        for (int i = 0; i < pixels.length; i++) {
+            int p = pixels[i];
+            r[i] = clamp(((p >> 16) & 0xFF) * brightness);
+            gr[i] = clamp(((p >> 8) & 0xFF) * brightness);
+            b[i] = clamp((p & 0xFF) * brightness);
+            graySum += gray(r[i], gr[i], b[i]);
+        }
+        float mean = (float) (graySum / pixels.length);
+        for (int i = 0; i < pixels.length; i++) {
+            r[i] = clamp(mean + (r[i] - mean) * contrast);
+            gr[i] = clamp(mean + (gr[i] - mean) * contrast);
+            b[i] = clamp(mean + (b[i] - mean) * contrast);
+            float gray = gray(r[i], gr[i], b[i]);
+            int rr = Math.round(clamp(gray + (r[i] - gray) * saturation));
+            int gg = Math.round(clamp(gray + (gr[i] - gray) * saturation));
+            int bb = Math.round(clamp(gray + (b[i] - gray) * saturation));
+            pixels[i] = (rr << 16) | (gg << 8) | bb;
+        }
+    }
+
+    private double factor(SplittableRandom random) {
+        return 1 - colourJitter + random.nextDouble() * 2 * colourJitter;
+    }
+
+    /** ITU-R 601 luma, as torchvision's rgb_to_grayscale. */
+    private static float gray(float r, float g, float b) {
+        return 0.299f * r + 0.587f * g + 0.114f * b;
+    }
+
+    private static float clamp(double v) {
+        return (float) Math.max(0, Math.min(255, v));
     }
 }

@@ -60,8 +60,8 @@ final class BatchLoader implements AutoCloseable {
         return skipped.get();
     }
 
-    /** The batches of {@code ordered}, in order; {@code augment} seeds crops by (seed, epoch, sample). */
-    Iterator<Batch> batches(List<Sample> ordered, int batchSize, boolean augment, long seed, int epoch) {
+    /** The batches of {@code ordered}, in order; {@code augment} (null: none) is seeded by (seed, epoch, sample). */
+    Iterator<Batch> batches(List<Sample> ordered, int batchSize, Augmenter augment, long seed, int epoch) {
         List<List<Sample>> chunks = new ArrayList<>();
         for (int i = 0; i < ordered.size(); i += batchSize) {
             chunks.add(ordered.subList(i, Math.min(ordered.size(), i + batchSize)));
@@ -117,7 +117,7 @@ final class BatchLoader implements AutoCloseable {
         };
     }
 
-    private Batch load(List<Sample> chunk, boolean augment, long seed, int epoch) throws InterruptedException {
+    private Batch load(List<Sample> chunk, Augmenter augment, long seed, int epoch) throws InterruptedException {
         List<Sample> missing = chunk.stream().filter(s -> index.cached(s) == null).toList();
         Map<Sample, Object> fetched = missing.isEmpty() ? Map.of() : fetcher.fetch(missing);
         int length = preprocessor.tensorLength();
@@ -136,8 +136,8 @@ final class BatchLoader implements AutoCloseable {
                 try {
                     DecodedImage decoded = decoder.decode(encoded, preprocessor.size());
                     BufferedImage image = decoded.image();
-                    if (augment) {
-                        image = Augmenter.apply(RgbConversion.toRgb(image), seed, epoch, sample.index());
+                    if (augment != null) {
+                        image = augment.apply(RgbConversion.toRgb(image), preprocessor.size(), seed, epoch, sample.index());
                     }
                     preprocessor.toTensor(image, pixels, slot * length);
                     ok[slot] = true;

@@ -6,8 +6,6 @@ import dev.petal.common.checkpoint.CheckpointManifest;
 import dev.petal.common.checkpoint.CheckpointStore;
 import dev.petal.common.checkpoint.ManifestSigner;
 import dev.petal.common.checkpoint.SafeTensors;
-import dev.petal.common.checkpoint.TorchvisionWeights;
-import dev.petal.common.checkpoint.TorchvisionWeightsFile;
 import dev.petal.common.checkpoint.WeightsFile;
 import dev.petal.common.engine.PyTorchEngine;
 import dev.petal.common.image.ImageDecoder;
@@ -17,6 +15,7 @@ import dev.petal.common.model.ModelSpec;
 import dev.petal.common.model.Precision;
 import dev.petal.common.model.ServingProgram;
 import dev.petal.common.records.Topics;
+import dev.petal.common.records.UntrustedText;
 import dev.petal.common.report.StepCurve;
 import dev.petal.common.report.TrainingReport;
 import dev.petal.common.storage.ObjectStore;
@@ -67,6 +66,8 @@ public final class TrainingJob {
     static final String REPORT_FILE = "report.html";
     /** Per-step training loss and learning rate ({@link StepCurve}), which a resumed run continues. */
     static final String STEPS_FILE = "steps.json";
+    /** The most labels a dataset may have unless configured ({@code petal.trainer.max-labels}). */
+    public static final int DEFAULT_MAX_LABELS = 1000;
     /** Manifest metrics key of a mid-epoch checkpoint: where in its epoch it stopped. */
     static final String EPOCH_PROGRESS = "epochProgress";
 
@@ -80,6 +81,7 @@ public final class TrainingJob {
     private final TrainingListener listener;
     private Duration uploadGiveUpAfter = Duration.ofMinutes(30);
     private ManifestSigner signer;
+    private int maxLabels = DEFAULT_MAX_LABELS;
 
     public TrainingJob(Recipe recipe, KafkaClients kafka, S3Settings s3, ImageLimits limits, TrainingListener listener) {
         this.requested = recipe.validated();
@@ -92,6 +94,15 @@ public final class TrainingJob {
     /** How long one checkpoint's upload is retried before the run fails (default 30 minutes). */
     public TrainingJob uploadGiveUpAfter(Duration limit) {
         this.uploadGiveUpAfter = limit;
+        return this;
+    }
+
+    /** The most labels a dataset may have ({@code petal.trainer.max-labels}; default {@value #DEFAULT_MAX_LABELS}). */
+    public TrainingJob maxLabels(int max) {
+        if (max < 2) {
+            throw new IllegalArgumentException("petal.trainer.max-labels must be at least 2, was " + max);
+        }
+        this.maxLabels = max;
         return this;
     }
 
@@ -137,29 +148,34 @@ public final class TrainingJob {
             }
 
             ImageDecoder decoder = new ImageDecoder(limits);
-            DatasetIndex index = DatasetIndex.scan(consumer, Topics.TRAIN, resuming ? endOffsets(parent) : null,
-                    resuming ? parent.model().labels() : null, recipe.dataset(), decoder, recipe.cacheMegabytes() << 20);
-            listener.onDeadLettered(new DeadLetters(kafka, producer).send(index));
+            DatasetIndex index;
+            try (DeadLetters deadLetters = DeadLetters.open(kafka, producer, Topics.TRAIN)) {
+                index = DatasetIndex.scan(consumer, Topics.TRAIN, resuming ? endOffsets(parent) : null,
+                        resuming ? parent.model().labels() : null, recipe.dataset(), decoder, recipe.cacheMegabytes() << 20,
+                        maxLabels, deadLetters::offer);
+                listener.onDeadLettered(deadLetters.finish(index.offsets(), index.badCounts()));
+            }
             if (index.train().isEmpty()) {
                 throw new IllegalStateException("no training images on " + Topics.TRAIN
                         + (recipe.dataset() == null ? "" : " for dataset '" + recipe.dataset() + "'") + ": ingest a dataset first");
             }
             if (index.labels().size() < 2) {
-                throw new IllegalStateException("need at least 2 labels to train a classifier, found " + index.labels());
+                throw new IllegalStateException("need at least 2 labels to train a classifier, found "
+                        + UntrustedText.forLog(index.labels()));
             }
             ModelSpec spec = recipe.network().withLabels(index.labels());
             int stepsPerEpoch = (index.train().size() + recipe.batchSize() - 1) / recipe.batchSize();
             long totalSteps = (long) stepsPerEpoch * recipe.epochs();
             TrainingSettings settings = new TrainingSettings(recipe.lr(), recipe.weightDecay(), recipe.warmupSteps(totalSteps),
                     Math.toIntExact(totalSteps), recipe.seed(), recipe.labelSmoothing(), recipe.zeroInitResidual(), recipe.warmupStartFactor());
-            Consumer<ModelParameters> initial = initialWeights(recipe, from, index.labels());
+            Consumer<ModelParameters> initial = initialWeights(recipe, from, index.labels(), store);
             List<Map<String, Object>> history = resuming ? readHistory(from) : new ArrayList<>();
             int startEpoch = resuming ? parent.epoch() : 0;
             int lastEpoch = recipe.stopAfterEpochs() > 0 ? Math.min(recipe.epochs(), startEpoch + recipe.stopAfterEpochs()) : recipe.epochs();
             Run run = new Run(recipe, spec, index, history, resuming ? readSteps(from) : new StepCurve(), settings.schedule(),
                     stepsPerEpoch, totalSteps);
             try (ModelSession session = new ModelSession(spec, settings, device, initial, recipe.precision());
-                 BatchLoader loader = new BatchLoader(index, new RecordFetcher(consumer, Topics.TRAIN, store), decoder,
+                 BatchLoader loader = new BatchLoader(index, new RecordFetcher(consumer, Topics.TRAIN, store, limits.maxBytes()), decoder,
                          spec.preprocessor(), recipe.decodeThreads(), recipe.prefetchBatchesOn(device));
                  CheckpointPublisher publisher = new CheckpointPublisher(checkpoints, producer, s3.bucket(), parent, listener,
                          Duration.ofSeconds(1), Duration.ofSeconds(30), uploadGiveUpAfter)) {
@@ -258,7 +274,8 @@ public final class TrainingJob {
             LOG.infof("epoch %d: continuing after step %d of %d", epoch + 1, from.stepsDone(), run.stepsPerEpoch());
         }
         List<Sample> rest = order.subList(Math.min(order.size(), from.stepsDone() * recipe.batchSize()), order.size());
-        Iterator<BatchLoader.Batch> batches = loader.batches(rest, recipe.batchSize(), recipe.augment(), recipe.seed(), epoch);
+        Iterator<BatchLoader.Batch> batches = loader.batches(rest, recipe.batchSize(),
+                recipe.augment() ? new Augmenter(recipe.minCropScale(), recipe.colourJitter()) : null, recipe.seed(), epoch);
         while (batches.hasNext()) {
             BatchLoader.Batch batch = batches.next();
             step++;
@@ -314,7 +331,7 @@ public final class TrainingJob {
         Recipe recipe = run.recipe();
         Evaluation eval = new Evaluation(index.labels(),
                 new MisclassifiedImages(MisclassifiedImages.DEFAULT_LIMIT, run.spec().preprocessor(), index.labels(), recipe.seed()));
-        Iterator<BatchLoader.Batch> batches = loader.batches(index.valid(), Math.max(recipe.batchSize(), 32), false, recipe.seed(), 0);
+        Iterator<BatchLoader.Batch> batches = loader.batches(index.valid(), Math.max(recipe.batchSize(), 32), null, recipe.seed(), 0);
         // Scored by the serving program (BatchNorms folded, evaluation mode): what inference will serve.
         try (ServingProgram program = session.evaluation()) {
             while (batches.hasNext()) {
@@ -353,8 +370,9 @@ public final class TrainingJob {
         publisher.submit(draft, files);
     }
 
-    /** Weights to start from: a checkpoint (resume or warm start), torchvision weights, or none. */
-    private static Consumer<ModelParameters> initialWeights(Recipe recipe, CheckpointStore.Checkpoint from, List<String> labels) {
+    /** Weights to start from: a checkpoint (resume or warm start), torchvision weights ({@link InitialWeights}), or none. */
+    private static Consumer<ModelParameters> initialWeights(Recipe recipe, CheckpointStore.Checkpoint from, List<String> labels,
+                                                            ObjectStore store) {
         if (from != null) {
             ModelSpec previous = from.manifest().model();
             boolean sameLabels = previous.labels().equals(labels);
@@ -365,21 +383,12 @@ public final class TrainingJob {
                 }
                 if (!sameLabels) {
                     LOG.infof("labels changed from %s to %s: every weight but the head starts from version %s",
-                            previous.labels(), labels, from.manifest().version());
+                            UntrustedText.forLog(previous.labels()), UntrustedText.forLog(labels), from.manifest().version());
                 }
             };
         }
         if (recipe.initWeights() != null && !recipe.initWeights().isBlank()) {
-            return params -> {
-                try {
-                    SafeTensors weights = TorchvisionWeightsFile.read(recipe.initWeights());
-                    TorchvisionWeights.LoadResult result = TorchvisionWeights.load(params, weights, true);
-                    LOG.infof("--init-weights %s: %d tensors loaded%s", recipe.initWeights(), result.loaded(),
-                            result.headReplaced() ? ", head replaced (new label count)" : "");
-                } catch (IOException e) {
-                    throw new IllegalArgumentException("--init-weights " + recipe.initWeights() + ": " + e.getMessage(), e);
-                }
-            };
+            return params -> InitialWeights.load(recipe.initWeights(), params, store);
         }
         return null;
     }

@@ -1,5 +1,8 @@
 package dev.petal.trainer.service;
 
+import dev.petal.common.auth.Roles;
+import dev.petal.trainer.job.Recipe;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
@@ -8,12 +11,15 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
  * {@code POST /train} starts one run in the background (JSON body: recipe fields to override the
- * service's base recipe, e.g. {"epochs": 3, "imageSize": 96}); one run at a time. {@code GET /train} reports it.
+ * service's base recipe, e.g. {"epochs": 3, "imageSize": 96}, as {@link TrainRequests} allows; 400 otherwise);
+ * one run at a time (409 while one runs). {@code GET /train} reports it.
  */
+@RolesAllowed({Roles.TRAINER, Roles.ADMIN})
 @Path("/train")
 @ApplicationScoped
 public class TrainResource {
@@ -29,15 +35,17 @@ public class TrainResource {
     @Consumes(MediaType.WILDCARD)
     @Produces(MediaType.APPLICATION_JSON)
     public Response start(String body) {
-        if (runs.isRunning()) {
-            return Response.status(409).entity(runs.state()).build();
-        }
+        Recipe recipe;
         try {
-            if (!runs.start(config.baseRecipe(body), "request")) {
-                return Response.status(409).entity(runs.state()).build();
-            }
+            recipe = TrainRequests.recipe(body, config);
         } catch (IllegalArgumentException e) {
-            return Response.status(400).entity(Map.of("error", String.valueOf(e.getMessage()))).build();
+            Map<String, Object> refusal = new LinkedHashMap<>();
+            refusal.put("error", e.getMessage());
+            refusal.put("status", 400);
+            return Response.status(400).entity(refusal).build();
+        }
+        if (!runs.start(recipe, "request")) {
+            return Response.status(409).entity(runs.state()).build();
         }
         return Response.accepted(runs.state()).build();
     }

@@ -63,6 +63,11 @@ public class TrainerConfig {
         return images.limits();
     }
 
+    /** The share of the heap a service run's image cache may take. */
+    public CacheBudget cacheBudget() {
+        return new CacheBudget(settings.cacheMemoryShare());
+    }
+
     /**
      * The signer of {@value #SIGNING_KEY}, or {@code null} when the key is unset (versions are published unsigned).
      *
@@ -84,14 +89,16 @@ public class TrainerConfig {
     }
 
     /**
-     * What a training request may set: how the model is trained, never where the service reads or writes
-     * (device, threads, cache) or which model it replaces.
+     * What a training request may set: how the model is trained, never the machine (device, threads, prefetching)
+     * or a resume. The model name, the initial weights and the image cache are held to the service's settings by
+     * {@link TrainRequests}.
      */
     public static final List<Recipe.Field> REQUESTABLE = List.of(Recipe.Field.ARCH, Recipe.Field.IMAGE_SIZE, Recipe.Field.STEM,
             Recipe.Field.NORMALIZATION, Recipe.Field.EPOCHS, Recipe.Field.BATCH_SIZE, Recipe.Field.LR, Recipe.Field.WEIGHT_DECAY,
             Recipe.Field.WARMUP_ITERS, Recipe.Field.WARMUP_FRACTION, Recipe.Field.WARMUP_START_FACTOR, Recipe.Field.LABEL_SMOOTHING,
             Recipe.Field.AUGMENT, Recipe.Field.MIN_CROP_SCALE, Recipe.Field.COLOUR_JITTER, Recipe.Field.SEED,
-            Recipe.Field.ZERO_INIT_RESIDUAL, Recipe.Field.PRECISION, Recipe.Field.DATASET, Recipe.Field.WARM_START);
+            Recipe.Field.ZERO_INIT_RESIDUAL, Recipe.Field.PRECISION, Recipe.Field.DATASET, Recipe.Field.WARM_START,
+            Recipe.Field.MODEL_NAME, Recipe.Field.INIT_WEIGHTS, Recipe.Field.CACHE_MB);
 
     private static Map<String, Object> parse(String what, String json) {
         if (json == null || json.isBlank()) {

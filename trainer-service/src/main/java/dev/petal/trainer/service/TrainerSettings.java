@@ -3,6 +3,7 @@ package dev.petal.trainer.service;
 import dev.petal.common.model.Precision;
 import io.smallrye.config.ConfigMapping;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -28,4 +29,13 @@ public interface TrainerSettings {
 
     /** Where {@code ./petal trainer retrain} posts. */
     String url();
+
+    /** Model names a {@code POST /train} body may choose (comma-separated); unset: only the service recipe's. */
+    Optional<List<String>> allowedModelNames();
+
+    /** The share of the heap a service run's image cache may take ({@link CacheBudget}), from 0 to 0.9. */
+    double cacheMemoryShare();
+
+    /** A dataset with more labels fails the run: anyone who can write petal.train chooses them. */
+    int maxLabels();
 }

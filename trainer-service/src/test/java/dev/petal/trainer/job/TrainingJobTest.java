@@ -219,8 +219,13 @@ class TrainingJobTest {
         AtomicInteger retries = new AtomicInteger();
         AtomicInteger stepsWhileDown = new AtomicInteger();
         List<String> published = new CopyOnWriteArrayList<>();
+        // Storage comes back once an upload has failed and training has stepped on meanwhile (at most 2 minutes):
+        // on a busy machine a fixed delay could end before the checkpoint is even written.
         Thread restarter = new Thread(() -> {
-            sleep(5000);
+            long deadline = System.nanoTime() + 120_000_000_000L;
+            while ((retries.get() == 0 || stepsWhileDown.get() == 0) && System.nanoTime() < deadline) {
+                sleep(200);
+            }
             stack.s3().start();
         });
         TrainingListener outage = new TrainingListener() {
@@ -275,12 +280,13 @@ class TrainingJobTest {
         Properties consumer = kafka();
         consumer.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         consumer.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        try (KafkaConsumer<byte[], byte[]> reader = new KafkaConsumer<>(consumer)) {
-            DatasetIndex again = DatasetIndex.scan(reader, Topics.TRAIN, null, null, DATASET, new ImageDecoder(ImageLimits.defaults()), 0);
-            assertEquals(3, again.bad().size());
-            try (var producer = clients().producer()) {
-                assertEquals(0, new DeadLetters(clients(), producer).send(again), "already dead-lettered by an earlier scan");
-            }
+        try (KafkaConsumer<byte[], byte[]> reader = new KafkaConsumer<>(consumer);
+             var producer = clients().producer();
+             DeadLetters deadLetters = DeadLetters.open(clients(), producer, Topics.TRAIN)) {
+            DatasetIndex again = DatasetIndex.scan(reader, Topics.TRAIN, null, null, DATASET, new ImageDecoder(ImageLimits.defaults()), 0,
+                    TrainingJob.DEFAULT_MAX_LABELS, deadLetters::offer);
+            assertEquals(3, again.badTotal());
+            assertEquals(0, deadLetters.finish(again.offsets(), again.badCounts()), "already dead-lettered by an earlier scan");
         }
         Map<String, String> classByKey = new HashMap<>();
         for (ConsumerRecord<String, String> r : readAll(Topics.DLQ)) {

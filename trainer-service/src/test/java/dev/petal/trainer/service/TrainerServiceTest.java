@@ -3,6 +3,8 @@ package dev.petal.trainer.service;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.petal.common.auth.BearerToken;
+import dev.petal.common.auth.Roles;
 import dev.petal.common.checkpoint.CheckpointManifest;
 import dev.petal.common.checkpoint.CheckpointStore;
 import dev.petal.common.checkpoint.Sha256;
@@ -12,13 +14,16 @@ import dev.petal.common.records.Topics;
 import dev.petal.common.storage.ObjectStore;
 import dev.petal.localstack.LocalStack;
 import dev.petal.localstack.LocalStackTestResource;
+import dev.petal.localstack.auth.JwtTestResource;
+import dev.petal.localstack.auth.TestTokens;
+import dev.petal.trainer.cli.RetrainCommand;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
-import dev.petal.trainer.cli.RetrainCommand;
 import io.restassured.RestAssured;
+import io.restassured.specification.RequestSpecification;
 import jakarta.inject.Inject;
 import java.io.ByteArrayOutputStream;
 import java.net.URL;
@@ -41,6 +46,7 @@ import picocli.CommandLine;
 /** The trainer as a service: auto-retrain after N new labelled images (warm start, new labels), metrics, POST /train. */
 @QuarkusTest
 @QuarkusTestResource(LocalStackTestResource.class)
+@QuarkusTestResource(JwtTestResource.class)
 @TestProfile(TrainerServiceTest.Profile.class)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class TrainerServiceTest {
@@ -55,6 +61,8 @@ class TrainerServiceTest {
                     "petal.trainer.device", "cpu",
                     "petal.trainer.auto-retrain-after", "40",
                     "petal.trainer.auto-retrain-check", "1s",
+                    // What RetrainCommand sends (PETAL_AUTH_TOKEN, set by the launcher for the local stack).
+                    BearerToken.KEY, TestTokens.token(Roles.TRAINER),
                     "quarkus.http.test-port", "0");
         }
     }
@@ -77,7 +85,7 @@ class TrainerServiceTest {
                 "petal_trainer_epoch", "petal_trainer_checkpoints_total")) {
             assertTrue(metrics.contains(name), name + " is on /q/metrics before the first run");
         }
-        RestAssured.given().body("{\"epochz\": 3}").post(http + "train").then().statusCode(400);
+        trainerCall().body("{\"epochz\": 3}").post(http + "train").then().statusCode(400);
 
         assertTrue(autoRetrain.start());
         LocalStack stack = LocalStack.shared();
@@ -102,7 +110,7 @@ class TrainerServiceTest {
         assertTrue(metric(metrics, "petal_trainer_checkpoints_total") >= 2, metrics);
         assertTrue(metric(metrics, "petal_trainer_step") > 0, metrics);
         assertTrue(metric(metrics, "petal_trainer_runs_total{outcome=\"succeeded\"") >= 2, metrics);
-        String status = RestAssured.get(http + "train").then().statusCode(200).extract().asString();
+        String status = trainerCall().get(http + "train").then().statusCode(200).extract().asString();
         assertTrue(status.contains("auto-retrain") && status.contains(second.version()), status);
 
         // The command that asks a running service for a run.
@@ -126,6 +134,10 @@ class TrainerServiceTest {
         }
         assertTrue(metrics.contains("kafka_consumer_fetch_manager_records_lag{"), "consumer lag per partition");
         assertTrue(metrics.contains("kafka_consumer_fetch_manager_records_consumed_rate"), "records consumed per second");
+    }
+
+    private static RequestSpecification trainerCall() {
+        return RestAssured.given().header("Authorization", TestTokens.bearer(Roles.TRAINER));
     }
 
     private static void publish(LocalStack stack, SyntheticShapes shapes, int count, Set<String> labels) throws Exception {
@@ -171,7 +183,7 @@ class TrainerServiceTest {
 
     private void awaitIdle() throws InterruptedException {
         for (int i = 0; i < 120; i++) {
-            if (!RestAssured.get(http + "train").then().extract().asString().contains("\"running\"")) {
+            if (!trainerCall().get(http + "train").then().extract().asString().contains("\"running\"")) {
                 return;
             }
             Thread.sleep(500);

@@ -1,0 +1,60 @@
+package dev.petal.localstack.auth;
+
+import dev.petal.common.records.Topics;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.common.acl.AccessControlEntry;
+import org.apache.kafka.common.acl.AclBinding;
+import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.acl.AclPermissionType;
+import org.apache.kafka.common.resource.PatternType;
+import org.apache.kafka.common.resource.ResourcePattern;
+import org.apache.kafka.common.resource.ResourceType;
+
+/**
+ * The grants of docs/security.md's "Kafka principals" table (the production KafkaUsers of
+ * {@code deploy/strimzi/users.yaml}), for the secure local stack's principals: each service may do what its code
+ * does and nothing else. Nobody but {@link KafkaUsers#ADMIN} creates or deletes topics or touches the cluster.
+ */
+public final class KafkaAcls {
+    /** The trainer's consumer group that marks how far bad dataset records were dead-lettered (trainer's DeadLetters). */
+    static final String TRAINER_DEAD_LETTERS_GROUP = "petal-trainer-dead-letters";
+    /** The inference replicas' consumer group and transactional-id prefix ({@code petal.inference.group}'s default). */
+    static final String INFERENCE_GROUP = "petal-inference";
+
+    private KafkaAcls() {}
+
+    public static List<AclBinding> bindings() {
+        List<AclBinding> acls = new ArrayList<>();
+        // ingest publishes datasets (and reads petal.train back, outside any group, to skip images already there),
+        // images to score and rejected inputs
+        allow(acls, KafkaUsers.INGEST, ResourceType.TOPIC, Topics.TRAIN, PatternType.LITERAL,
+                AclOperation.DESCRIBE, AclOperation.WRITE, AclOperation.READ);
+        allow(acls, KafkaUsers.INGEST, ResourceType.TOPIC, Topics.IMAGES, PatternType.LITERAL, AclOperation.DESCRIBE, AclOperation.WRITE);
+        allow(acls, KafkaUsers.INGEST, ResourceType.TOPIC, Topics.DLQ, PatternType.LITERAL, AclOperation.DESCRIBE, AclOperation.WRITE);
+        // the trainer reads the dataset by assignment, marks its dead letters in a group, announces checkpoints
+        allow(acls, KafkaUsers.TRAINER, ResourceType.TOPIC, Topics.TRAIN, PatternType.LITERAL, AclOperation.DESCRIBE, AclOperation.READ);
+        allow(acls, KafkaUsers.TRAINER, ResourceType.GROUP, TRAINER_DEAD_LETTERS_GROUP, PatternType.LITERAL, AclOperation.READ);
+        allow(acls, KafkaUsers.TRAINER, ResourceType.TOPIC, Topics.MODELS, PatternType.LITERAL, AclOperation.DESCRIBE, AclOperation.WRITE);
+        allow(acls, KafkaUsers.TRAINER, ResourceType.TOPIC, Topics.DLQ, PatternType.LITERAL, AclOperation.DESCRIBE, AclOperation.WRITE);
+        // inference consumes images in its group, follows new versions by assignment, answers, dead-letters, and
+        // (exactly-once) writes in transactions of ids petal-inference-<uuid>
+        allow(acls, KafkaUsers.INFERENCE, ResourceType.TOPIC, Topics.IMAGES, PatternType.LITERAL, AclOperation.DESCRIBE, AclOperation.READ);
+        allow(acls, KafkaUsers.INFERENCE, ResourceType.GROUP, INFERENCE_GROUP, PatternType.LITERAL, AclOperation.READ);
+        allow(acls, KafkaUsers.INFERENCE, ResourceType.TOPIC, Topics.MODELS, PatternType.LITERAL, AclOperation.DESCRIBE, AclOperation.READ);
+        allow(acls, KafkaUsers.INFERENCE, ResourceType.TOPIC, Topics.PREDICTIONS, PatternType.LITERAL,
+                AclOperation.DESCRIBE, AclOperation.WRITE);
+        allow(acls, KafkaUsers.INFERENCE, ResourceType.TOPIC, Topics.DLQ, PatternType.LITERAL, AclOperation.DESCRIBE, AclOperation.WRITE);
+        allow(acls, KafkaUsers.INFERENCE, ResourceType.TRANSACTIONAL_ID, INFERENCE_GROUP, PatternType.PREFIXED,
+                AclOperation.DESCRIBE, AclOperation.WRITE);
+        return List.copyOf(acls);
+    }
+
+    private static void allow(List<AclBinding> acls, String principal, ResourceType type, String name, PatternType pattern,
+                              AclOperation... operations) {
+        for (AclOperation operation : operations) {
+            acls.add(new AclBinding(new ResourcePattern(type, name, pattern),
+                    new AccessControlEntry("User:" + principal, "*", operation, AclPermissionType.ALLOW)));
+        }
+    }
+}
