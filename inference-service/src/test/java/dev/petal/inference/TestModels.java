@@ -11,6 +11,7 @@ import dev.petal.common.model.Architecture;
 import dev.petal.common.model.ModelParameters;
 import dev.petal.common.model.ModelSpec;
 import dev.petal.common.model.Stem;
+import dev.petal.testing.TestImages;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -62,12 +63,7 @@ public final class TestModels {
     }
 
     static byte[] encode(BufferedImage image, String format) {
-        try {
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            ImageIO.write(image, format, out);
-            return out.toByteArray();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return TestImages.encode(image, format);
     }
+
 }

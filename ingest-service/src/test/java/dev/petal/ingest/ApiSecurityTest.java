@@ -2,6 +2,7 @@ package dev.petal.ingest;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.petal.testing.TestImages;
 import dev.petal.common.auth.Roles;
 import dev.petal.localstack.LocalStackTestResource;
 import dev.petal.localstack.auth.ApiAuthAssertions;
@@ -31,9 +32,9 @@ class ApiSecurityTest {
 
     @Test
     void uploadsNeedTheIngesterOrAdminRole() throws Exception {
-        ApiAuthAssertions.assertGuarded(upload("auth-refused", TestFiles.jpeg(32, 1)), List.of(Roles.SCORER, Roles.TRAINER));
+        ApiAuthAssertions.assertGuarded(upload("auth-refused", TestImages.noiseJpeg(32, 1)), List.of(Roles.SCORER, Roles.TRAINER));
         for (String role : List.of(Roles.INGESTER, Roles.ADMIN)) {
-            HttpResponse<String> accepted = upload("auth-" + role, TestFiles.jpeg(32, role.length())).send(TestTokens.bearer(role));
+            HttpResponse<String> accepted = upload("auth-" + role, TestImages.noiseJpeg(32, role.length())).send(TestTokens.bearer(role));
             assertEquals(202, accepted.statusCode(), role + ": " + accepted.body());
         }
     }

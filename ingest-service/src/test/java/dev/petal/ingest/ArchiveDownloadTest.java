@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.petal.testing.TestImages;
 import com.sun.net.httpserver.HttpServer;
 import dev.petal.common.checkpoint.Sha256;
 import java.io.ByteArrayOutputStream;
@@ -31,11 +32,11 @@ class ArchiveDownloadTest {
 
     private HttpServer server;
     private byte[] archive;
-    private final byte[] daisy = TestFiles.jpeg(16, 11);
+    private final byte[] daisy = TestImages.noiseJpeg(16, 11);
 
     @BeforeEach
     void serve() throws IOException {
-        archive = tgz(Map.of("flower_photos/daisy/1.jpg", daisy, "flower_photos/roses/2.jpg", TestFiles.jpeg(16, 12),
+        archive = tgz(Map.of("flower_photos/daisy/1.jpg", daisy, "flower_photos/roses/2.jpg", TestImages.noiseJpeg(16, 12),
                 "flower_photos/LICENSE.txt", "CC-BY".getBytes()));
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.createContext("/flower_photos.tgz", exchange -> {

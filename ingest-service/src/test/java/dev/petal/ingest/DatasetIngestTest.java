@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.petal.testing.TestImages;
 import dev.petal.common.checkpoint.Sha256;
 import dev.petal.common.records.Headers;
 import dev.petal.common.records.KafkaClients;
@@ -52,8 +53,8 @@ class DatasetIngestTest {
     private static Set<String> images(Path root, String label, int count) {
         Set<String> hashes = new java.util.HashSet<>();
         for (int i = 0; i < count; i++) {
-            byte[] jpeg = TestFiles.jpeg(32, seeds++);
-            TestFiles.write(root.resolve(label).resolve("img-" + seeds + ".jpg"), jpeg);
+            byte[] jpeg = TestImages.noiseJpeg(32, seeds++);
+            TestImages.write(root.resolve(label).resolve("img-" + seeds + ".jpg"), jpeg);
             hashes.add(Sha256.hex(jpeg));
         }
         return hashes;
@@ -68,7 +69,7 @@ class DatasetIngestTest {
         Path root = dir.resolve("shapes");
         Set<String> daisies = images(root, "daisy", 12);
         Set<String> roses = images(root, "rose", 8);
-        TestFiles.write(root.resolve("LICENSE.txt"), "not an image of any class");
+        TestImages.write(root.resolve("LICENSE.txt"), "not an image of any class");
 
         DatasetReport first = ingest(settings(), root, null);
 
@@ -132,12 +133,12 @@ class DatasetIngestTest {
     @Test
     void sameBytesUnderTwoLabelsAreReportedAndNeitherPublished() {
         Path root = dir.resolve("conflicts");
-        byte[] shared = TestFiles.jpeg(32, seeds++);
-        TestFiles.write(root.resolve("daisy/a.jpg"), shared);
-        TestFiles.write(root.resolve("rose/b.jpg"), shared);
-        byte[] twice = TestFiles.jpeg(32, seeds++);
-        TestFiles.write(root.resolve("daisy/c.jpg"), twice);
-        TestFiles.write(root.resolve("daisy/c-copy.jpg"), twice); // sorts first: the one published
+        byte[] shared = TestImages.noiseJpeg(32, seeds++);
+        TestImages.write(root.resolve("daisy/a.jpg"), shared);
+        TestImages.write(root.resolve("rose/b.jpg"), shared);
+        byte[] twice = TestImages.noiseJpeg(32, seeds++);
+        TestImages.write(root.resolve("daisy/c.jpg"), twice);
+        TestImages.write(root.resolve("daisy/c-copy.jpg"), twice); // sorts first: the one published
 
         DatasetReport report = ingest(settings(), root, "conflicts");
 
@@ -151,7 +152,7 @@ class DatasetIngestTest {
 
         // A later folder that labels an already published image differently is a conflict too.
         Path later = dir.resolve("later");
-        TestFiles.write(later.resolve("tulip/c.jpg"), twice);
+        TestImages.write(later.resolve("tulip/c.jpg"), twice);
         DatasetReport second = ingest(settings(), later, "conflicts");
         assertEquals(0, second.summary().published());
         assertEquals(Map.of("petal.train:daisy/c-copy.jpg", "daisy", "tulip/c.jpg", "tulip"), second.conflicts().get(0).sources());
@@ -161,14 +162,15 @@ class DatasetIngestTest {
     void badFilesAreRejectedWithTheirReasonAndOddColourModelsAccepted() {
         Path root = dir.resolve("bad");
         Set<String> good = images(root, "daisy", 2);
-        TestFiles.write(root.resolve("daisy/truncated.jpg"), TestFiles.truncatedJpeg(seeds++));
-        TestFiles.write(root.resolve("daisy/empty.jpg"), new byte[0]);
-        TestFiles.write(root.resolve("daisy/notes.jpg"), "these are my notes, not a photo\n");
-        TestFiles.write(root.resolve("daisy/bomb.png"), TestFiles.pngBomb());
-        byte[] cmyk = TestFiles.cmykJpeg(40 + (int) (seeds++ % 20));
-        byte[] gray16 = TestFiles.png16(24 + (int) (seeds++ % 20));
-        TestFiles.write(root.resolve("rose/cmyk.jpg"), cmyk);
-        TestFiles.write(root.resolve("rose/gray16.png"), gray16);
+        TestImages.write(root.resolve("daisy/truncated.jpg"), TestImages.truncatedJpeg(seeds++));
+        TestImages.write(root.resolve("daisy/empty.jpg"), new byte[0]);
+        TestImages.write(root.resolve("daisy/notes.jpg"), "these are my notes, not a photo\n");
+        TestImages.write(root.resolve("daisy/bomb.png"), TestImages.pngBomb());
+        int cmykSize = 40 + (int) (seeds++ % 20);
+        byte[] cmyk = TestImages.cmykJpeg(cmykSize, cmykSize, 0, 55, 200, 25);
+        byte[] gray16 = TestImages.png16(24 + (int) (seeds++ % 20));
+        TestImages.write(root.resolve("rose/cmyk.jpg"), cmyk);
+        TestImages.write(root.resolve("rose/gray16.png"), gray16);
 
         long start = System.nanoTime();
         DatasetReport report = ingest(settings(), root, "bad");
@@ -193,10 +195,10 @@ class DatasetIngestTest {
     @Test
     void imagesAboveTheInlineLimitTravelByClaimCheck() {
         Path root = dir.resolve("big");
-        byte[] big = TestFiles.jpeg(64, seeds++);
-        byte[] small = TestFiles.encode(new java.awt.image.BufferedImage(8, 8, java.awt.image.BufferedImage.TYPE_INT_RGB), "png");
-        TestFiles.write(root.resolve("sunflower/big.jpg"), big);
-        TestFiles.write(root.resolve("sunflower/small-" + seeds++ + ".png"), small);
+        byte[] big = TestImages.noiseJpeg(64, seeds++);
+        byte[] small = TestImages.encode(new java.awt.image.BufferedImage(8, 8, java.awt.image.BufferedImage.TYPE_INT_RGB), "png");
+        TestImages.write(root.resolve("sunflower/big.jpg"), big);
+        TestImages.write(root.resolve("sunflower/small-" + seeds++ + ".png"), small);
         assertTrue(big.length > 2000 && small.length < 2000);
 
         DatasetReport report = ingest(settings().withInlineMaxBytes(2000), root, "big");

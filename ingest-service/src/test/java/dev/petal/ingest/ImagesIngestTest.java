@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.petal.testing.TestImages;
 import dev.petal.common.records.Headers;
 import dev.petal.common.records.Topics;
 import dev.petal.localstack.LocalStack;
@@ -36,13 +37,13 @@ class ImagesIngestTest {
     void goodImagesGoToImagesAndBadOnesToTheDlqUntouched() {
         String run = "run-" + System.nanoTime();
         Path folder = dir.resolve(run);
-        byte[] a = TestFiles.jpeg(32, System.nanoTime());
-        byte[] b = TestFiles.png16(20);
-        byte[] truncated = TestFiles.truncatedJpeg(System.nanoTime());
-        TestFiles.write(folder.resolve("a.jpg"), a);
-        TestFiles.write(folder.resolve("sub/b.png"), b);
-        TestFiles.write(folder.resolve("broken.jpg"), truncated);
-        Path single = TestFiles.write(dir.resolve("single.jpg"), a);
+        byte[] a = TestImages.noiseJpeg(32, System.nanoTime());
+        byte[] b = TestImages.png16(20);
+        byte[] truncated = TestImages.truncatedJpeg(System.nanoTime());
+        TestImages.write(folder.resolve("a.jpg"), a);
+        TestImages.write(folder.resolve("sub/b.png"), b);
+        TestImages.write(folder.resolve("broken.jpg"), truncated);
+        Path single = TestImages.write(dir.resolve("single.jpg"), a);
 
         List<ImagesIngest.Input> inputs = ImagesIngest.expand(List.of(folder), null);
         assertEquals(List.of("a.jpg", "broken.jpg", "sub/b.png"), inputs.stream().map(ImagesIngest.Input::key).toList());
@@ -75,8 +76,8 @@ class ImagesIngestTest {
 
     @Test
     void anIdNeedsExactlyOneFile() {
-        Path one = TestFiles.write(dir.resolve("one.jpg"), TestFiles.jpeg(16, 1));
-        Path two = TestFiles.write(dir.resolve("two.jpg"), TestFiles.jpeg(16, 2));
+        Path one = TestImages.write(dir.resolve("one.jpg"), TestImages.noiseJpeg(16, 1));
+        Path two = TestImages.write(dir.resolve("two.jpg"), TestImages.noiseJpeg(16, 2));
         assertThrows(IllegalArgumentException.class, () -> ImagesIngest.expand(List.of(one, two), "x"));
         assertThrows(IllegalArgumentException.class, () -> ImagesIngest.expand(List.of(dir.resolve("missing.jpg")), null));
     }

@@ -3,6 +3,7 @@ package dev.petal.ingest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.petal.testing.TestImages;
 import dev.petal.common.auth.Roles;
 import dev.petal.common.records.Headers;
 import dev.petal.common.records.Topics;
@@ -43,7 +44,7 @@ class UploadEndpointTest {
 
     @Test
     void aGoodImageGoesToImagesAndGarbageToTheDeadLetterTopic() throws Exception {
-        byte[] jpeg = TestFiles.jpeg(48, 11);
+        byte[] jpeg = TestImages.noiseJpeg(48, 11);
         HttpResponse<String> accepted = post("upload-good", jpeg);
         assertEquals(202, accepted.statusCode(), accepted.body());
         HttpResponse<String> rejected = post("upload-bad", "<html>not an image</html>".getBytes());
@@ -73,7 +74,7 @@ class UploadEndpointTest {
     /** The published-images producer's own metrics are on the management port with the service's. */
     @Test
     void kafkaClientMetricsAreOnTheManagementPort() throws Exception {
-        assertEquals(202, post("upload-metrics", TestFiles.jpeg(48, 12)).statusCode());
+        assertEquals(202, post("upload-metrics", TestImages.noiseJpeg(48, 12)).statusCode());
         URI metrics = URI.create(ready.toString().replace("health/ready", "metrics"));
         String body = HTTP.send(HttpRequest.newBuilder(metrics).GET().build(), HttpResponse.BodyHandlers.ofString()).body();
         assertTrue(body.contains("kafka_producer_record_send_total"), "records sent");

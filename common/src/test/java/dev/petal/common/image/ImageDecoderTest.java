@@ -1,13 +1,14 @@
 package dev.petal.common.image;
 
-import static dev.petal.common.image.TestImages.cut;
-import static dev.petal.common.image.TestImages.encode;
-import static dev.petal.common.image.TestImages.filled;
+import static dev.petal.testing.TestImages.cut;
+import static dev.petal.testing.TestImages.encode;
+import static dev.petal.testing.TestImages.filled;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.petal.testing.TestImages;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;

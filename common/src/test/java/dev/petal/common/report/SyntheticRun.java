@@ -1,6 +1,5 @@
 package dev.petal.common.report;
 
-import dev.petal.common.training.WarmupCosineSchedule;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
@@ -46,13 +45,22 @@ final class SyntheticRun {
     /** {@link #STEPS} steps of a loss falling from about 2.5 to about 0.003, noisy, under the seed recipe's schedule. */
     static StepCurve steps() {
         StepCurve curve = new StepCurve();
-        WarmupCosineSchedule schedule = new WarmupCosineSchedule(1e-3f, 20, STEPS, 0.01f);
         Random random = new Random(7);
         for (int step = 1; step <= STEPS; step++) {
             double loss = (2.5 * Math.exp(-step / 55.0) + 0.003) * Math.exp(0.35 * random.nextGaussian());
-            curve.add(step, loss, schedule.rateAt(step - 1));
+            curve.add(step, loss, rateAt(step - 1));
         }
         return curve;
+    }
+
+    /** A linear warm-up over 20 steps from 1% of 1e-3, then a cosine decay to 0: the seed recipe's shape. */
+    static double rateAt(int step) {
+        double base = 1e-3;
+        int warmup = 20;
+        if (step < warmup) {
+            return base * (0.01 + 0.99 * step / warmup);
+        }
+        return base * 0.5 * (1 + Math.cos(Math.PI * (step - warmup) / (STEPS - warmup)));
     }
 
     static int[][] confusion() {

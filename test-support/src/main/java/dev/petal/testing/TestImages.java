@@ -1,4 +1,4 @@
-package dev.petal.common.image;
+package dev.petal.testing;
 
 import java.awt.Transparency;
 import java.awt.color.ColorSpace;
@@ -19,18 +19,23 @@ import java.util.Arrays;
 import java.util.Random;
 import java.util.zip.CRC32;
 import java.util.zip.Deflater;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageWriteParam;
 import javax.imageio.ImageWriter;
 import javax.imageio.stream.ImageOutputStream;
 
-/** Builds every test image in memory; no binary file is committed. */
-final class TestImages {
+/**
+ * Forges the test images of every module in memory, good and bad (bombs, truncations, odd colour spaces); no
+ * binary file is committed.
+ */
+public final class TestImages {
     private TestImages() {
     }
 
-    static byte[] encode(RenderedImage image, String format) {
+    public static byte[] encode(RenderedImage image, String format) {
         try {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             if (!ImageIO.write(image, format, out)) {
@@ -42,7 +47,7 @@ final class TestImages {
         }
     }
 
-    static void fill(WritableRaster raster, int... pixel) {
+    public static void fill(WritableRaster raster, int... pixel) {
         for (int y = 0; y < raster.getHeight(); y++) {
             for (int x = 0; x < raster.getWidth(); x++) {
                 raster.setPixel(x, y, pixel);
@@ -50,13 +55,13 @@ final class TestImages {
         }
     }
 
-    static BufferedImage filled(int type, int width, int height, int... pixel) {
+    public static BufferedImage filled(int type, int width, int height, int... pixel) {
         BufferedImage image = new BufferedImage(width, height, type);
         fill(image.getRaster(), pixel);
         return image;
     }
 
-    static BufferedImage custom(ColorSpace space, boolean alpha, int dataType, int width, int height, int... pixel) {
+    public static BufferedImage custom(ColorSpace space, boolean alpha, int dataType, int width, int height, int... pixel) {
         ComponentColorModel cm = new ComponentColorModel(space, alpha, false,
                 alpha ? Transparency.TRANSLUCENT : Transparency.OPAQUE, dataType);
         BufferedImage image = new BufferedImage(cm, cm.createCompatibleWritableRaster(width, height), false, null);
@@ -64,20 +69,20 @@ final class TestImages {
         return image;
     }
 
-    static BufferedImage gray16(int width, int height, int value) {
+    public static BufferedImage gray16(int width, int height, int value) {
         return filled(BufferedImage.TYPE_USHORT_GRAY, width, height, value);
     }
 
-    static BufferedImage grayAlpha(int width, int height, int gray, int alpha) {
+    public static BufferedImage grayAlpha(int width, int height, int gray, int alpha) {
         return custom(ColorSpace.getInstance(ColorSpace.CS_GRAY), true, DataBuffer.TYPE_BYTE, width, height, gray, alpha);
     }
 
-    static BufferedImage rgb16(int width, int height, int... rgb) {
+    public static BufferedImage rgb16(int width, int height, int... rgb) {
         return custom(ColorSpace.getInstance(ColorSpace.CS_sRGB), rgb.length == 4, DataBuffer.TYPE_USHORT, width, height, rgb);
     }
 
     /** A palette of black, red, green, blue; every pixel is index {@code index}. */
-    static BufferedImage palette(int width, int height, int index) {
+    public static BufferedImage palette(int width, int height, int index) {
         IndexColorModel colours = new IndexColorModel(8, 4,
                 new byte[] {0, (byte) 255, 0, 0}, new byte[] {0, 0, (byte) 255, 0}, new byte[] {0, 0, 0, (byte) 255});
         BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_BYTE_INDEXED, colours);
@@ -86,7 +91,7 @@ final class TestImages {
     }
 
     /** A photo-like RGB image (smooth gradients plus noise), so JPEG data is not trivial. */
-    static BufferedImage photo(int width, int height, long seed) {
+    public static BufferedImage photo(int width, int height, long seed) {
         Random random = new Random(seed);
         BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_3BYTE_BGR);
         WritableRaster raster = image.getRaster();
@@ -106,7 +111,7 @@ final class TestImages {
         return Math.max(0, Math.min(255, v));
     }
 
-    static byte[] jpeg(BufferedImage image, boolean progressive) {
+    public static byte[] jpeg(BufferedImage image, boolean progressive) {
         try {
             ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
             ImageWriteParam param = writer.getDefaultWriteParam();
@@ -129,12 +134,12 @@ final class TestImages {
     }
 
     /** An APP2 ICC_PROFILE segment holding the JDK's profile of {@code space}, right after SOI. */
-    static byte[] withIccProfile(byte[] jpeg, int space) {
+    public static byte[] withIccProfile(byte[] jpeg, int space) {
         return withIccProfile(jpeg, ICC_Profile.getInstance(space).getData());
     }
 
     /** An APP2 ICC_PROFILE segment holding {@code profile}, right after SOI. */
-    static byte[] withIccProfile(byte[] jpeg, byte[] profile) {
+    public static byte[] withIccProfile(byte[] jpeg, byte[] profile) {
         ByteBuffer app2 = ByteBuffer.allocate(4 + 14 + profile.length);
         app2.put((byte) 0xFF).put((byte) 0xE2).putShort((short) (2 + 14 + profile.length))
                 .put("ICC_PROFILE".getBytes(StandardCharsets.US_ASCII)).put((byte) 0).put((byte) 1).put((byte) 1)
@@ -151,7 +156,7 @@ final class TestImages {
      * segment (transform 0), and inverted samples (255 = no ink). The JDK writer encodes a
      * 4-band raster as is; the APP14 segment is spliced in after SOI by hand.
      */
-    static byte[] cmykJpeg(int width, int height, int c, int m, int y, int k) {
+    public static byte[] cmykJpeg(int width, int height, int c, int m, int y, int k) {
         WritableRaster raster = Raster.createInterleavedRaster(DataBuffer.TYPE_BYTE, width, height, 4, null);
         fill(raster, 255 - c, 255 - m, 255 - y, 255 - k);
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
@@ -174,7 +179,7 @@ final class TestImages {
     }
 
     /** A PNG written chunk by chunk: any IHDR we like, IDAT from {@code rows} raw scanline bytes. */
-    static byte[] png(int width, int height, int bitDepth, int colourType, byte[] idat) {
+    public static byte[] png(int width, int height, int bitDepth, int colourType, byte[] idat) {
         ByteBuffer ihdr = ByteBuffer.allocate(13).putInt(width).putInt(height)
                 .put((byte) bitDepth).put((byte) colourType).put((byte) 0).put((byte) 0).put((byte) 0);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -197,7 +202,7 @@ final class TestImages {
     }
 
     /** zlib stream of {@code rows} scanlines, each a filter byte 0 and {@code rowBytes} zeros, made without holding them all. */
-    static byte[] zeroScanlines(int rowBytes, int rows) {
+    public static byte[] zeroScanlines(int rowBytes, int rows) {
         Deflater deflater = new Deflater(Deflater.BEST_COMPRESSION);
         byte[] row = new byte[rowBytes + 1];
         byte[] buffer = new byte[64 * 1024];
@@ -220,7 +225,7 @@ final class TestImages {
      * A lossless WebP (VP8L) of one colour, written bit by bit: no transforms, no colour cache,
      * and five one-symbol prefix codes, so every pixel costs zero bits.
      */
-    static byte[] webpLossless(int width, int height, int a, int r, int g, int b) {
+    public static byte[] webpLossless(int width, int height, int a, int r, int g, int b) {
         Bits bits = new Bits();
         bits.write(0x2F, 8);
         bits.write(width - 1, 14);
@@ -278,7 +283,60 @@ final class TestImages {
         }
     }
 
-    static byte[] cut(byte[] bytes, int length) {
+    public static byte[] cut(byte[] bytes, int length) {
         return Arrays.copyOf(bytes, length);
+    }
+
+    /** A small RGB JPEG of noise; different seeds give different bytes. */
+    public static byte[] noiseJpeg(int size, long seed) {
+        Random random = new Random(seed);
+        BufferedImage image = new BufferedImage(size, size, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < size; y++) {
+            for (int x = 0; x < size; x++) {
+                image.setRGB(x, y, random.nextInt(0x1000000));
+            }
+        }
+        return encode(image, "jpeg");
+    }
+
+    /** The first half of a noise JPEG: its end-of-image marker is missing. */
+    public static byte[] truncatedJpeg(long seed) {
+        byte[] whole = noiseJpeg(48, seed);
+        return cut(whole, whole.length / 2);
+    }
+
+    /** A 16-bit grayscale PNG of a gradient. */
+    public static byte[] png16(int size) {
+        BufferedImage image = new BufferedImage(size, size, BufferedImage.TYPE_USHORT_GRAY);
+        WritableRaster raster = image.getRaster();
+        for (int y = 0; y < size; y++) {
+            for (int x = 0; x < size; x++) {
+                raster.setSample(x, y, 0, (x * 1000 + y * 7) & 0xFFFF);
+            }
+        }
+        return encode(image, "png");
+    }
+
+    /**
+     * A real decompression bomb: a 30000 x 30000 1-bit grayscale PNG whose IDAT inflates to 112 MB of zeros
+     * (about 110 KB encoded). Its header must get it refused before decoding.
+     */
+    public static byte[] pngBomb() {
+        int side = 30_000;
+        return png(side, side, 1, 0, zeroScanlines(side / 8, side));
+    }
+
+    /** Writes {@code bytes} to {@code file}, creating its folder. */
+    public static Path write(Path file, byte[] bytes) {
+        try {
+            Files.createDirectories(file.getParent());
+            return Files.write(file, bytes);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static Path write(Path file, String text) {
+        return write(file, text.getBytes(StandardCharsets.UTF_8));
     }
 }

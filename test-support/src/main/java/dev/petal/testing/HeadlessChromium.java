@@ -1,4 +1,4 @@
-package dev.petal.common.testing;
+package dev.petal.testing;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -29,7 +29,7 @@ import org.openqa.selenium.logging.LogType;
  * given to the service, Selenium never runs Selenium Manager. Where either is missing,
  * {@link #startOrSkip} skips the calling test instead of failing it.
  *
- * <p>Other modules can use it through petal-common's test jar ({@code <type>test-jar</type>}, test scope).
+ * <p>Every module's tests use it through petal-test-support (test scope).
  */
 public final class HeadlessChromium implements AutoCloseable {
     public static final String INSTALL_HINT = "apt-get install chromium chromium-driver";

@@ -1,4 +1,4 @@
-package dev.petal.common.testing;
+package dev.petal.testing;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

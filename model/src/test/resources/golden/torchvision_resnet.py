@@ -9,7 +9,7 @@ file), feeds a formula image batch, and records in float64:
     running statistics after that forward, and gradients of a few parameters (sum and L2 norm).
 
 Run once with Debian's PyTorch (python3-torch 1.13.1, python3-torchvision 0.14.1):
-    /usr/bin/python3 common/src/test/resources/golden/torchvision_resnet.py > common/src/test/resources/golden/torchvision_resnet.json
+    /usr/bin/python3 model/src/test/resources/golden/torchvision_resnet.py > model/src/test/resources/golden/torchvision_resnet.json
 
 The formulas (mirrored in TorchvisionParityTest.java), for tensor number t in state_dict order and
 element i of its flattened values, u = hash(i, t) in [-1, 1) from exact 32-bit integer arithmetic:
@@ -114,7 +114,7 @@ if __name__ == "__main__":
     torch.set_num_threads(2)
     out = {
         "provenance": "torch %s, torchvision %s, float64; %s" % (torch.__version__, torchvision.__version__,
-                                                             "common/src/test/resources/golden/torchvision_resnet.py"),
+                                                             "model/src/test/resources/golden/torchvision_resnet.py"),
         "imageSize": SIZE, "classes": CLASSES, "labels": LABELS,
         "models": {arch: golden(arch) for arch in ["resnet18", "resnet50", "resnext50_32x4d"]},
     }
