@@ -7,8 +7,8 @@ public enum Precision {
     /** 32-bit floats, as the network was trained. */
     FP32(6),
     /**
-     * bfloat16: float32's range with an 8-bit mantissa. On CPUs with AVX-512 BF16 or AMX the
-     * convolutions run about 1.5x faster than in fp32; on CPUs without them, slower.
+     * bfloat16: float32's range with an 8-bit mantissa. Faster than fp32 on CPUs with AVX-512 BF16 or AMX,
+     * slower on CPUs without them (docs/performance.md).
      */
     BF16(15);
 

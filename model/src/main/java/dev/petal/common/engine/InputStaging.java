@@ -12,8 +12,8 @@ import java.nio.ByteOrder;
  *
  * <p>DJL's {@code NDManager.create(float[])} copies into a new direct buffer per call, and on the CPU the
  * tensor aliases it, so its memory is freed only when a garbage collection finds the buffer. A loop that
- * makes little heap garbage (the model benchmark; a trainer between image decodes) piled these up: 0.6 MB
- * per 224 px image, 1.3 GB of resident memory after 1,200 single-image inferences. Here the tensor
+ * makes little heap garbage (the model benchmark; a trainer between image decodes) piled these up, a
+ * buffer per image, until resident memory was several times the model's. Here the tensor
  * aliases this object's buffer instead: close it before the next {@link #upload}.
  */
 public final class InputStaging {

@@ -14,12 +14,10 @@ import java.util.List;
 
 /**
  * {@link AdamW}'s arithmetic as one TorchScript program, so a step over all parameters is one native
- * call instead of about a dozen per parameter (at ~8 us each, 900 calls were 7 ms of a 190 ms batch-4
- * step). The update is libtorch's fused AdamW kernel ({@code torch._fused_adamw_}, what
+ * call instead of about a dozen JNI calls per parameter. The update is libtorch's fused AdamW kernel ({@code torch._fused_adamw_}, what
  * {@code torch.optim.AdamW(fused=True)} calls; on CPUs since PyTorch 2.4, so not in the 1.13 reference):
  * one pass that reads each weight, gradient and moment once, where the single-tensor path makes six
- * passes and a temporary. With {@link #minimize}'s fresh gradients this measured +5.9% images/s on a
- * batch-4 ResNet-18 step (median of eight alternating runs; fresh gradients alone +1.4%).
+ * passes and a temporary (what it gained: docs/performance.md, the levers).
  *
  * <p>Constants {@code k} per step: learning rate, beta1, beta2, weight decay, epsilon and the step
  * number (the kernel applies the bias corrections).
