@@ -102,7 +102,8 @@ class IngestCommandTest {
         LaunchResult result = launcher.launch("download", "flowers", "--to", dir.toString(),
                 "--url", "http://127.0.0.1:9/flower_photos.tgz");
         assertEquals(1, result.exitCode());
-        assertTrue(System.nanoTime() - start < 15e9);
+        // Fast against a download that retries or waits out a timeout (minutes); generous for a busy machine.
+        assertTrue(System.nanoTime() - start < 60e9, "took " + (System.nanoTime() - start) / 1e9 + " s");
         assertTrue(result.getErrorOutput().contains("petal ingest: cannot download http://127.0.0.1:9/flower_photos.tgz: cannot connect"),
                 result.getErrorOutput());
     }
