@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.petal.testing.TestImages;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.petal.common.checkpoint.CheckpointManifest;
@@ -25,7 +26,6 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import jakarta.inject.Inject;
-import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -37,7 +37,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Future;
 import java.util.zip.CRC32;
-import java.util.zip.Deflater;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -646,53 +645,14 @@ class BadInputMatrixTest {
 
     /** A gray 1-bit PNG of {@code width x height} zero pixels: megabytes of pixels deflated into kilobytes. */
     static byte[] deeplyCompressedPng(int width, int height) {
-        Deflater deflater = new Deflater(Deflater.BEST_COMPRESSION);
-        byte[] row = new byte[(width + 7) / 8 + 1];
-        byte[] buffer = new byte[64 * 1024];
-        ByteArrayOutputStream idat = new ByteArrayOutputStream();
-        for (int r = 0; r < height; r++) {
-            deflater.setInput(row);
-            while (!deflater.needsInput()) {
-                idat.write(buffer, 0, deflater.deflate(buffer));
-            }
-        }
-        deflater.finish();
-        while (!deflater.finished()) {
-            idat.write(buffer, 0, deflater.deflate(buffer));
-        }
-        deflater.end();
-        ByteBuffer ihdr = ByteBuffer.allocate(13).putInt(width).putInt(height).put((byte) 1).put((byte) 0)
-                .put((byte) 0).put((byte) 0).put((byte) 0);
-        return png(ihdr.array(), idat.toByteArray());
+        return TestImages.png(width, height, 1, 0, TestImages.zeroScanlines((width + 7) / 8, height));
     }
 
     /** A 16 x 16 RGB PNG whose IDAT is random bytes, not a zlib stream. */
     static byte[] pngWithRandomIdat() {
-        ByteBuffer ihdr = ByteBuffer.allocate(13).putInt(16).putInt(16).put((byte) 8).put((byte) 2)
-                .put((byte) 0).put((byte) 0).put((byte) 0);
         byte[] data = new byte[300];
         new Random(3).nextBytes(data);
-        return png(ihdr.array(), data);
-    }
-
-    private static byte[] png(byte[] ihdr, byte[] idat) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        out.writeBytes(new byte[] {(byte) 0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A});
-        writeChunk(out, "IHDR", ihdr);
-        writeChunk(out, "IDAT", idat);
-        writeChunk(out, "IEND", new byte[0]);
-        return out.toByteArray();
-    }
-
-    private static void writeChunk(ByteArrayOutputStream out, String type, byte[] data) {
-        byte[] name = type.getBytes(StandardCharsets.US_ASCII);
-        CRC32 crc = new CRC32();
-        crc.update(name);
-        crc.update(data);
-        out.writeBytes(ByteBuffer.allocate(4).putInt(data.length).array());
-        out.writeBytes(name);
-        out.writeBytes(data);
-        out.writeBytes(ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
+        return TestImages.png(16, 16, 8, 2, data);
     }
 
     private static String header(ConsumerRecord<byte[], byte[]> r, String name) {

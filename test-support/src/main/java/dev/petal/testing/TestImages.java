@@ -17,6 +17,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Random;
+import java.util.function.Consumer;
 import java.util.zip.CRC32;
 import java.util.zip.Deflater;
 import java.nio.file.Files;
@@ -112,14 +113,25 @@ public final class TestImages {
     }
 
     public static byte[] jpeg(BufferedImage image, boolean progressive) {
-        try {
-            ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
-            ImageWriteParam param = writer.getDefaultWriteParam();
+        return write("jpeg", image, param -> {
             param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
             param.setCompressionQuality(0.9f);
             if (progressive) {
                 param.setProgressiveMode(ImageWriteParam.MODE_DEFAULT);
             }
+        });
+    }
+
+    /** A PNG written interlaced (Adam7). */
+    public static byte[] interlacedPng(RenderedImage image) {
+        return write("png", image, param -> param.setProgressiveMode(ImageWriteParam.MODE_DEFAULT));
+    }
+
+    private static byte[] write(String format, RenderedImage image, Consumer<ImageWriteParam> settings) {
+        try {
+            ImageWriter writer = ImageIO.getImageWritersByFormatName(format).next();
+            ImageWriteParam param = writer.getDefaultWriteParam();
+            settings.accept(param);
             ByteArrayOutputStream bytes = new ByteArrayOutputStream();
             try (ImageOutputStream out = ImageIO.createImageOutputStream(bytes)) {
                 writer.setOutput(out);

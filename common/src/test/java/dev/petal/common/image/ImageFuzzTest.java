@@ -29,11 +29,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
 import java.util.zip.CRC32;
-import javax.imageio.IIOImage;
-import javax.imageio.ImageIO;
-import javax.imageio.ImageWriteParam;
-import javax.imageio.ImageWriter;
-import javax.imageio.stream.ImageOutputStream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -192,7 +187,7 @@ class ImageFuzzTest {
         BufferedImage argb = new BufferedImage(16, 16, BufferedImage.TYPE_INT_ARGB);
         argb.getGraphics().drawImage(TestImages.photo(16, 16, 5), 0, 0, null);
         seeds.add(TestImages.encode(argb, "png"));
-        seeds.add(interlacedPng(TestImages.photo(30, 22, 6)));
+        seeds.add(TestImages.interlacedPng(TestImages.photo(30, 22, 6)));
         seeds.add(splitIdat(TestImages.encode(TestImages.photo(24, 24, 7), "png"), 3));
         seeds.add(TestImages.encode(TestImages.rgb16(10, 6, 1000, 30_000, 65_535, 20_000), "png"));
         seeds.add(TestImages.encode(new BufferedImage(19, 7, BufferedImage.TYPE_BYTE_BINARY), "png"));
@@ -217,24 +212,6 @@ class ImageFuzzTest {
         out.writeBytes(Mutator.pngChunk("iCCP", data.toByteArray()));
         out.write(png, 33, png.length - 33);
         return out.toByteArray();
-    }
-
-    private static byte[] interlacedPng(BufferedImage image) {
-        try {
-            ImageWriter writer = ImageIO.getImageWritersByFormatName("png").next();
-            ImageWriteParam param = writer.getDefaultWriteParam();
-            param.setProgressiveMode(ImageWriteParam.MODE_DEFAULT); // Adam7
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-            try (ImageOutputStream out = ImageIO.createImageOutputStream(bytes)) {
-                writer.setOutput(out);
-                writer.write(null, new IIOImage(image, null, null), param);
-            } finally {
-                writer.dispose();
-            }
-            return bytes.toByteArray();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     /** The same PNG with its image data spread over several IDAT chunks. */
