@@ -24,8 +24,8 @@ import picocli.CommandLine.Spec;
         description = "Train a ResNet on petal.train and publish a checkpoint after each epoch. Defaults: the seed recipe"
                 + " (or --preset's), flags given win.")
 public class TrainCommand implements Callable<Integer> {
-    @Option(names = "--preset", paramLabel = "NAME", description = "seed (the default) or flowers-cpu (88% on the flower photos from scratch"
-            + " on a 2-core CPU; docs/training.md).")
+    @Option(names = "--preset", paramLabel = "NAME", description = "seed (the default) or flowers-cpu (the flower photos from scratch"
+            + " on a CPU; README, Commands).")
     String preset;
     @Mixin
     ModelOptions model;

@@ -88,7 +88,7 @@ public record Recipe(
      * {@code flowers-cpu}: ResNet-18 from scratch at 128 px in bf16 (fp32 where the CPU lacks bf16),
      * batch 64, 40 epochs, AdamW 2e-3 with weight decay 0.05, warm-up over the first 30% then cosine (a
      * one-cycle schedule), label smoothing 0.1, random resized crops of 30-100%, flips and colour jitter
-     * 0.3, decoded images cached (docs/training.md).
+     * 0.3, decoded images cached (the README's commands table).
      */
     public static Builder preset(String name) {
         return switch (name == null ? "" : name.trim().toLowerCase(Locale.ROOT)) {
