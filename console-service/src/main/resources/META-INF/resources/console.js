@@ -27,6 +27,10 @@ function svg(tag, attrs, ...children) {
   return el;
 }
 const $ = (id) => document.getElementById(id);
+function chartInto(id, points, options) {
+  const el = $(id);
+  fill(el, lineChart(points, Object.assign({ width: el.clientWidth || 640 }, options)));
+}
 function fill(el, ...children) { el.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined)); }
 function fmt(n, digits = 2) {
   if (n === null || n === undefined || Number.isNaN(n)) return '–';
@@ -47,7 +51,9 @@ function duration(seconds) {
   if (s < 3600) return Math.floor(s / 60) + ' min ' + (s % 60) + ' s';
   return Math.floor(s / 3600) + ' h ' + Math.floor((s % 3600) / 60) + ' min';
 }
-function card(k, v, s) { return h('div', { class: 'card' }, h('div', { class: 'k' }, k), h('div', { class: 'v' }, v), s ? h('div', { class: 's' }, s) : null); }
+function card(k, v, s) {
+  return h('div', { class: 'card' }, h('div', { class: 'k' }, k), h('div', { class: String(v).length > 14 ? 'v long' : 'v' }, v), s ? h('div', { class: 's' }, s) : null);
+}
 function notice(text) { const n = $('notice'); n.textContent = text || ''; n.hidden = !text; }
 
 async function api(path, options = {}) {
@@ -96,14 +102,15 @@ function checkExtra(name, label) {
 // ---- charts (inline SVG)
 
 function lineChart(points, options = {}) {
-  const W = 640, H = 180, L = 52, R = 10, T = 10, B = 24;
-  const box = svg('svg', { class: 'chart', viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': options.label || 'chart', preserveAspectRatio: 'none' });
+  const W = Math.max(320, Math.round(options.width || 640)), H = 180, L = 52, R = 10, T = 10, B = 24;
+  const box = svg('svg', { class: 'chart', viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': options.label || 'chart' });
   box.append(svg('title', {}, options.label || 'chart'));
   if (!points.length) { box.append(svg('text', { x: W / 2, y: H / 2, 'text-anchor': 'middle' }, options.empty || 'no data yet')); return box; }
   const xs = points.map((p) => p[0]), ys = points.map((p) => p[1]);
   const x0 = Math.min(...xs), x1 = Math.max(...xs) === x0 ? x0 + 1 : Math.max(...xs);
   let y0 = options.zero ? 0 : Math.min(...ys), y1 = Math.max(...ys);
   if (y1 === y0) { y1 = y0 + (y0 === 0 ? 1 : Math.abs(y0) * 0.1); }
+  if (options.integer) y1 = Math.max(4, Math.ceil(y1 / 4) * 4); // counts: whole ticks
   const X = (x) => L + ((x - x0) / (x1 - x0)) * (W - L - R);
   const Y = (y) => H - B - ((y - y0) / (y1 - y0)) * (H - T - B);
   for (let i = 0; i <= 4; i++) {
@@ -134,6 +141,9 @@ async function boot() {
     history.replaceState(null, '', location.pathname + '#/models');
     const r = await api('/api/session', { method: 'POST', body: { code } });
     if (!r.ok) notice((r.body && r.body.error) || 'the login link did not work');
+    else notice('');
+    if (state.events) { state.events.close(); state.events = null; } // the stream of the session before, if any
+    state.fields = null;
   }
   const s = await api('/api/session/state');
   if (!s.body || !s.body.signedIn) return showSignIn();
@@ -189,7 +199,11 @@ function route() {
   if (current === 'training') loadTrainingFields();
   if (current === 'scoring') loadScoring();
 }
-window.addEventListener('hashchange', () => { route(); $('main').focus(); });
+window.addEventListener('hashchange', () => {
+  if (location.hash.startsWith('#login=')) return boot(); // a new login link in a tab already open
+  route();
+  $('main').focus();
+});
 
 // ---- live updates (Server-Sent Events)
 
@@ -256,7 +270,16 @@ function renderModels() {
 
   // Champion against challenger; without aliases, what serves against the newest.
   let left = champion, right = challenger, leftName = 'Champion', rightName = 'Challenger';
-  if (!left && !right) { left = byVersion[m.serving[0]] || null; right = newest; leftName = 'Serving'; rightName = 'Newest'; }
+  if (!left && !right) {
+    // No aliases: what serves against the newest; when they are the same version, the one before against it.
+    right = newest;
+    left = byVersion[m.serving[0]] || null;
+    leftName = 'Serving'; rightName = 'Newest';
+    if (left && newest && left.version === newest.version) {
+      left = m.versions.length > 1 ? m.versions[m.versions.length - 2] : null;
+      leftName = 'Previous'; rightName = 'Newest (serving)';
+    }
+  }
   const rows = [['Version', (v) => v.version], ['Valid accuracy', (v) => metric(v, 'validAccuracy'), pct, true],
     ['Valid loss', (v) => metric(v, 'validLoss'), (x) => fmt(x, 4), false], ['Train loss', (v) => metric(v, 'trainLoss'), (x) => fmt(x, 4), false],
     ['Network', (v) => `${v.arch} @ ${v.imageSize} px`], ['Epoch', (v) => v.epoch], ['Dataset', (v) => (v.dataset && v.dataset.name) || 'all'],
@@ -344,7 +367,7 @@ function renderScoring(s) {
     card('Consumer lag', lag.total === undefined ? '–' : fmt(lag.total, 0), `group ${lag.group || '–'}`),
     card('Predictions seen', fmt(s.predictionsSeen, 0), 'since the console started'));
   const series = s.perSecond.map((n, i) => [i - s.perSecond.length + 1, n]);
-  fill($('scoring-chart'), lineChart(series, { label: 'predictions per second over the last two minutes', zero: true, xFormat: (x) => (x === 0 ? 'now' : x + ' s'), yFormat: (v) => fmt(v, 1) }));
+  chartInto('scoring-chart', series, { label: 'predictions per second over the last two minutes', zero: true, integer: true, xFormat: (x) => (x === 0 ? 'now' : x + ' s'), yFormat: (v) => fmt(v, 0) });
   const byPartition = s.versionByPartition || {};
   fill($('lag-table').querySelector('tbody'), Object.entries(lag.partitions || {}).map(([p, row]) =>
     h('tr', {}, h('th', { scope: 'row' }, p), h('td', { class: 'num' }, fmt(row.end, 0)), h('td', { class: 'num' }, row.committed === null ? '–' : fmt(row.committed, 0)),
@@ -366,7 +389,8 @@ function renderScoring(s) {
       h('div', {}, p.id), h('div', { class: 'muted' }, `${p.version} · ${fmt(p.latencyMs, 1)} ms`))));
     if (!(s.recent || []).length) fill(gallery, h('li', { class: 'muted' }, 'No prediction since the console started: send images to petal.images.'));
   }
-  if (s.problem) notice(s.problem);
+  $('scoring-note').hidden = !s.problem;
+  $('scoring-note').textContent = s.problem || '';
 }
 
 // ---- dead letters
@@ -385,11 +409,13 @@ function renderDeadLetterLive(d) {
 }
 
 function renderDeadLetterCounts(d) {
+  $('dlq-note').hidden = !d.problem;
+  $('dlq-note').textContent = d.problem || '';
   const entries = Object.entries(d.counts || {}).sort((a, b) => b[1] - a[1]);
   fill($('dlq-cards'), card('Dead letters', fmt(d.total, 0), 'on petal.dlq'), entries.map(([c, n]) => card(c, fmt(n, 0), 'error class')));
   const points = (d.perMinute || []).map((m, i) => [i - d.perMinute.length + 1, Object.values(m.counts).reduce((a, b) => a + b, 0), m]);
-  fill($('dlq-chart'), lineChart(points, { label: 'dead letters per minute over the last hour', bars: true, zero: true, xFormat: (x) => (x === 0 ? 'now' : x + ' min'),
-    yFormat: (v) => fmt(v, 1), barTitle: (p) => `${when(p[2].minute)}: ${Object.entries(p[2].counts).map(([c, n]) => c + ' ' + n).join(', ') || 'none'}` }));
+  chartInto('dlq-chart', points, { label: 'dead letters per minute over the last hour', bars: true, zero: true, integer: true, xFormat: (x) => (x === 0 ? 'now' : x + ' min'),
+    yFormat: (v) => fmt(v, 0), barTitle: (p) => `${when(p[2].minute)}: ${Object.entries(p[2].counts).map(([c, n]) => c + ' ' + n).join(', ') || 'none'}` });
 }
 
 function renderDeadLetters(d) {
@@ -441,8 +467,8 @@ function renderTraining(t) {
   bar.max = Math.max(1, total); bar.value = p.step || 0;
   bar.setAttribute('aria-valuetext', total ? `${p.step} of ${total} steps` : 'no run');
   const curve = p.curve || [];
-  fill($('loss-chart'), lineChart(curve.map((c) => [c[0], c[1]]), { label: 'training loss per step', yFormat: (v) => fmt(v, 3) }));
-  fill($('lr-chart'), lineChart(curve.map((c) => [c[0], c[2]]), { label: 'learning rate per step', cls: 'line2', yFormat: (v) => v.toExponential(1) }));
+  chartInto('loss-chart', curve.map((c) => [c[0], c[1]]), { label: 'training loss per step', yFormat: (v) => fmt(v, 3) });
+  chartInto('lr-chart', curve.map((c) => [c[0], c[2]]), { label: 'learning rate per step', cls: 'line2', yFormat: (v) => v.toExponential(1) });
   fill($('epoch-table').querySelector('tbody'), (p.epochs || []).length ? p.epochs.map((e) => h('tr', {},
     h('th', { scope: 'row' }, e.epoch), h('td', { class: 'num' }, fmt(e.trainLoss, 4)), h('td', { class: 'num' }, pct(e.validAccuracy))))
     : [h('tr', {}, h('td', { colspan: 3, class: 'muted' }, 'No epoch finished yet.'))]);

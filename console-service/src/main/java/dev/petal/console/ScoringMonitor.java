@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
@@ -36,6 +37,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.GroupIdNotFoundException;
 import org.jboss.logging.Logger;
 
 /**
@@ -84,10 +86,11 @@ public class ScoringMonitor {
         thread.start();
     }
 
-    void stop(@Observes ShutdownEvent event) {
+    /** Lets the loop end at its next poll (at most half a second): interrupting a Kafka client mid-close logs errors. */
+    void stop(@Observes ShutdownEvent event) throws InterruptedException {
         running = false;
         if (thread != null) {
-            thread.interrupt();
+            thread.join(3000);
         }
     }
 
@@ -199,8 +202,15 @@ public class ScoringMonitor {
 
     private void readLag(Admin admin) {
         try {
-            Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(settings.inferenceGroup())
-                    .partitionsToOffsetAndMetadata().get(3, TimeUnit.SECONDS);
+            Map<TopicPartition, OffsetAndMetadata> committed;
+            try {
+                committed = admin.listConsumerGroupOffsets(settings.inferenceGroup()).partitionsToOffsetAndMetadata().get(3, TimeUnit.SECONDS);
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof GroupIdNotFoundException)) {
+                    throw e;
+                }
+                committed = Map.of(); // nothing scored yet: every record is lag
+            }
             List<Integer> partitions = admin.describeTopics(List.of(Topics.IMAGES)).allTopicNames().get(3, TimeUnit.SECONDS)
                     .get(Topics.IMAGES).partitions().stream().map(p -> p.partition()).toList();
             Map<TopicPartition, OffsetSpec> ask = new HashMap<>();
@@ -222,8 +232,16 @@ public class ScoringMonitor {
                 byPartition.put(Integer.toString(p), row);
             }
             List<Map<String, Object>> group = new ArrayList<>();
-            ConsumerGroupDescription description = admin.describeConsumerGroups(List.of(settings.inferenceGroup())).all()
-                    .get(3, TimeUnit.SECONDS).get(settings.inferenceGroup());
+            ConsumerGroupDescription description;
+            try {
+                description = admin.describeConsumerGroups(List.of(settings.inferenceGroup())).all()
+                        .get(3, TimeUnit.SECONDS).get(settings.inferenceGroup());
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof GroupIdNotFoundException)) {
+                    throw e;
+                }
+                description = null;
+            }
             if (description != null) {
                 for (MemberDescription member : description.members()) {
                     Map<String, Object> m = new LinkedHashMap<>();
@@ -246,7 +264,8 @@ public class ScoringMonitor {
             }
         } catch (Exception e) {
             synchronized (this) {
-                kafkaProblem = "consumer lag: " + UntrustedText.oneLine(String.valueOf(e.getMessage()), 200);
+                Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+                kafkaProblem = "consumer lag: " + UntrustedText.oneLine(cause.getClass().getSimpleName() + ": " + cause.getMessage(), 200);
             }
         }
     }
