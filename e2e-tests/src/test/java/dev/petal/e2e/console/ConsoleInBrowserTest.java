@@ -258,6 +258,10 @@ class ConsoleInBrowserTest {
         assertFalse(driver.findElement(By.id("replay-submit")).isEnabled(), "a scorer may not replay");
         driver.findElement(By.id("sign-out")).click();
         await("signed out", Duration.ofSeconds(10), () -> driver.findElement(By.id("page-signin")).isDisplayed());
+        assertFalse(driver.findElement(By.id("who")).isDisplayed(), "no user, no sign-out button once signed out");
+        assertFalse(driver.findElement(By.id("nav")).isDisplayed(), "no navigation once signed out");
+        assertEquals(401, HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(base + "/api/models")).GET().build(),
+                HttpResponse.BodyHandlers.discarding()).statusCode(), "the API without the cookie");
         screenshot("signin.png");
     }
 
