@@ -43,7 +43,7 @@ class ComposeFileTest {
         for (String file : List.of("docker-compose.yml", "docker-compose.gpu.yml")) {
             Map<String, Object> doc = new Yaml().load(Files.readString(root.resolve(file)));
             Map<String, Object> services = (Map<String, Object>) doc.get("services");
-            for (String service : List.of("ingest", "trainer", "inference")) {
+            for (String service : List.of("ingest", "trainer", "inference", "console")) {
                 Map<String, Object> definition = (Map<String, Object>) services.get(service);
                 if (definition == null || definition.get("environment") == null) {
                     continue;

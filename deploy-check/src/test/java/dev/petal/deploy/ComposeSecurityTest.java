@@ -26,13 +26,14 @@ import org.yaml.snakeyaml.Yaml;
  */
 class ComposeSecurityTest {
     static final List<String> FILES = List.of("docker-compose.yml", "docker-compose.gpu.yml");
-    static final List<String> PETAL_SERVICES = List.of("ingest", "trainer", "inference");
+    static final List<String> PETAL_SERVICES = List.of("ingest", "trainer", "inference", "console");
     /** {@code ${VAR}} or {@code ${VAR:-default}} as compose interpolates it ({@code $${...}} is a literal for the shell). */
     private static final Pattern VARIABLE = Pattern.compile("(?<!\\$)\\$\\{(\\w+)(?::?-([^}]*))?}");
 
     /**
      * What each service may do in the bucket, written out from the issue: ingest writes claim-check images;
-     * the trainer reads and writes models/ and reads claim-checked images; inference reads both, writes nothing.
+     * the trainer reads and writes models/ and reads claim-checked images; inference reads both, writes nothing; the
+     * console reads both (manifests, thumbnails of scored images), writes nothing.
      * All list the bucket: HeadBucket needs it, and without it a missing key reads as 403 instead of 404.
      */
     static final Map<String, Set<String>> EXPECTED_GRANTS = Map.of(
@@ -42,6 +43,8 @@ class ComposeSecurityTest {
                     "s3:GetObject arn:aws:s3:::petal/models/*", "s3:PutObject arn:aws:s3:::petal/models/*",
                     "s3:GetObject arn:aws:s3:::petal/images/*"),
             "petal-inference", Set.of("s3:ListBucket arn:aws:s3:::petal",
+                    "s3:GetObject arn:aws:s3:::petal/models/*", "s3:GetObject arn:aws:s3:::petal/images/*"),
+            "petal-console", Set.of("s3:ListBucket arn:aws:s3:::petal",
                     "s3:GetObject arn:aws:s3:::petal/models/*", "s3:GetObject arn:aws:s3:::petal/images/*"));
 
     @Test
@@ -133,7 +136,7 @@ class ComposeSecurityTest {
             }
             users.add(accessKey);
         }
-        assertEquals(3, users.size(), "one user per service");
+        assertEquals(PETAL_SERVICES.size(), users.size(), "one user per service");
         assertTrue(problems.isEmpty(), String.join("\n", problems));
     }
 
@@ -162,7 +165,7 @@ class ComposeSecurityTest {
                 }
             }
         }
-        assertTrue(secrets >= 4, "root password and three service secrets come from variables, found " + secrets);
+        assertTrue(secrets >= 5, "root password and four service secrets come from variables, found " + secrets);
         assertTrue(problems.isEmpty(), String.join("\n", problems));
     }
 

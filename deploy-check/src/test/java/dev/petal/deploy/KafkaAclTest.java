@@ -25,7 +25,8 @@ class KafkaAclTest {
      * Beyond the issue's list, from the code: ingest reads petal.train (TrainTopicIndex skips images already
      * published; no consumer group); the trainer's group is petal-trainer-dead-letters (DeadLetters keeps how far
      * bad records went to petal.dlq); inference reads petal.models by assignment (no group) and its transactional
-     * ids are petal-inference-<uuid> (KafkaClients.transactionalId); KEDA only describes the lag of petal-inference.
+     * ids are petal-inference-<uuid> (KafkaClients.transactionalId); KEDA only describes the lag of petal-inference; the
+     * console reads predictions, dead letters and scored images by assignment and describes the scoring group (lag).
      */
     static final Map<String, Set<String>> EXPECTED = Map.of(
             "petal-ingest", Set.of(
@@ -44,12 +45,17 @@ class KafkaAclTest {
                     "topic petal.predictions literal Write", "topic petal.predictions literal Describe",
                     "topic petal.dlq literal Write", "topic petal.dlq literal Describe",
                     "transactionalId petal-inference prefix Write", "transactionalId petal-inference prefix Describe"),
+            "petal-console", Set.of(
+                    "topic petal.predictions literal Read", "topic petal.predictions literal Describe",
+                    "topic petal.dlq literal Read", "topic petal.dlq literal Describe",
+                    "topic petal.images literal Read", "topic petal.images literal Describe",
+                    "group petal-inference literal Describe"),
             "petal-keda", Set.of(
                     "topic petal.images literal Describe", "group petal-inference literal Describe"));
 
     /** Which Kafka user each workload's container authenticates as. */
     static final Map<String, String> USER_OF_CONTAINER = Map.of("ingest", "petal-ingest", "trainer", "petal-trainer",
-            "inference", "petal-inference");
+            "inference", "petal-inference", "console", "petal-console");
 
     @Test
     void eachKafkaUserHasExactlyItsGrants() throws Exception {

@@ -53,7 +53,7 @@ class KustomizeOverlaysTest {
                     ResourceRules.checkScaledObject(doc, partitions, name, problems);
                 }
             }
-            assertEquals(2, deployments, where + ": ingest and inference Deployments");
+            assertEquals(3, deployments, where + ": ingest, inference and console Deployments");
         }
         assertTrue(problems.isEmpty(), String.join("\n", problems));
     }

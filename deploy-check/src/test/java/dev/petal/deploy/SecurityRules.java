@@ -85,6 +85,11 @@ final class SecurityRules {
      * storage requested for them, at least 1Gi where libtorch unpacks.
      */
     static void checkWritablePaths(PodSpec pod, String name, boolean libtorch, List<String> problems) {
+        checkWritablePaths(pod, name, libtorch, true, problems);
+    }
+
+    /** The same; {@code djl} false for a service without DJL on its class path (the console), which needs no DJL_CACHE_DIR. */
+    static void checkWritablePaths(PodSpec pod, String name, boolean libtorch, boolean djl, List<String> problems) {
         Set<String> emptyDirs = list(pod.getVolumes()).stream().filter(v -> v.getEmptyDir() != null)
                 .map(Volume::getName).collect(Collectors.toSet());
         for (Container c : pod.getContainers()) {
@@ -96,8 +101,10 @@ final class SecurityRules {
             }
             String djlCache = list(c.getEnv()).stream().filter(e -> "DJL_CACHE_DIR".equals(e.getName()))
                     .map(EnvVar::getValue).filter(Objects::nonNull).findFirst().orElse(null);
-            if (djlCache == null) {
+            if (djlCache == null && djl) {
                 problems.add(where + ": DJL_CACHE_DIR must be set to its mounted volume");
+            } else if (djlCache == null) {
+                // no DJL, no cache
             } else if (!emptyDirs.contains(mounts.get(djlCache))) {
                 problems.add(where + ": DJL_CACHE_DIR " + djlCache + " must be the mount path of an emptyDir volume");
             }

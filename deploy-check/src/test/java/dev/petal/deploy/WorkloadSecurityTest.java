@@ -48,7 +48,8 @@ class WorkloadSecurityTest {
                 Map<String, String> labels = workload.template().getMetadata().getLabels();
                 String service = serviceOf(pod);
                 SecurityRules.checkPodSecurity(pod, name, problems);
-                SecurityRules.checkWritablePaths(pod, name, !"ingest".equals(service), problems);
+                SecurityRules.checkWritablePaths(pod, name, "trainer".equals(service) || "inference".equals(service),
+                        !"console".equals(service), problems);
                 SecurityRules.checkStorageCredentials(pod, name, service, problems);
                 SecurityRules.checkNetworkPolicies(pod, labels, name, r.policies, problems);
                 checkMetricsAnnotations(workload.template(), name, problems);

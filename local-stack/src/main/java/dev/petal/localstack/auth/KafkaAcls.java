@@ -47,6 +47,12 @@ public final class KafkaAcls {
         allow(acls, KafkaUsers.INFERENCE, ResourceType.TOPIC, Topics.DLQ, PatternType.LITERAL, AclOperation.DESCRIBE, AclOperation.WRITE);
         allow(acls, KafkaUsers.INFERENCE, ResourceType.TRANSACTIONAL_ID, INFERENCE_GROUP, PatternType.PREFIXED,
                 AclOperation.DESCRIBE, AclOperation.WRITE);
+        // the console reads predictions and dead letters, scored images (thumbnails) by assignment, and the scoring
+        // group's committed offsets and members (consumer lag); it writes nothing and joins no group
+        allow(acls, KafkaUsers.CONSOLE, ResourceType.TOPIC, Topics.PREDICTIONS, PatternType.LITERAL, AclOperation.DESCRIBE, AclOperation.READ);
+        allow(acls, KafkaUsers.CONSOLE, ResourceType.TOPIC, Topics.DLQ, PatternType.LITERAL, AclOperation.DESCRIBE, AclOperation.READ);
+        allow(acls, KafkaUsers.CONSOLE, ResourceType.TOPIC, Topics.IMAGES, PatternType.LITERAL, AclOperation.DESCRIBE, AclOperation.READ);
+        allow(acls, KafkaUsers.CONSOLE, ResourceType.GROUP, INFERENCE_GROUP, PatternType.LITERAL, AclOperation.DESCRIBE);
         return List.copyOf(acls);
     }
 

@@ -27,7 +27,9 @@ public final class KafkaUsers {
     public static final String INGEST = "petal-ingest";
     public static final String TRAINER = "petal-trainer";
     public static final String INFERENCE = "petal-inference";
-    public static final List<String> ALL = List.of(ADMIN, INGEST, TRAINER, INFERENCE);
+    /** The web console: reads predictions, dead letters and scored images, and the scoring group's offsets; writes nothing. */
+    public static final String CONSOLE = "petal-console";
+    public static final List<String> ALL = List.of(ADMIN, INGEST, TRAINER, INFERENCE, CONSOLE);
     public static final String FILE = "kafka-users.properties";
     /** What clients authenticate with on the client listener. */
     public static final String MECHANISM = "SCRAM-SHA-512";

@@ -48,11 +48,15 @@ public final class LocalPipeline {
         }
     }
 
-    /** Inference is "ready" only with a model; at start-up we wait for it to be alive. */
+    /**
+     * Inference is "ready" only with a model; at start-up we wait for it to be alive. The console comes last: it is
+     * pointed at the trainer's API and inference's metrics ({@link #consoleSettings}).
+     */
     public static final List<Service> SERVICES = List.of(
             new Service("ingest", "/q/health/ready"),
             new Service("trainer", "/q/health/ready"),
-            new Service("inference", "/q/health/live"));
+            new Service("inference", "/q/health/live"),
+            new Service("console", "/q/health/live"));
 
     private static final Duration STACK_TIMEOUT = Duration.ofSeconds(90);
     private static final String LOOPBACK = "127.0.0.1";
@@ -122,6 +126,9 @@ public final class LocalPipeline {
             }
             ServiceSettings settings = ServiceSettings.of(service.name(), config, port, managementPort, bind,
                     tokenKeys.publicKeyFile(), users);
+            if (service.name().equals("console")) {
+                settings = settings.with(consoleSettings(host, services));
+            }
             Path log = state.logs().resolve(service.name() + ".log");
             out.printf("petal: starting %s on port %d, management port %d (log %s)%n", service.name(), port, managementPort,
                     root.relativize(log.toAbsolutePath()));
@@ -143,6 +150,14 @@ public final class LocalPipeline {
         Properties written = state.services().orElseThrow();
         printAddresses(written);
         return written;
+    }
+
+    /** Where the console finds the trainer's API and inference's metrics: the ports this stack gave them. */
+    static Map<String, String> consoleSettings(String host, Map<String, String> services) {
+        Map<String, String> settings = new LinkedHashMap<>();
+        settings.put("petal.console.trainer-url", "http://" + host + ":" + services.get("trainer.port"));
+        settings.put("petal.console.inference-metrics-urls", "http://" + host + ":" + services.get("inference.management-port") + "/q/metrics");
+        return settings;
     }
 
     /** A running stack must run as asked: a mode or an address is never changed under running clients. */
@@ -219,6 +234,7 @@ public final class LocalPipeline {
                     services.getProperty(service.name() + ".port", "-"), host, managementPort(services, service.name()));
         }
         out.println("(written to " + state.stackFile() + " and " + state.servicesFile() + ")");
+        out.println("console: ./petal console opens it signed in");
         out.println("APIs: a bearer token from ./petal token --role scorer|ingester|trainer|admin"
                 + (state.secure() ? "; Kafka: SCRAM logins, see " + state.authDir().resolve(KafkaUsers.FILE) : ""));
     }

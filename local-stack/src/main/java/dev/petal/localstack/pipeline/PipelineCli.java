@@ -14,8 +14,9 @@ import picocli.CommandLine.Spec;
 
 /** {@code ./petal up|down|status|demo|token}: the local pipeline on the embedded stack. */
 @Command(name = "petal", mixinStandardHelpOptions = true, version = "Petal 0.1.0",
-        description = "The local pipeline: embedded Kafka and S3 plus the three services.",
-        subcommands = {PipelineCli.Up.class, PipelineCli.Down.class, PipelineCli.Status.class, DemoCommand.class, TokenCommand.class})
+        description = "The local pipeline: embedded Kafka and S3 plus the services and the console.",
+        subcommands = {PipelineCli.Up.class, PipelineCli.Down.class, PipelineCli.Status.class, DemoCommand.class, TokenCommand.class,
+                ConsoleCommand.class})
 public final class PipelineCli {
     @Option(names = "--state-dir", defaultValue = "${env:PETAL_STATE_DIR:-.petal}",
             description = "Where the stack keeps its data, addresses and logs (default: ${DEFAULT-VALUE}).", scope = CommandLine.ScopeType.INHERIT)

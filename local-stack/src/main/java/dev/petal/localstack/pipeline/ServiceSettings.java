@@ -49,4 +49,11 @@ record ServiceSettings(Map<String, String> properties, Map<String, String> envir
         }
         return new ServiceSettings(Map.copyOf(properties), Map.copyOf(environment));
     }
+
+    /** These settings with {@code more} configuration keys (nothing secret: they go on the command line). */
+    ServiceSettings with(Map<String, String> more) {
+        Map<String, String> merged = new LinkedHashMap<>(properties);
+        merged.putAll(more);
+        return new ServiceSettings(Map.copyOf(merged), environment);
+    }
 }

@@ -132,7 +132,7 @@ class SecureKafkaTest {
 
     @Test
     void everyServiceCanCheckTheClusterForItsReadiness() throws Exception {
-        for (String principal : List.of(KafkaUsers.INGEST, KafkaUsers.TRAINER, KafkaUsers.INFERENCE)) {
+        for (String principal : List.of(KafkaUsers.INGEST, KafkaUsers.TRAINER, KafkaUsers.INFERENCE, KafkaUsers.CONSOLE)) {
             try (Admin admin = Admin.create(as(principal))) {
                 assertFalse(admin.describeCluster().clusterId().get(20, TimeUnit.SECONDS).isBlank(), principal);
             }
@@ -207,6 +207,27 @@ class SecureKafkaTest {
             consumer.subscribe(List.of(Topics.IMAGES));
             RuntimeException e = assertThrows(RuntimeException.class, () -> consumer.poll(Duration.ofSeconds(10)));
             assertInstanceOf(org.apache.kafka.common.errors.GroupAuthorizationException.class, e);
+        }
+    }
+
+    @Test
+    void theConsoleReadsPredictionsDeadLettersImagesAndTheScoringGroupsOffsetsAndWritesNothing() throws Exception {
+        assertEquals(null, readByAssignment(KafkaUsers.CONSOLE, Topics.PREDICTIONS));
+        assertEquals(null, readByAssignment(KafkaUsers.CONSOLE, Topics.DLQ));
+        assertEquals(null, readByAssignment(KafkaUsers.CONSOLE, Topics.IMAGES));
+        try (Admin admin = Admin.create(as(KafkaUsers.CONSOLE))) {
+            // The scoring group's committed offsets (consumer lag): Describe on the group is enough. A group that has
+            // committed nothing yet may answer "not found", which is past the authorizer too.
+            try {
+                admin.listConsumerGroupOffsets(KafkaAcls.INFERENCE_GROUP).partitionsToOffsetAndMetadata().get(20, TimeUnit.SECONDS);
+            } catch (ExecutionException e) {
+                assertInstanceOf(org.apache.kafka.common.errors.GroupIdNotFoundException.class, e.getCause());
+            }
+        }
+        assertInstanceOf(TopicAuthorizationException.class, readByAssignment(KafkaUsers.CONSOLE, Topics.TRAIN));
+        // A principal that may write nowhere is refused an idempotent producer's id already (a cluster authorization error).
+        for (String topic : List.of(Topics.IMAGES, Topics.PREDICTIONS, Topics.DLQ, Topics.MODELS)) {
+            assertInstanceOf(org.apache.kafka.common.errors.AuthorizationException.class, produce(KafkaUsers.CONSOLE, topic, "console-refused"), topic);
         }
     }
 

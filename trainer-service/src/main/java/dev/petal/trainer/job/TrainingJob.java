@@ -284,7 +284,8 @@ public final class TrainingJob {
             }
             ModelSession.StepResult result = session.trainStep(batch.pixels(), batch.labels());
             // The optimizer's step count is the schedule's position: the rate this step used.
-            run.steps().add(step, result.loss(), run.schedule().getNewValue(session.optimizer().step()));
+            double learningRate = run.schedule().getNewValue(session.optimizer().step());
+            run.steps().add(step, result.loss(), learningRate);
             lossSum += result.loss() * result.size();
             correct += result.correct();
             seen += result.size();
@@ -295,7 +296,7 @@ public final class TrainingJob {
                 seenBeforeSteady = seenHere;
             }
             double rate = seenHere / ((now - started) / 1e9);
-            listener.onStep(epoch + 1, step, run.totalSteps(), result.loss(), rate);
+            listener.onStep(epoch + 1, step, run.totalSteps(), result.loss(), learningRate, rate);
             if (now - lastLog > 10_000_000_000L || step == stepBefore + 1) {
                 long left = run.totalSteps() - step;
                 LOG.infof("epoch %d step %d/%d loss %.4f  %.1f images/s  ETA %s", epoch + 1, step, run.totalSteps(), result.loss(),

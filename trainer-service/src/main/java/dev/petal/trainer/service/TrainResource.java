@@ -17,7 +17,9 @@ import java.util.Map;
 /**
  * {@code POST /train} starts one run in the background (JSON body: recipe fields to override the
  * service's base recipe, e.g. {"epochs": 3, "imageSize": 96}, as {@link TrainRequests} allows; 400 otherwise);
- * one run at a time (409 while one runs). {@code GET /train} reports it.
+ * one run at a time (409 while one runs). {@code GET /train} reports it, with its progress (step, loss, learning
+ * rate, the per-step curve, epochs, ETA: {@link RunProgress}); {@code GET /train/fields} says what a request may set.
+ * The reads are open to {@code scorer} too, as the model lifecycle's reads are (the console's read-only role).
  */
 @RolesAllowed({Roles.TRAINER, Roles.ADMIN})
 @Path("/train")
@@ -51,8 +53,21 @@ public class TrainResource {
     }
 
     @GET
+    @RolesAllowed({Roles.SCORER, Roles.TRAINER, Roles.ADMIN})
     @Produces(MediaType.APPLICATION_JSON)
     public Map<String, Object> status() {
-        return runs.state();
+        return runs.stateWithProgress();
+    }
+
+    @GET
+    @Path("/fields")
+    @RolesAllowed({Roles.SCORER, Roles.TRAINER, Roles.ADMIN})
+    @Produces(MediaType.APPLICATION_JSON)
+    public Map<String, Object> fields() {
+        Recipe base = config.baseRecipe(null);
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("fields", RequestableFields.describe(base, TrainRequests.allowedModelNames(base, config.settings()),
+                config.cacheBudget().maxMegabytes()));
+        return body;
     }
 }

@@ -5,6 +5,7 @@ import dev.petal.common.records.UntrustedText;
 import dev.petal.trainer.job.Recipe;
 import dev.petal.trainer.job.UnreadableWeightsException;
 import dev.petal.trainer.job.TrainingJob;
+import dev.petal.trainer.job.TrainingListener;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -31,6 +32,7 @@ public class TrainingRuns {
     }
 
     private final TrainingMetrics metrics;
+    private final RunProgress progress;
     private final CacheBudget cacheBudget;
     private final Job job;
     private volatile CheckpointManifest lastPublished;
@@ -39,13 +41,18 @@ public class TrainingRuns {
     private volatile String fatal;
 
     @Inject
-    public TrainingRuns(TrainingMetrics metrics, TrainerConfig config) {
-        this(metrics, config.cacheBudget(), recipe -> new TrainingJob(recipe, config.kafka(), config.s3(), config.imageLimits(), metrics)
-                .signedWith(config.manifestSigner()).maxLabels(config.settings().maxLabels()).run());
+    public TrainingRuns(TrainingMetrics metrics, RunProgress progress, TrainerConfig config) {
+        this(metrics, progress, config.cacheBudget(), recipe -> new TrainingJob(recipe, config.kafka(), config.s3(), config.imageLimits(),
+                TrainingListener.all(metrics, progress)).signedWith(config.manifestSigner()).maxLabels(config.settings().maxLabels()).run());
     }
 
     TrainingRuns(TrainingMetrics metrics, CacheBudget cacheBudget, Job job) {
+        this(metrics, new RunProgress(), cacheBudget, job);
+    }
+
+    TrainingRuns(TrainingMetrics metrics, RunProgress progress, CacheBudget cacheBudget, Job job) {
         this.metrics = metrics;
+        this.progress = progress;
         this.cacheBudget = cacheBudget;
         this.job = job;
     }
@@ -64,6 +71,7 @@ public class TrainingRuns {
         running.put("trigger", trigger);
         running.put("recipe", recipe);
         state = running;
+        progress.reset();
         metrics.runStarted();
         runner.submit(() -> run(recipe, trigger));
         return true;
@@ -75,6 +83,17 @@ public class TrainingRuns {
 
     public Map<String, Object> state() {
         return state;
+    }
+
+    /** {@link #state()} with the run's {@link RunProgress} under {@code progress} (after the service's first run). */
+    public Map<String, Object> stateWithProgress() {
+        Map<String, Object> progressNow = progress.toMap();
+        if (progressNow.isEmpty()) {
+            return state;
+        }
+        Map<String, Object> withProgress = new LinkedHashMap<>(state);
+        withProgress.put("progress", progressNow);
+        return withProgress;
     }
 
     /** The manifest of the last version a run of this service published, if any. */

@@ -20,8 +20,8 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * POST /train and GET /train over real HTTP: a valid token with the trainer or admin role, else 401 or 403 with a
- * JSON body; a body over 64 KiB is 413. The runs asked for here name a dataset that is not on petal.train, so
+ * POST /train over real HTTP: a valid token with the trainer or admin role, else 401 or 403 with a JSON body; the
+ * reads (GET /train, GET /train/fields) also take scorer's (the console's read-only role); a body over 64 KiB is 413. The runs asked for here name a dataset that is not on petal.train, so
  * they start (202) and fail at once, without training.
  */
 @QuarkusTest
@@ -34,12 +34,19 @@ class ApiSecurityTest {
     URL train;
 
     @Test
-    void bothEndpointsNeedTheTrainerOrAdminRole() throws Exception {
+    void startingNeedsTheTrainerOrAdminRoleReadingAlsoScorer() throws Exception {
         Call start = Call.post(train.toURI(), "application/json", RUN);
         Call status = Call.get(train.toURI());
-        for (Call call : List.of(start, status)) {
-            ApiAuthAssertions.assertGuarded(call, List.of(Roles.SCORER, Roles.INGESTER));
+        Call fields = Call.get(URI.create(train + "/fields"));
+        ApiAuthAssertions.assertGuarded(start, List.of(Roles.SCORER, Roles.INGESTER));
+        ApiAuthAssertions.assertGuarded(status, List.of(Roles.INGESTER));
+        ApiAuthAssertions.assertGuarded(fields, List.of(Roles.INGESTER));
+        for (String role : List.of(Roles.SCORER, Roles.TRAINER, Roles.ADMIN)) {
+            HttpResponse<String> described = fields.send(TestTokens.bearer(role));
+            assertEquals(200, described.statusCode(), role + ": " + described.body());
+            assertTrue(described.body().contains("\"name\":\"epochs\"") && described.body().contains("\"max\":1000"), described.body());
         }
+        assertEquals(200, status.send(TestTokens.bearer(Roles.SCORER)).statusCode());
         for (String role : List.of(Roles.TRAINER, Roles.ADMIN)) {
             HttpResponse<String> state = status.send(TestTokens.bearer(role));
             assertEquals(200, state.statusCode(), role + ": " + state.body());
