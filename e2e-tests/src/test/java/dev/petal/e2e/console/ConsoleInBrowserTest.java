@@ -9,7 +9,7 @@ import dev.petal.common.records.KafkaClients;
 import dev.petal.common.records.Topics;
 import dev.petal.common.storage.ObjectStore;
 import dev.petal.common.storage.S3Settings;
-import dev.petal.common.testing.HeadlessChromium;
+import dev.petal.testing.HeadlessChromium;
 import dev.petal.localstack.auth.LocalKeyPair;
 import dev.petal.localstack.pipeline.ConsoleCommand;
 import dev.petal.localstack.pipeline.DemoDataset;
