@@ -56,4 +56,10 @@ public interface InferenceSettings {
 
     /** Topic written with inputs that could not be scored. */
     String deadLetterTopic();
+
+    /**
+     * How long outputs or input offsets may wait for the broker before scoring counts as stalled: readiness DOWN,
+     * {@code petal_inference_stalls_total} counted, one log line per interval (docs/reliability.md).
+     */
+    Duration stallTimeout();
 }

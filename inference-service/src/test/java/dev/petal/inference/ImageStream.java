@@ -38,8 +38,15 @@ final class ImageStream implements AutoCloseable {
     private final int count;
 
     ImageStream(String bootstrapServers, String topic, String prefix, int count, int perSecond) {
+        this(bootstrapServers, Map.of(), topic, prefix, count, perSecond);
+    }
+
+    /** As above, with more producer settings ({@code login}: a secure stack's security protocol and SASL login). */
+    ImageStream(String bootstrapServers, Map<String, Object> login, String topic, String prefix, int count, int perSecond) {
         this.count = count;
-        this.producer = new KafkaProducer<>(ingestProducerConfig(bootstrapServers), new StringSerializer(), new ByteArraySerializer());
+        Map<String, Object> config = ingestProducerConfig(bootstrapServers);
+        config.putAll(login);
+        this.producer = new KafkaProducer<>(config, new StringSerializer(), new ByteArraySerializer());
         this.thread = new Thread(() -> {
             long start = System.nanoTime();
             for (int i = 0; i < count && failure.get() == null; i++) {

@@ -32,6 +32,11 @@ final class PredictionTally implements AutoCloseable {
         consumer = TopicReader.fromBeginning(bootstrapServers, topic);
     }
 
+    /** A reader with a client configuration of its own (bootstrap servers, a secure stack's login). */
+    PredictionTally(Map<String, Object> client, String topic) {
+        consumer = TopicReader.fromBeginning(client, topic);
+    }
+
     /** Reads what is there now (one short poll). */
     PredictionTally poll() {
         for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {

@@ -97,6 +97,18 @@ final class Replica implements AutoCloseable {
         return count;
     }
 
+    /** A meter's value from {@code /q/metrics} (the first series of that name), or NaN when it is not there. */
+    double metric(String name) {
+        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + "(?:\\{[^}]*})? ([0-9.eE+-]+)$")
+                .matcher(get(process.management() + "metrics").body());
+        return m.find() ? Double.parseDouble(m.group(1)) : Double.NaN;
+    }
+
+    /** The replica's log so far. */
+    String log() throws IOException {
+        return java.nio.file.Files.readString(process.log());
+    }
+
     boolean ready() {
         return get(process.management() + "health/ready").status() == 200;
     }

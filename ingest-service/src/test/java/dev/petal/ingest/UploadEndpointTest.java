@@ -21,7 +21,14 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 
@@ -79,6 +86,58 @@ class UploadEndpointTest {
         String body = HTTP.send(HttpRequest.newBuilder(metrics).GET().build(), HttpResponse.BodyHandlers.ofString()).body();
         assertTrue(body.contains("kafka_producer_record_send_total"), "records sent");
         assertTrue(body.contains("kafka_producer_record_send_rate"), "records sent per second");
+    }
+
+    /**
+     * A send the broker refuses fails that upload only (issue #27): {@code petal.images} is made to refuse every record
+     * (its {@code max.message.bytes} set to 64), an upload answers 503 with the reason; with the limit gone, the next
+     * upload answers 202 and readiness is UP. (With one publisher for every request, the first failure stayed: every
+     * later upload answered 500 while the service stayed live.) The refused image is not on the topic.
+     */
+    @Test
+    void aSendTheBrokerRefusesFailsThatUploadOnly() throws Exception {
+        assertEquals(202, post("before-refusal", TestFiles.jpeg(48, 13)).statusCode());
+        String bootstrap = LocalStack.shared().bootstrapServers();
+        ConfigResource topic = new ConfigResource(ConfigResource.Type.TOPIC, Topics.IMAGES);
+        String refusedId = null;
+        HttpResponse<String> refused = null;
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+            admin.incrementalAlterConfigs(Map.of(topic, List.of(new AlterConfigOp(new ConfigEntry("max.message.bytes", "64"),
+                    AlterConfigOp.OpType.SET)))).all().get(30, TimeUnit.SECONDS);
+            try {
+                // The broker applies a topic's new limit within moments: upload until it refuses one.
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                for (int i = 0; System.nanoTime() < deadline; i++) {
+                    refusedId = "refused-" + i;
+                    refused = post(refusedId, TestFiles.jpeg(48, 20 + i));
+                    if (refused.statusCode() != 202) {
+                        break;
+                    }
+                    Thread.sleep(200);
+                }
+            } finally {
+                admin.incrementalAlterConfigs(Map.of(topic, List.of(new AlterConfigOp(new ConfigEntry("max.message.bytes", ""),
+                        AlterConfigOp.OpType.DELETE)))).all().get(30, TimeUnit.SECONDS);
+            }
+        }
+        assertEquals(503, refused.statusCode(), refused.body());
+        assertTrue(refused.body().contains("did not accept"), refused.body());
+        HttpResponse<String> after = null;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        for (int i = 0; System.nanoTime() < deadline; i++) { // the limit's removal, too, takes a moment to apply
+            after = post("after-refusal-" + i, TestFiles.jpeg(48, 60 + i));
+            if (after.statusCode() == 202) {
+                break;
+            }
+            assertEquals(503, after.statusCode(), "refused again while the limit is still applied, never 500: " + after.body());
+            Thread.sleep(200);
+        }
+        assertEquals(202, after.statusCode(), "the next upload is tried afresh: " + after.body());
+        assertEquals(200, HTTP.send(HttpRequest.newBuilder(ready.toURI()).GET().build(), HttpResponse.BodyHandlers.ofString())
+                .statusCode(), "ready");
+        List<ConsumerRecord<String, byte[]>> onTopic = TopicReader.withKeys(TopicReader.readAll(bootstrap, Topics.IMAGES),
+                Set.of(refusedId));
+        assertEquals(List.of(), onTopic, "the refused image is not on petal.images");
     }
 
     private HttpResponse<String> post(String id, byte[] body) throws Exception {

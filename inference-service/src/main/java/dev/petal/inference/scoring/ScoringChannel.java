@@ -44,12 +44,15 @@ import org.jboss.logging.Logger;
 @ApplicationScoped
 public class ScoringChannel {
     static final String IMAGES = "images";
+    /** What {@link StallWatch} sees waiting while a batch's outputs are being published. */
+    static final String OUTPUTS = "outputs of a batch";
     private static final Logger LOG = Logger.getLogger(ScoringChannel.class);
 
     private final InferenceSettings settings;
     private final RecordScorer scorer;
     private final InferenceMetrics metrics;
     private final ChannelRegistry channels;
+    private final StallWatch stalls;
     private final MutinyEmitter<ProducerRecord<byte[], byte[]>> outputs;
     private volatile boolean started;
     private volatile boolean stopping;
@@ -57,11 +60,12 @@ public class ScoringChannel {
     private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
 
     public ScoringChannel(InferenceSettings settings, RecordScorer scorer, InferenceMetrics metrics, ChannelRegistry channels,
-                          @Channel("outputs") MutinyEmitter<ProducerRecord<byte[], byte[]>> outputs) {
+                          StallWatch stalls, @Channel("outputs") MutinyEmitter<ProducerRecord<byte[], byte[]>> outputs) {
         this.settings = settings;
         this.scorer = scorer;
         this.metrics = metrics;
         this.channels = channels;
+        this.stalls = stalls;
         this.outputs = outputs;
     }
 
@@ -111,24 +115,46 @@ public class ScoringChannel {
     }
 
     /**
-     * Sends every output and waits for the broker to take each. A failure (the producer's own retries ran out) sends
-     * them all again after a pause, until they are taken or the service stops: some may then be published twice,
-     * never none. Returns false when stopped first.
+     * Sends every output and waits for the broker to answer each. Outputs the broker did not take (the producer's and
+     * the connector's retries ran out) are sent again after a pause, until taken or the service stops; outputs it took
+     * are never sent again, so a retry adds no duplicate. While outputs wait, {@link StallWatch} knows since when
+     * (readiness, metrics and the log say so past {@code petal.inference.stall-timeout}). Returns false when stopped
+     * first.
      */
     private boolean publish(List<Message<ProducerRecord<byte[], byte[]>>> out) {
+        stalls.waiting(OUTPUTS);
+        List<Message<ProducerRecord<byte[], byte[]>>> left = out;
         while (!stopping) {
+            boolean[] taken = new boolean[left.size()];
+            List<Uni<Void>> acks = new ArrayList<>(left.size());
+            for (int i = 0; i < left.size(); i++) {
+                int index = i;
+                acks.add(outputs.sendMessage(left.get(i)).invoke(() -> taken[index] = true));
+            }
             try {
-                List<Uni<Void>> acks = new ArrayList<>(out.size());
-                for (Message<ProducerRecord<byte[], byte[]>> message : out) {
-                    acks.add(outputs.sendMessage(message));
-                }
-                Uni.join().all(acks).andFailFast().await().indefinitely();
+                // Every send answered before deciding: one failing fast could leave others still to be taken.
+                Uni.join().all(acks).andCollectFailures().await().indefinitely();
+                stalls.done(OUTPUTS);
                 return true;
             } catch (RuntimeException e) {
-                LOG.warnf("could not publish the outputs of a batch of %d (%s); sending them again", out.size(), e.toString());
+                List<Message<ProducerRecord<byte[], byte[]>>> again = new ArrayList<>();
+                for (int i = 0; i < left.size(); i++) {
+                    if (!taken[i]) {
+                        again.add(left.get(i));
+                    }
+                }
+                stalls.failed(OUTPUTS, e);
+                LOG.debugf("the broker did not take %d of %d outputs (%s); sending those again", again.size(), left.size(),
+                        e.toString());
+                left = again;
+                if (left.isEmpty()) {
+                    stalls.done(OUTPUTS);
+                    return true;
+                }
                 pause();
             }
         }
+        stalls.forget(OUTPUTS);
         return false;
     }
 

@@ -51,22 +51,27 @@ public class TransactionalScoringLoop {
     private static final Duration IDLE_POLL = Duration.ofMillis(200);
     /** {@code transaction.timeout.ms} unless {@code kafka.transaction.timeout.ms} says otherwise (Kafka's is 60 s). */
     static final int TRANSACTION_TIMEOUT_MS = 15_000;
+    /** What {@link StallWatch} sees waiting while a batch's transaction (outputs and offsets) is not committed. */
+    static final String TRANSACTION = "a batch's transaction (outputs and offsets)";
 
     private final InferenceSettings settings;
     private final KafkaClients kafka;
     private final RecordScorer scorer;
     private final InferenceMetrics metrics;
+    private final StallWatch stalls;
     private final Deque<ConsumerRecord<byte[], byte[]>> pending = new ArrayDeque<>();
     private volatile boolean running;
     private Thread thread;
     private KafkaProducer<byte[], byte[]> producer;
     private String transactionalId;
 
-    public TransactionalScoringLoop(InferenceSettings settings, KafkaClients kafka, RecordScorer scorer, InferenceMetrics metrics) {
+    public TransactionalScoringLoop(InferenceSettings settings, KafkaClients kafka, RecordScorer scorer, InferenceMetrics metrics,
+                                    StallWatch stalls) {
         this.settings = settings;
         this.kafka = kafka;
         this.scorer = scorer;
         this.metrics = metrics;
+        this.stalls = stalls;
     }
 
     public synchronized void start() {
@@ -117,6 +122,7 @@ public class TransactionalScoringLoop {
             LOG.error("the scoring loop stopped", e);
             throw e;
         } finally {
+            stalls.forget(TRANSACTION);
             pending.clear();
             if (producer != null) {
                 producer.close();
@@ -199,6 +205,7 @@ public class TransactionalScoringLoop {
 
     private void process(List<ConsumerRecord<byte[], byte[]>> batch, KafkaConsumer<byte[], byte[]> consumer) {
         RecordScorer.Scored scored = scorer.score(batch, System.currentTimeMillis());
+        stalls.waiting(TRANSACTION); // since the first try of the batch: a recovered, retried one keeps waiting
         try {
             producer.beginTransaction();
             for (ProducerRecord<byte[], byte[]> output : scored.outputs()) {
@@ -207,9 +214,11 @@ public class TransactionalScoringLoop {
             producer.sendOffsetsToTransaction(nextOffsets(batch), consumer.groupMetadata());
             producer.commitTransaction();
         } catch (RuntimeException e) {
+            stalls.failed(TRANSACTION, e);
             recoverTransaction(consumer, batch, e);
             return;
         }
+        stalls.done(TRANSACTION);
         scored.count(metrics);
     }
 
@@ -232,7 +241,8 @@ public class TransactionalScoringLoop {
      */
     private void recoverTransaction(KafkaConsumer<byte[], byte[]> consumer, List<ConsumerRecord<byte[], byte[]>> batch,
                                     Exception why) {
-        LOG.warnf("could not commit the transaction of a batch of %d (%s); recovering", batch.size(), why.toString());
+        // One line per interval, not per try, comes from StallWatch once this lasts past the stall timeout.
+        LOG.debugf("could not commit the transaction of a batch of %d (%s); recovering", batch.size(), why.toString());
         try {
             producer.abortTransaction();
         } catch (RuntimeException abortFailed) {
@@ -282,6 +292,7 @@ public class TransactionalScoringLoop {
         @Override
         public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
             pending.removeIf(r -> partitions.contains(new TopicPartition(r.topic(), r.partition())));
+            stalls.forget(TRANSACTION); // a rewound batch of a kept partition is polled again and waits anew
         }
 
         @Override

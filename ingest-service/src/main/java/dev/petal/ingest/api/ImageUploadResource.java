@@ -6,6 +6,8 @@ import dev.petal.common.image.RejectedImageException;
 import dev.petal.common.records.Headers;
 import dev.petal.common.records.Topics;
 import dev.petal.ingest.ImageFacts;
+import dev.petal.ingest.ImagePublisher;
+import dev.petal.ingest.IngestFailedException;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
@@ -17,15 +19,19 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.jboss.logging.Logger;
 
 /**
  * {@code POST /images?id=ID} with the raw image as the body: validated like {@code ingest images},
  * then published to petal.images (202), or to petal.dlq with the reason (422). Either way the
- * record is acknowledged by Kafka before the response is sent.
+ * record is acknowledged by Kafka before the response is sent. When Kafka (or object storage, for a claim-check) does
+ * not take it: 503 with the reason, for this request only; the next upload is tried afresh.
  */
 @RolesAllowed({Roles.INGESTER, Roles.ADMIN})
 @Path("/images")
 public class ImageUploadResource {
+    private static final Logger LOG = Logger.getLogger(ImageUploadResource.class);
+
     @Inject
     UploadPublisher uploads;
 
@@ -38,20 +44,26 @@ public class ImageUploadResource {
         String key = id == null || id.isBlank() ? sha : id;
         Map<String, String> headers = new LinkedHashMap<>();
         headers.put(Headers.SOURCE, "http-upload");
-        try {
-            ImageFacts facts = uploads.check().check(bytes);
-            headers.put(Headers.CONTENT_TYPE, facts.contentType());
-            headers.put(Headers.COLOR_MODEL, facts.colorModel());
-            uploads.publisher().send(Topics.IMAGES, key, bytes, sha, headers);
-            uploads.publisher().flush();
-            return Response.accepted(Map.of("id", key, "topic", Topics.IMAGES, "sha256", sha)).build();
-        } catch (RejectedImageException e) {
-            headers.put(Headers.ERROR_CLASS, e.errorClass());
-            headers.put(Headers.ERROR_REASON, e.reason());
-            uploads.publisher().send(Topics.DLQ, key, bytes, sha, headers);
-            uploads.publisher().flush();
-            return Response.status(422).entity(Map.of("id", key, "topic", Topics.DLQ,
-                    "errorClass", e.errorClass(), "reason", e.reason())).build();
+        try (ImagePublisher publisher = uploads.publisher()) {
+            try {
+                ImageFacts facts = uploads.check().check(bytes);
+                headers.put(Headers.CONTENT_TYPE, facts.contentType());
+                headers.put(Headers.COLOR_MODEL, facts.colorModel());
+                publisher.send(Topics.IMAGES, key, bytes, sha, headers);
+                publisher.flush();
+                return Response.accepted(Map.of("id", key, "topic", Topics.IMAGES, "sha256", sha)).build();
+            } catch (RejectedImageException e) {
+                headers.put(Headers.ERROR_CLASS, e.errorClass());
+                headers.put(Headers.ERROR_REASON, e.reason());
+                publisher.send(Topics.DLQ, key, bytes, sha, headers);
+                publisher.flush();
+                return Response.status(422).entity(Map.of("id", key, "topic", Topics.DLQ,
+                        "errorClass", e.errorClass(), "reason", e.reason())).build();
+            }
+        } catch (IngestFailedException e) {
+            // This request's record was not taken (Kafka or object storage); the next upload starts afresh.
+            LOG.warnf("upload %s not accepted: %s", key, e.getMessage());
+            return Response.status(503).entity(Map.of("id", key, "error", e.getMessage())).build();
         }
     }
 }

@@ -4,41 +4,44 @@ import dev.petal.common.records.Topics;
 import dev.petal.ingest.ImageCheck;
 import dev.petal.ingest.ImagePublisher;
 import dev.petal.ingest.IngestSettings;
-import dev.petal.ingest.TopicProvisioner;
 import dev.petal.ingest.Ingestion;
-import jakarta.annotation.PreDestroy;
+import dev.petal.ingest.TopicProvisioner;
 import jakarta.enterprise.context.ApplicationScoped;
 
-/** The serve mode's producer and validator, created on the first upload (commands never pay for it). */
+/**
+ * The serve mode's validator and publishers. The topics are ensured and the validator made on the first upload
+ * (commands never pay for it); each upload then gets a publisher of its own ({@link #publisher()}), over the one
+ * {@code published-images} channel: its acknowledgements and its failure are that request's only. (One publisher for
+ * every request kept the first failed send for good: every later upload answered 500 while the service stayed live,
+ * and each request's flush waited for the others' records too.)
+ */
 @ApplicationScoped
 public class UploadPublisher {
     private final Ingestion ingestion;
-    private ImagePublisher publisher;
+    private IngestSettings settings;
     private ImageCheck check;
 
     public UploadPublisher(Ingestion ingestion) {
         this.ingestion = ingestion;
     }
 
-    synchronized ImagePublisher publisher() {
-        if (publisher == null) {
-            IngestSettings settings = ingestion.settings();
-            TopicProvisioner.ensure(settings, ingestion.kafka(), Topics.IMAGES, Topics.DLQ);
+    private synchronized IngestSettings ready() {
+        if (settings == null) {
+            IngestSettings s = ingestion.settings();
+            TopicProvisioner.ensure(s, ingestion.kafka(), Topics.IMAGES, Topics.DLQ);
             check = ingestion.imageCheck();
-            publisher = ingestion.publisher(settings);
+            settings = s;
         }
-        return publisher;
+        return settings;
+    }
+
+    /** A publisher for one request; the caller closes it. */
+    ImagePublisher publisher() {
+        return ingestion.publisher(ready());
     }
 
     synchronized ImageCheck check() {
-        publisher();
+        ready();
         return check;
-    }
-
-    @PreDestroy
-    synchronized void close() {
-        if (publisher != null) {
-            publisher.close();
-        }
     }
 }

@@ -132,7 +132,7 @@ public final class LocalPipeline {
             Path log = state.logs().resolve(service.name() + ".log");
             out.printf("petal: starting %s on port %d, management port %d (log %s)%n", service.name(), port, managementPort,
                     root.relativize(log.toAbsolutePath()));
-            Process process = ServiceProcess.launch(ServiceProcess.serviceJvmOptions(), settings.properties(), settings.environment(),
+            Process process = ServiceProcess.launch(ServiceProcess.serviceJvmOptions(service.name()), settings.properties(), settings.environment(),
                     List.of("-jar", jar.toString(), "serve"), log);
             services.put(service.name() + ".pid", Long.toString(process.pid()));
             services.put(service.name() + ".port", Integer.toString(port));
