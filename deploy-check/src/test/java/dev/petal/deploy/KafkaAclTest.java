@@ -23,8 +23,10 @@ class KafkaAclTest {
      * Written out from the issue's list, not read from the YAML. Entries are "resource-type name pattern
      * Operation". Read and Write imply Describe in Kafka; the users list it explicitly, so the table does too.
      * Beyond the issue's list, from the code: ingest reads petal.train (TrainTopicIndex skips images already
-     * published; no consumer group); the trainer's group is petal-trainer-dead-letters (DeadLetters keeps how far
-     * bad records went to petal.dlq); inference reads petal.models by assignment (no group) and its transactional
+     * published; no consumer group); the trainer's groups start petal-trainer- (petal-trainer-dead-letters keeps how
+     * far bad records went to petal.dlq; each trainer serve instance follows petal.train and petal.models in its own
+     * petal-trainer-arrivals-* and petal-trainer-models-* groups); inference follows petal.models in each replica's
+     * own petal-inference-models-* group (so its group grant is the prefix petal-inference) and its transactional
      * ids are petal-inference-<uuid> (KafkaClients.transactionalId); KEDA only describes the lag of petal-inference; the
      * console reads predictions, dead letters and scored images by assignment and describes the scoring group (lag).
      */
@@ -35,12 +37,12 @@ class KafkaAclTest {
                     "topic petal.dlq literal Write", "topic petal.dlq literal Describe"),
             "petal-trainer", Set.of(
                     "topic petal.train literal Read", "topic petal.train literal Describe",
-                    "group petal-trainer-dead-letters literal Read",
-                    "topic petal.models literal Write", "topic petal.models literal Describe",
+                    "group petal-trainer- prefix Read",
+                    "topic petal.models literal Write", "topic petal.models literal Describe", "topic petal.models literal Read",
                     "topic petal.dlq literal Write", "topic petal.dlq literal Describe"),
             "petal-inference", Set.of(
                     "topic petal.images literal Read", "topic petal.images literal Describe",
-                    "group petal-inference literal Read",
+                    "group petal-inference prefix Read",
                     "topic petal.models literal Read", "topic petal.models literal Describe",
                     "topic petal.predictions literal Write", "topic petal.predictions literal Describe",
                     "topic petal.dlq literal Write", "topic petal.dlq literal Describe",

@@ -17,9 +17,15 @@ import org.apache.kafka.common.resource.ResourceType;
  * does and nothing else. Nobody but {@link KafkaUsers#ADMIN} creates or deletes topics or touches the cluster.
  */
 public final class KafkaAcls {
-    /** The trainer's consumer group that marks how far bad dataset records were dead-lettered (trainer's DeadLetters). */
-    static final String TRAINER_DEAD_LETTERS_GROUP = "petal-trainer-dead-letters";
-    /** The inference replicas' consumer group and transactional-id prefix ({@code petal.inference.group}'s default). */
+    /**
+     * The trainer's consumer groups, by prefix: petal-trainer-dead-letters (how far bad dataset records were
+     * dead-lettered) and each instance's own petal-trainer-arrivals-* and petal-trainer-models-* (auto-retrain).
+     */
+    static final String TRAINER_GROUPS = "petal-trainer-";
+    /**
+     * The inference replicas' consumer group and transactional-id prefix ({@code petal.inference.group}'s default);
+     * as a group prefix it also covers each replica's own petal-inference-models-* group (new versions).
+     */
     static final String INFERENCE_GROUP = "petal-inference";
 
     private KafkaAcls() {}
@@ -32,15 +38,17 @@ public final class KafkaAcls {
                 AclOperation.DESCRIBE, AclOperation.WRITE, AclOperation.READ);
         allow(acls, KafkaUsers.INGEST, ResourceType.TOPIC, Topics.IMAGES, PatternType.LITERAL, AclOperation.DESCRIBE, AclOperation.WRITE);
         allow(acls, KafkaUsers.INGEST, ResourceType.TOPIC, Topics.DLQ, PatternType.LITERAL, AclOperation.DESCRIBE, AclOperation.WRITE);
-        // the trainer reads the dataset by assignment, marks its dead letters in a group, announces checkpoints
+        // the trainer reads the dataset by assignment, marks its dead letters in a group, announces checkpoints, and
+        // (auto-retrain) follows petal.train and petal.models in groups of its own instance
         allow(acls, KafkaUsers.TRAINER, ResourceType.TOPIC, Topics.TRAIN, PatternType.LITERAL, AclOperation.DESCRIBE, AclOperation.READ);
-        allow(acls, KafkaUsers.TRAINER, ResourceType.GROUP, TRAINER_DEAD_LETTERS_GROUP, PatternType.LITERAL, AclOperation.READ);
-        allow(acls, KafkaUsers.TRAINER, ResourceType.TOPIC, Topics.MODELS, PatternType.LITERAL, AclOperation.DESCRIBE, AclOperation.WRITE);
+        allow(acls, KafkaUsers.TRAINER, ResourceType.GROUP, TRAINER_GROUPS, PatternType.PREFIXED, AclOperation.READ);
+        allow(acls, KafkaUsers.TRAINER, ResourceType.TOPIC, Topics.MODELS, PatternType.LITERAL,
+                AclOperation.DESCRIBE, AclOperation.WRITE, AclOperation.READ);
         allow(acls, KafkaUsers.TRAINER, ResourceType.TOPIC, Topics.DLQ, PatternType.LITERAL, AclOperation.DESCRIBE, AclOperation.WRITE);
-        // inference consumes images in its group, follows new versions by assignment, answers, dead-letters, and
+        // inference consumes images in its group, follows new versions in a group of its own, answers, dead-letters, and
         // (exactly-once) writes in transactions of ids petal-inference-<uuid>
         allow(acls, KafkaUsers.INFERENCE, ResourceType.TOPIC, Topics.IMAGES, PatternType.LITERAL, AclOperation.DESCRIBE, AclOperation.READ);
-        allow(acls, KafkaUsers.INFERENCE, ResourceType.GROUP, INFERENCE_GROUP, PatternType.LITERAL, AclOperation.READ);
+        allow(acls, KafkaUsers.INFERENCE, ResourceType.GROUP, INFERENCE_GROUP, PatternType.PREFIXED, AclOperation.READ);
         allow(acls, KafkaUsers.INFERENCE, ResourceType.TOPIC, Topics.MODELS, PatternType.LITERAL, AclOperation.DESCRIBE, AclOperation.READ);
         allow(acls, KafkaUsers.INFERENCE, ResourceType.TOPIC, Topics.PREDICTIONS, PatternType.LITERAL,
                 AclOperation.DESCRIBE, AclOperation.WRITE);

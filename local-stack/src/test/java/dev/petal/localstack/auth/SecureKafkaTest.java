@@ -164,9 +164,9 @@ class SecureKafkaTest {
         assertEquals(null, produce(KafkaUsers.TRAINER, Topics.MODELS, "model-event"));
         assertEquals(null, produce(KafkaUsers.TRAINER, Topics.DLQ, "bad-dataset-record"));
         try (Admin admin = Admin.create(as(KafkaUsers.TRAINER))) {
-            admin.alterConsumerGroupOffsets(KafkaAcls.TRAINER_DEAD_LETTERS_GROUP,
+            admin.alterConsumerGroupOffsets("petal-trainer-dead-letters",
                     Map.of(new TopicPartition(Topics.TRAIN, 0), new OffsetAndMetadata(0))).all().get(20, TimeUnit.SECONDS);
-            admin.listConsumerGroupOffsets(KafkaAcls.TRAINER_DEAD_LETTERS_GROUP).partitionsToOffsetAndMetadata().get(20, TimeUnit.SECONDS);
+            admin.listConsumerGroupOffsets("petal-trainer-dead-letters").partitionsToOffsetAndMetadata().get(20, TimeUnit.SECONDS);
         }
         for (String topic : List.of(Topics.IMAGES, Topics.PREDICTIONS, Topics.TRAIN)) {
             assertInstanceOf(TopicAuthorizationException.class, produce(KafkaUsers.TRAINER, topic, "trainer-refused"), topic);
