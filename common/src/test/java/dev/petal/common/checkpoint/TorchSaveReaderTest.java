@@ -133,8 +133,20 @@ class TorchSaveReaderTest {
         assertFalse(TorchSaveReader.isContiguous(new long[] {3, 2}, new long[] {1, 3}));
     }
 
+    /** A committed fixture as a file: in place, or copied out of the test jar when another module's test reads it. */
     static Path fixture(String name) throws URISyntaxException {
-        return Path.of(TorchSaveReaderTest.class.getResource("/torch/" + name).toURI());
+        java.net.URL url = TorchSaveReaderTest.class.getResource("/torch/" + name);
+        if ("file".equals(url.getProtocol())) {
+            return Path.of(url.toURI());
+        }
+        try (java.io.InputStream in = url.openStream()) {
+            Path copy = Files.createTempFile("petal-fixture-", "-" + name);
+            copy.toFile().deleteOnExit();
+            Files.copy(in, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            return copy;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     /** A copy of a zip with {@code entryName} cut to {@code keepBytes} bytes, or dropped when negative. */
