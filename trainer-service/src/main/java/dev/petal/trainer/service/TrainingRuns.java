@@ -41,7 +41,7 @@ public class TrainingRuns {
     @Inject
     public TrainingRuns(TrainingMetrics metrics, TrainerConfig config) {
         this(metrics, config.cacheBudget(), recipe -> new TrainingJob(recipe, config.kafka(), config.s3(), config.imageLimits(), metrics)
-                .signedWith(config.manifestSigner()).maxLabels(config.settings().maxLabels()).run());
+                .signedWith(config.manifestSigner()).maxLabels(config.settings().maxLabels()).gate(config.gate()).run());
     }
 
     TrainingRuns(TrainingMetrics metrics, CacheBudget cacheBudget, Job job) {
@@ -96,6 +96,9 @@ public class TrainingRuns {
             done.put("state", "done");
             done.put("version", result.manifest().version());
             done.put("metrics", result.manifest().metrics());
+            if (result.gate() != null) {
+                done.put("gate", result.gate());
+            }
             metrics.runEnded(true);
         } catch (Throwable e) {
             LOG.error("training run failed", e);
