@@ -11,7 +11,14 @@ import dev.petal.common.model.Architecture;
 import dev.petal.common.model.ModelParameters;
 import dev.petal.common.model.ModelSpec;
 import dev.petal.common.model.Stem;
+import dev.petal.common.records.ModelEvent;
+import dev.petal.common.records.Topics;
+import dev.petal.common.registry.AliasMove;
+import dev.petal.common.registry.ModelRegistry;
+import dev.petal.common.storage.ObjectStore;
 import java.awt.image.BufferedImage;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -50,6 +57,28 @@ public final class TestModels {
                 new CheckpointManifest.FileEntry(weights.length, dev.petal.common.checkpoint.Sha256.hex(weights))));
         Files.write(dir.resolve(CheckpointManifest.MANIFEST_FILE), CheckpointStore.toJson(manifest));
         return manifest;
+    }
+
+    /**
+     * Points {@code champion} of {@code name} at {@code version}, as {@code ./petal model promote --force} does, and announces
+     * the move on {@code petal.models} through {@code producer} (null: not announced; inference then finds it by polling).
+     */
+    public static AliasMove promote(ObjectStore objects, KafkaProducer<byte[], byte[]> producer, String name, String version) {
+        return moveAlias(objects, producer, name, ModelRegistry.CHAMPION, version);
+    }
+
+    /** Points {@code alias} of {@code name} at {@code version} and announces it (see {@link #promote}). */
+    public static AliasMove moveAlias(ObjectStore objects, KafkaProducer<byte[], byte[]> producer, String name, String alias,
+                                      String version) {
+        return new ModelRegistry(objects, move -> {
+            if (producer != null) {
+                try {
+                    producer.send(new ProducerRecord<>(Topics.MODELS, ModelEvent.aliasKey(move), ModelEvent.aliasValue(move))).get();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        }).move(name, alias, version, AliasMove.PROMOTE, "test", "test", true, null);
     }
 
     /** A generated 40 px shape image, PNG-encoded. */
