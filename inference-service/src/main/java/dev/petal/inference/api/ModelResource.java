@@ -38,6 +38,7 @@ public class ModelResource {
         body.put("sha256", served.get().id().sha256());
         body.put("alias", watcher.servedAlias());
         watcher.canaryHolder().version().ifPresent(v -> body.put("canary", v));
+        body.put("warm", watcher.warmVersions());
         body.put("manifest", served.get().manifest());
         return Response.ok(body).build();
     }

@@ -107,6 +107,10 @@ public class ModelWatcher {
 
     public void stop() {
         running = false;
+        synchronized (warm) {
+            warm.values().forEach(r -> r.classifier().close());
+            warm.clear();
+        }
         Thread t = thread;
         if (t != null) {
             // The loop checks the flag every 200 ms.
@@ -160,6 +164,7 @@ public class ModelWatcher {
                 for (Follow follow : follows) {
                     aliased(follow.alias()).ifPresent(version -> offer(follow, version));
                 }
+                prepareChallenger();
                 sleep(settings.pollInterval());
             }
         } catch (RuntimeException | Error e) {
@@ -189,6 +194,9 @@ public class ModelWatcher {
                     aliased(follow.alias()).ifPresent(version -> offer(follow, version));
                 }
             }
+            if (settings.modelName().equals(m.name()) && ModelRegistry.CHALLENGER.equals(m.alias())) {
+                prepareChallenger();
+            }
             return;
         }
         Optional<String> announced = versionIn(event);
@@ -210,6 +218,23 @@ public class ModelWatcher {
                     settings.modelName(), UntrustedText.forLog(version), Topics.MODELS, event.partition(), event.offset(), servedAlias(),
                     holder.version().orElse("nothing"));
         }
+    }
+
+    /** Versions kept loaded beside the served ones, ready to swap in (the challenger, the last swapped out). */
+    public Set<String> warmVersions() {
+        synchronized (warm) {
+            return Set.copyOf(warm.keySet());
+        }
+    }
+
+    /** Keeps the challenger warm for a promote, unless a holder here follows it already. */
+    private void prepareChallenger() {
+        for (Follow follow : follows) {
+            if (ModelRegistry.CHALLENGER.equals(follow.alias())) {
+                return;
+            }
+        }
+        aliased(ModelRegistry.CHALLENGER).ifPresent(this::prepare);
     }
 
     /** The version {@code alias} points at now, from object storage; empty when unset or unreadable. */
@@ -282,17 +307,63 @@ public class ModelWatcher {
         offer(new Follow(servedAlias(), holder), version);
     }
 
-    /** Loads {@code version} into the follow's holder unless it holds it already or it was refused. */
+    /** A verified, loaded and warmed model, ready to swap in. */
+    private record Ready(Classifier classifier, CheckpointManifest manifest, String took) {}
+
+    /**
+     * Loads {@code version} into the follow's holder unless it holds it already or it was refused. A version kept warm
+     * ({@link #keepWarm}) swaps in at once; any other is downloaded, verified, loaded and warmed first.
+     */
     private synchronized void offer(Follow follow, String version) {
         ModelHolder holder = follow.holder();
         if (holder.version().map(version::equals).orElse(false) || refused.contains(version)) {
             return;
         }
+        Ready ready = takeWarm(version);
+        boolean warm = ready != null;
+        if (ready == null) {
+            ready = load(version);
+            if (ready == null) {
+                return;
+            }
+        }
+        String previous = holder.version().orElse("none");
+        CheckpointManifest manifest = ready.manifest();
+        holder.swap(ready.classifier(), manifest, retired -> keepWarm(new Ready(retired, manifest, null)));
+        if (holder == this.holder) {
+            metrics.reloaded(version);
+        }
+        LOG.infof("now serving %s/%s as %s in %s (was %s; weights sha256 %s; %s)", settings.modelName(), version, follow.alias(),
+                ready.classifier().precision().id(), previous, ready.classifier().id().sha256(), warm ? "kept warm, swapped at once" : ready.took());
+    }
+
+    /**
+     * Loads the challenger into the warm standby ahead of time (when this replica does not serve it already), so that
+     * promoting it swaps at once.
+     */
+    private synchronized void prepare(String version) {
+        if (refused.contains(version) || isWarm(version)) {
+            return;
+        }
+        for (Follow follow : follows) {
+            if (follow.holder().version().map(version::equals).orElse(false)) {
+                return;
+            }
+        }
+        Ready ready = load(version);
+        if (ready != null) {
+            LOG.infof("%s/%s (%s) ready to swap in: %s", settings.modelName(), version, ModelRegistry.CHALLENGER, ready.took());
+            keepWarm(ready);
+        }
+    }
+
+    /** Downloads, verifies, loads and warms {@code version}; null when refused (counted) or not reachable yet. */
+    private Ready load(String version) {
         String name = settings.modelName();
         if (!VERSION.matcher(version).matches()) {
             refuse(version, CheckpointIntegrityException.Reason.OUTSIDE_PREFIX.tag(),
                     new IllegalArgumentException("the version id is not a plain folder name under models/" + name + "/"));
-            return;
+            return null;
         }
         long start = System.nanoTime();
         LoadedModel loaded;
@@ -301,39 +372,74 @@ public class ModelWatcher {
             loaded = ModelSource.fromStore(storage.checkpoints(), name, version);
         } catch (CheckpointIntegrityException e) {
             refuse(version, e.reason().tag(), e);
-            return;
+            return null;
         } catch (IllegalArgumentException e) {
             refuse(version, CheckpointIntegrityException.Reason.MANIFEST.tag(), e);
-            return;
+            return null;
         } catch (ObjectStoreException | java.io.UncheckedIOException e) {
             // Storage unreachable, or the local temporary file for the weights failed (a full disk).
             LOG.warnf("cannot fetch %s/%s yet (%s); will try again", name, version, e.getMessage());
-            return;
+            return null;
         }
+        long fetched = System.nanoTime();
         try (loaded) { // the downloaded weights file is not needed once they are in the model
             classifier = Classifier.load(loaded, PyTorchEngine.device(settings.device()), settings.precision());
         } catch (CheckpointIntegrityException e) {
             // Verified bytes that do not fit the network the manifest describes (architecture, label count).
             refuse(version, CheckpointIntegrityException.Reason.SHAPE.tag(), e);
-            return;
+            return null;
         } catch (RuntimeException e) {
             refuse(version, "load", e);
-            return;
+            return null;
         }
+        long built = System.nanoTime();
         try {
             classifier.warmUp(1);
         } catch (RuntimeException e) {
             classifier.close();
             refuse(version, "load", e);
-            return;
+            return null;
         }
-        String previous = holder.version().orElse("none");
-        holder.swap(classifier, loaded.manifest());
-        if (holder == this.holder) {
-            metrics.reloaded(version);
+        long now = System.nanoTime();
+        return new Ready(classifier, loaded.manifest(), String.format("fetched and verified in %d ms, loaded in %d ms, warmed in %d ms",
+                (fetched - start) / 1_000_000, (built - fetched) / 1_000_000, (now - built) / 1_000_000));
+    }
+
+    /**
+     * Models kept loaded though no holder serves them: the challenger, loaded ahead of a promote, and the models swapped
+     * out last, for a rollback. At most {@value #WARM_MODELS}; the oldest is closed. Versions are immutable, so a model
+     * verified once stays good.
+     */
+    private static final int WARM_MODELS = 2;
+    private final java.util.LinkedHashMap<String, Ready> warm = new java.util.LinkedHashMap<>();
+
+    private void keepWarm(Ready ready) {
+        List<Classifier> evicted = new ArrayList<>();
+        synchronized (warm) {
+            String version = ready.classifier().id().version();
+            Ready previous = warm.remove(version);
+            if (previous != null && previous.classifier() != ready.classifier()) {
+                evicted.add(previous.classifier());
+            }
+            warm.put(version, ready);
+            while (warm.size() > WARM_MODELS) {
+                String oldest = warm.keySet().iterator().next();
+                evicted.add(warm.remove(oldest).classifier());
+            }
         }
-        LOG.infof("now serving %s/%s as %s in %s (was %s; weights sha256 %s; loaded and warmed in %d ms)", name, version, follow.alias(),
-                classifier.precision().id(), previous, loaded.id().sha256(), (System.nanoTime() - start) / 1_000_000);
+        evicted.forEach(Classifier::close);
+    }
+
+    private Ready takeWarm(String version) {
+        synchronized (warm) {
+            return warm.remove(version);
+        }
+    }
+
+    private boolean isWarm(String version) {
+        synchronized (warm) {
+            return warm.containsKey(version);
+        }
     }
 
     private void refuse(String version, String reason, Exception e) {
