@@ -306,8 +306,9 @@ class ModelIntegrityTest {
     /** {@code petal_inference_model_refusals_total{reason="..."}} as /q/metrics shows it. */
     private static double counter(String page, String reason) {
         Matcher m = Pattern.compile("(?m)^petal_inference_model_refusals_total\\{[^}]*reason=\"" + Pattern.quote(reason)
-                + "\"[^}]*} (\\S+)$").matcher(page);
-        assertTrue(m.find(), "no refusal counter for " + reason + " on /q/metrics");
+                + "\"[^}]*} (\\S+)(?: # .*)?$").matcher(page); // an OpenMetrics exemplar may follow the value
+        assertTrue(m.find(), "no refusal counter for " + reason + " on /q/metrics: "
+                + page.lines().filter(l -> l.contains("refusals")).toList());
         return Double.parseDouble(m.group(1));
     }
 
