@@ -65,6 +65,9 @@ class ShadowTest {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers()))) {
             admin.createTopics(List.of(new NewTopic(IN, 2, (short) 1), new NewTopic(OUT, 2, (short) 1), new NewTopic("shadow.dlq", 1, (short) 1)))
                     .all().get();
+            if (!admin.listTopics().names().get().contains(Topics.PREDICTIONS_SHADOW)) {
+                admin.createTopics(List.of(new NewTopic(Topics.PREDICTIONS_SHADOW, 2, (short) 1))).all().get();
+            }
         }
         ObjectMapper json = new ObjectMapper();
         try (ObjectStore objects = stack.objectStore();

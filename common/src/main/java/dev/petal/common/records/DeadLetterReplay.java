@@ -66,19 +66,25 @@ public final class DeadLetterReplay {
 
     public Listing list(Filter filter, int limit) {
         Map<String, Long> counts = new TreeMap<>();
-        List<Sample> samples = new ArrayList<>();
+        // The newest `limit` by the dead letter's timestamp, whatever partition they sit in.
+        record Timed(long timestamp, int partition, long offset, Sample sample) {}
+        java.util.Comparator<Timed> order = java.util.Comparator.comparingLong(Timed::timestamp).thenComparingInt(Timed::partition)
+                .thenComparingLong(Timed::offset);
+        java.util.PriorityQueue<Timed> newest = new java.util.PriorityQueue<>(order);
         try (KafkaConsumer<byte[], byte[]> consumer = kafka.reader()) {
             read(consumer, r -> {
                 if (filter.matches(r)) {
                     counts.merge(classOf(r), 1L, Long::sum);
-                    samples.add(sample(r));
-                    if (samples.size() > limit) {
-                        samples.remove(0);
+                    newest.add(new Timed(r.timestamp(), r.partition(), r.offset(), sample(r)));
+                    if (newest.size() > limit) {
+                        newest.poll();
                     }
                 }
             });
         }
-        return new Listing(counts, samples);
+        List<Timed> sorted = new ArrayList<>(newest);
+        sorted.sort(order);
+        return new Listing(counts, sorted.stream().map(Timed::sample).toList());
     }
 
     /** Re-publishes the matching dead letters not replayed yet (none with {@code dryRun}: only counts them). */

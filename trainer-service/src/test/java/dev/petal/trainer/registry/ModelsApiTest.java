@@ -191,8 +191,9 @@ class ModelsApiTest {
         assertEquals(2, body.path("samples").size(), "limit");
         JsonNode sample = body.path("samples").get(1);
         assertEquals(Topics.IMAGES, sample.path("sourceTopic").asText());
-        assertEquals(marker + "2", sample.path("key").asText());
-        assertEquals(2, sample.path("offset").asInt());
+        // The key is the dead letter's, and its source offset the one it was written with (i for key marker + i).
+        assertTrue(sample.path("key").asText().startsWith(marker), sample.toString());
+        assertEquals(sample.path("key").asText(), marker + sample.path("offset").asInt());
         for (String field : List.of("partition", "errorClass", "reason", "at")) {
             assertTrue(sample.has(field), field);
         }
