@@ -36,6 +36,8 @@ import org.apache.kafka.common.header.Header;
 public final class OutputRecords {
     /** Kafka's default {@code message.max.bytes} (broker and topic): the largest record batch it accepts. */
     public static final int DEFAULT_MAX_RECORD_BYTES = 1024 * 1024 + 12;
+    /** Longest {@code label} header carried over to a prediction (a larger one would crowd the record limit). */
+    static final int MAX_LABEL_BYTES = 512;
     /** Longest key, in UTF-8 bytes, that becomes a prediction's {@code id}. */
     public static final int MAX_ID_BYTES = 4096;
     /** Record-batch framing around one record: the batch header and the record's own varints, generously. */
@@ -94,7 +96,8 @@ public final class OutputRecords {
         out.headers().add(Headers.MODEL_VERSION, p.model().version().getBytes(StandardCharsets.UTF_8));
         for (Header h : in.headers()) {
             // CloudEvents headers, and the input's label (a labelled input: the canary and ./petal model compare score it)
-            if (h.key().startsWith(Headers.CE_PREFIX) || Headers.LABEL.equals(h.key())) {
+            if (h.key().startsWith(Headers.CE_PREFIX) || Headers.LABEL.equals(h.key()) && h.value() != null
+                    && h.value().length <= MAX_LABEL_BYTES) {
                 out.headers().add(h.key(), h.value());
             }
         }
