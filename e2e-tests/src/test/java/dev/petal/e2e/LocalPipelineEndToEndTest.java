@@ -73,6 +73,12 @@ class LocalPipelineEndToEndTest {
         int images = 4 * DemoDataset.GENERATED_PER_CLASS;
         assertTrue(scored >= images / 10 && scored <= images * 3 / 10, "about 20% of " + images + " images are held out, scored " + scored);
         assertTrue(Double.parseDouble(last.group(2)) > 25.0, "above chance (4 classes): " + last.group(2));
+        // Inference served the champion: the run's best epoch, not the first one to be published.
+        Matcher champion = Pattern.compile("demo: champion (\\S+) \\(valid accuracy ([0-9.]+)%\\); the gate kept out (\\d+) of this run's (\\d+) candidates")
+                .matcher(demo.output());
+        assertTrue(champion.find(), "no champion line in:\n" + demo.output());
+        assertEquals(champion.group(1), last.group(3), "the model that scored is the champion");
+        assertEquals(Integer.parseInt(champion.group(4)) - 1, Integer.parseInt(champion.group(3)), "one candidate of the run is promoted");
         String report = Files.readString(Path.of(last.group(4)));
         assertTrue(report.contains("<svg") && report.contains("Confusion matrix") && report.contains("data:image/jpeg;base64,"),
                 "report has curves, matrix and images");

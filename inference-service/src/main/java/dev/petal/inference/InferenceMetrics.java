@@ -22,9 +22,13 @@ public class InferenceMetrics {
      * Why a model version (or a {@code petal.models} event) is refused, the {@code reason} tag of
      * {@code petal_inference_model_refusals_total}: a file's sha256, its manifest's signature, weights that
      * do not fit the architecture or label count the manifest names, a key or manifest outside
-     * {@code models/<name>/}, an unreadable manifest, or any other failure to load or warm up.
+     * {@code models/<name>/}, an unreadable manifest, any other failure to load or warm up, or an event naming a version
+     * that the served alias does not point at ({@code not-aliased}).
      */
-    public static final List<String> REFUSAL_REASONS = List.of("sha256", "signature", "shape", "outside-prefix", "manifest", "load");
+    public static final List<String> REFUSAL_REASONS = List.of("sha256", "signature", "shape", "outside-prefix", "manifest", "load",
+            InferenceMetrics.NOT_ALIASED);
+    /** A {@code petal.models} event for a version that the served alias does not point at: ignored (downgrade protection). */
+    public static final String NOT_ALIASED = "not-aliased";
 
     private final MeterRegistry registry;
     private final ModelHolder holder;

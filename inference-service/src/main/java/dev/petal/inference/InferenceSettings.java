@@ -24,10 +24,28 @@ public interface InferenceSettings {
     /** The model to serve. */
     String modelName();
 
-    /** Serve this version only and stop following {@code latest}. */
+    /** Serve this version only and stop following the alias. */
     Optional<String> modelVersion();
 
-    /** Fallback to the {@code petal.models} events: how often {@code models/<name>/latest} is read. */
+    /** The alias served ({@code champion}); shadow mode serves {@code challenger}. */
+    String modelAlias();
+
+    /** {@code serve}, or {@code shadow}: serve {@code challenger} under the group {@code <group>-shadow}, writing only to {@code petal.predictions.shadow}. */
+    String mode();
+
+    /** Canary: inputs whose key hashes into the first P of 100 buckets are scored by {@code challenger}; 0: none. */
+    int canaryPercent();
+
+    /** Canary: inputs per route in the sliding window the routes are compared over. */
+    int canaryWindow();
+
+    /** Canary: how many points (accuracy, dead-letter rate, mean top-1 confidence, each in percent) the challenger may be worse. */
+    double canaryThreshold();
+
+    /** Canary: promote the challenger to champion when a full window finds it no worse. */
+    boolean canaryPromote();
+
+    /** Fallback to the {@code petal.models} events: how often the alias ({@code models/<name>/aliases/<alias>}) is read. */
     Duration pollInterval();
 
     /** Consumer group of the scoring replicas. */

@@ -132,6 +132,7 @@ class BadInputMatrixTest {
         }
         objects = stack.objectStore();
         new CheckpointStore(objects).publish(TestModels.draft(MODEL, "v1"), Map.of(CheckpointManifest.WEIGHTS_FILE, TestModels.weights(8)));
+        TestModels.promote(objects, null, MODEL, "v1");
         producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers(),
                 ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 2 * 1024 * 1024, ProducerConfig.LINGER_MS_CONFIG, 5),
                 new ByteArraySerializer(), new ByteArraySerializer());

@@ -61,6 +61,7 @@ class ExactlyOnceTest {
             try (ObjectStore objects = stack.objectStore()) {
                 new CheckpointStore(objects).publish(TestModels.draft("eos-test", "v1"),
                         Map.of(CheckpointManifest.WEIGHTS_FILE, TestModels.weights(5)));
+                TestModels.promote(objects, null, "eos-test", "v1");
             }
             service.start();
             try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(

@@ -366,6 +366,7 @@ class FaultToleranceTest {
         String value = "{\"key\":\"" + key + "\",\"manifest\":" + new String(CheckpointStore.toJson(manifest), StandardCharsets.UTF_8) + "}";
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(
                 Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers()), new ByteArraySerializer(), new ByteArraySerializer())) {
+            TestModels.promote(objects, producer, model, version); // inference serves the champion
             producer.send(new ProducerRecord<>(Topics.MODELS, ImageStream.bytes(model), ImageStream.bytes(value))).get();
         }
     }

@@ -325,6 +325,7 @@ class InferenceServiceTest {
         objects.put(prefix + CheckpointManifest.WEIGHTS_FILE, tampered);
         objects.put(prefix + CheckpointManifest.MANIFEST_FILE, CheckpointStore.toJson(manifest));
         objects.put(CheckpointStore.latestKey(MODEL), bytes("v3"));
+        TestModels.promote(objects, producer, MODEL, "v3"); // an admin promotes it: inference verifies it all the same
         announce(manifest);
 
         long deadline = System.currentTimeMillis() + 30_000;
@@ -372,6 +373,7 @@ class InferenceServiceTest {
         shaByVersion.put(version, Sha256.hex(weights));
         CheckpointManifest manifest = new CheckpointStore(objects).publish(TestModels.draft(MODEL, version),
                 Map.of(CheckpointManifest.WEIGHTS_FILE, weights));
+        TestModels.promote(objects, producer, MODEL, version); // inference serves the champion
         announce(manifest);
     }
 

@@ -1,6 +1,7 @@
 package dev.petal.inference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -11,6 +12,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.petal.common.auth.Roles;
 import dev.petal.common.checkpoint.CheckpointManifest;
 import dev.petal.common.checkpoint.CheckpointStore;
+import dev.petal.common.registry.RegistryException;
 import dev.petal.common.checkpoint.ManifestSigner;
 import dev.petal.common.model.Architecture;
 import dev.petal.common.model.ModelSpec;
@@ -129,6 +131,7 @@ class ModelIntegrityTest {
         CheckpointManifest published = signing.publish(TestModels.draft(MODEL, "s1"),
                 Map.of(CheckpointManifest.WEIGHTS_FILE, TestModels.weights(1)));
         assertTrue(published.signature().startsWith("ed25519:"), published.signature());
+        promote("s1");
         announce(published);
         assertServing("s1");
         JsonNode model = JSON.readTree(get("model").body());
@@ -140,9 +143,11 @@ class ModelIntegrityTest {
     @Order(2)
     void anUnsignedVersionIsRefused() throws Exception {
         double before = metrics.refusals("signature");
-        // Correct files and sha256, latest moved, event sent: only the signature is missing.
-        announce(new CheckpointStore(objects).publish(TestModels.draft(MODEL, "s2"),
-                Map.of(CheckpointManifest.WEIGHTS_FILE, TestModels.weights(2))));
+        // Correct files and sha256, promoted, events sent: only the signature is missing.
+        CheckpointManifest s2 = new CheckpointStore(objects).publish(TestModels.draft(MODEL, "s2"),
+                Map.of(CheckpointManifest.WEIGHTS_FILE, TestModels.weights(2)));
+        promote("s2");
+        announce(s2);
         awaitRefused("s2");
         assertEquals(before + 1, metrics.refusals("signature"));
         assertServing("s1");
@@ -155,8 +160,10 @@ class ModelIntegrityTest {
         // Signed with a key inference does not trust.
         String stranger = "ed25519:" + Base64.getEncoder().encodeToString(
                 KeyPairGenerator.getInstance("Ed25519").generateKeyPair().getPrivate().getEncoded());
-        announce(new CheckpointStore(objects, ManifestSigner.parse(stranger)).publish(TestModels.draft(MODEL, "s3"),
-                Map.of(CheckpointManifest.WEIGHTS_FILE, TestModels.weights(3))));
+        CheckpointManifest s3 = new CheckpointStore(objects, ManifestSigner.parse(stranger)).publish(TestModels.draft(MODEL, "s3"),
+                Map.of(CheckpointManifest.WEIGHTS_FILE, TestModels.weights(3)));
+        promote("s3");
+        announce(s3);
         awaitRefused("s3");
 
         // Signed with the right key, then edited in storage: two labels swapped. Shapes and sha256 still
@@ -169,6 +176,7 @@ class ModelIntegrityTest {
         labels.set(0, labels.get(1));
         labels.set(1, first);
         objects.put(key, JSON.writeValueAsBytes(stored));
+        promote("s4");
         announce(s4);
         awaitRefused("s4");
 
@@ -183,22 +191,37 @@ class ModelIntegrityTest {
         double outside = metrics.refusals("outside-prefix");
         // Signed and sha256-correct, but the manifest names 3 labels for 4-label weights ...
         ModelSpec threeLabels = TestModels.SPEC.withLabels(TestModels.SPEC.labels().subList(0, 3));
-        announce(signing.publish(draft("s5", threeLabels), Map.of(CheckpointManifest.WEIGHTS_FILE, TestModels.weights(5))));
+        CheckpointManifest s5 = signing.publish(draft("s5", threeLabels), Map.of(CheckpointManifest.WEIGHTS_FILE, TestModels.weights(5)));
+        promote("s5");
+        announce(s5);
         awaitRefused("s5");
         // ... or ResNet-34 for ResNet-18 weights.
         ModelSpec deeper = new ModelSpec(TestModels.SPEC.network().withArchitecture(Architecture.RESNET34), TestModels.SPEC.labels());
-        announce(signing.publish(draft("s6", deeper), Map.of(CheckpointManifest.WEIGHTS_FILE, TestModels.weights(6))));
+        CheckpointManifest s6 = signing.publish(draft("s6", deeper), Map.of(CheckpointManifest.WEIGHTS_FILE, TestModels.weights(6)));
+        promote("s6");
+        announce(s6);
         awaitRefused("s6");
         assertEquals(shape + 2, metrics.refusals("shape"));
 
-        // A validly signed manifest copied into another version's folder: it describes s1, not s7.
+        // A validly signed manifest copied into another version's folder: it describes s1, not s7. No alias can point at
+        // it (the registry reads the manifest first), and its event is ignored: no followed alias points at s7.
         String s1Prefix = CheckpointStore.versionPrefix(MODEL, "s1");
         String s7Prefix = CheckpointStore.versionPrefix(MODEL, "s7");
         objects.put(s7Prefix + CheckpointManifest.WEIGHTS_FILE, objects.get(s1Prefix + CheckpointManifest.WEIGHTS_FILE));
         objects.put(s7Prefix + CheckpointManifest.MANIFEST_FILE, objects.get(s1Prefix + CheckpointManifest.MANIFEST_FILE));
+        RegistryException misplaced = assertThrows(RegistryException.class, () -> promote("s7"));
+        assertEquals(409, misplaced.status(), misplaced.getMessage());
+        double notAliased = metrics.refusals(InferenceMetrics.NOT_ALIASED);
         sendEvent(MODEL, "{\"key\":\"" + s7Prefix + CheckpointManifest.MANIFEST_FILE + "\"}");
-        awaitRefused("s7");
-        assertEquals(outside + 1, metrics.refusals("outside-prefix"));
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (metrics.refusals(InferenceMetrics.NOT_ALIASED) < notAliased + 1 && System.currentTimeMillis() < deadline) {
+            Thread.sleep(100);
+        }
+        assertEquals(notAliased + 1, metrics.refusals(InferenceMetrics.NOT_ALIASED));
+        assertEquals(outside, metrics.refusals("outside-prefix"));
+        assertFalse(watcher.refusedVersions().contains("s7"), "never tried");
+        // The champion (s6, refused) is put back on s1, which serves all along.
+        promote("s1");
         assertServing("s1");
     }
 
@@ -244,9 +267,11 @@ class ModelIntegrityTest {
         String page = manage("metrics").body();
         assertEquals(3.0, counter(page, "signature"), "s2, s3, s4");
         assertEquals(2.0, counter(page, "shape"), "s5, s6");
-        assertEquals(6.0, counter(page, "outside-prefix"), "s7 and five events");
+        assertEquals(5.0, counter(page, "outside-prefix"), "five events");
+        assertEquals(1.0, counter(page, "not-aliased"), "the event of s7, which no alias points at");
         assertEquals(0.0, counter(page, "sha256"));
-        assertEquals(metrics.refusals(), counter(page, "signature") + counter(page, "shape") + counter(page, "outside-prefix"));
+        assertEquals(metrics.refusals(), counter(page, "signature") + counter(page, "shape") + counter(page, "outside-prefix")
+                + counter(page, "not-aliased"));
         assertEquals("s1", JSON.readTree(get("model").body()).path("version").asText());
         assertEquals(200, manage("health/ready").statusCode());
         assertEquals(200, manage("health/live").statusCode());
@@ -281,9 +306,15 @@ class ModelIntegrityTest {
     /** {@code petal_inference_model_refusals_total{reason="..."}} as /q/metrics shows it. */
     private static double counter(String page, String reason) {
         Matcher m = Pattern.compile("(?m)^petal_inference_model_refusals_total\\{[^}]*reason=\"" + Pattern.quote(reason)
-                + "\"[^}]*} (\\S+)$").matcher(page);
-        assertTrue(m.find(), "no refusal counter for " + reason + " on /q/metrics");
+                + "\"[^}]*} (\\S+)(?: # .*)?$").matcher(page); // an OpenMetrics exemplar may follow the value
+        assertTrue(m.find(), "no refusal counter for " + reason + " on /q/metrics: "
+                + page.lines().filter(l -> l.contains("refusals")).toList());
         return Double.parseDouble(m.group(1));
+    }
+
+    /** Points champion at {@code version}, announced: what an admin's ./petal model promote --force does. */
+    private static void promote(String version) {
+        TestModels.promote(objects, producer, MODEL, version);
     }
 
     /** The trainer's petal.models event: key = model name, value = the manifest's object key and the manifest. */

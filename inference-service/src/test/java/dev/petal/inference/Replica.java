@@ -1,5 +1,7 @@
 package dev.petal.inference;
 
+import dev.petal.common.auth.Roles;
+import dev.petal.localstack.auth.TestTokens;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.net.URI;
@@ -148,7 +150,7 @@ final class Replica implements AutoCloseable {
     /** What {@code GET /model} says: the version being served. */
     final class ServedModel {
         Optional<String> version() {
-            Response model = get(process.api() + "model");
+            Response model = get(process.api() + "model", TestTokens.bearer(Roles.SCORER));
             if (model.status() != 200) {
                 return Optional.empty();
             }
@@ -163,8 +165,16 @@ final class Replica implements AutoCloseable {
     record Response(int status, String body) {}
 
     private static Response get(String url) {
+        return get(url, null);
+    }
+
+    private static Response get(String url, String authorization) {
         try {
-            HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).GET().build(),
+            HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).GET();
+            if (authorization != null) {
+                request.header("Authorization", authorization);
+            }
+            HttpResponse<String> r = HTTP.send(request.build(),
                     HttpResponse.BodyHandlers.ofString());
             return new Response(r.statusCode(), r.body());
         } catch (IOException e) {

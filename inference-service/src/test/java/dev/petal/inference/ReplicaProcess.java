@@ -1,5 +1,6 @@
 package dev.petal.inference;
 
+import dev.petal.localstack.auth.TestTokens;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -51,6 +52,8 @@ final class ReplicaProcess implements AutoCloseable {
         command.add("-Dquarkus.management.port=" + management);
         // Every line the service logs at INFO, to read after a failure; the Kafka clients' reconnect lines stay out.
         command.add("-Dquarkus.log.category.\"org.apache.kafka\".level=ERROR");
+        // The API verifies this JVM's test tokens (Replica reads GET /model with one).
+        command.add("-Dmp.jwt.verify.publickey.location=" + TestTokens.publicKeyFile());
         config.forEach((k, v) -> command.add("-D" + k + "=" + v));
         command.add("-jar");
         command.add(jar.toString());

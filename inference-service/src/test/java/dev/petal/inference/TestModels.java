@@ -12,7 +12,14 @@ import dev.petal.common.model.ModelParameters;
 import dev.petal.common.model.ModelSpec;
 import dev.petal.common.model.Stem;
 import dev.petal.testing.TestImages;
+import dev.petal.common.records.ModelEvent;
+import dev.petal.common.records.Topics;
+import dev.petal.common.registry.AliasMove;
+import dev.petal.common.registry.ModelRegistry;
+import dev.petal.common.storage.ObjectStore;
 import java.awt.image.BufferedImage;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -29,6 +36,13 @@ public final class TestModels {
 
     private TestModels() {}
 
+    /** A draft whose spec names {@code labels} in output order (the weights' order is {@link #SPEC}'s). */
+    public static CheckpointManifest draft(String name, String version, java.util.List<String> labels) {
+        CheckpointManifest d = draft(name, version);
+        return new CheckpointManifest(d.formatVersion(), d.name(), d.version(), d.parentVersion(), d.createdAt(), SPEC.withLabels(labels),
+                d.recipe(), d.epoch(), d.step(), d.metrics(), d.dataset(), d.files(), null);
+    }
+
     /** Freshly initialised weights (safetensors); a different seed gives different weights. */
     public static synchronized byte[] weights(int seed) {
         PyTorchEngine.get().setRandomSeed(seed);
@@ -36,6 +50,44 @@ public final class TestModels {
              ModelParameters params = ModelParameters.initialised(SPEC.plan(), manager, false)) {
             return WeightsFile.toBytes(params);
         }
+    }
+
+    private static byte[] trained;
+
+    /**
+     * Weights of a model trained here for 80 steps of 32 generated shapes (ResNet-18, small stem, 16 px): far better than
+     * chance on the shapes {@link #png} draws. Trained once per JVM.
+     */
+    public static synchronized byte[] trainedWeights() {
+        if (trained == null) {
+            PyTorchEngine.get().setRandomSeed(3);
+            dev.petal.common.image.Preprocessor pre = SPEC.preprocessor();
+            SyntheticShapes shapes = new SyntheticShapes(40, 1);
+            int steps = 80;
+            int batch = 32;
+            dev.petal.common.training.TrainingSettings settings = new dev.petal.common.training.TrainingSettings(2e-3f, 1e-4f, 10, steps,
+                    7, 0f, true, dev.petal.common.training.TrainingSettings.WARMUP_START_FACTOR);
+            try (dev.petal.common.training.ModelSession session = new dev.petal.common.training.ModelSession(SPEC, settings,
+                    ai.djl.Device.cpu(), null, dev.petal.common.model.Precision.FP32)) {
+                for (int step = 0; step < steps; step++) {
+                    float[] pixels = new float[batch * pre.tensorLength()];
+                    int[] labels = new int[batch];
+                    for (int i = 0; i < batch; i++) {
+                        SyntheticShapes.Sample s = shapes.next();
+                        pre.toTensor(s.image(), pixels, i * pre.tensorLength());
+                        labels[i] = s.label();
+                    }
+                    session.trainStep(pixels, labels);
+                }
+                trained = WeightsFile.toBytes(session.parameters());
+            }
+        }
+        return trained;
+    }
+
+    /** A 40 px shape image of a known label, PNG-encoded. */
+    public static SyntheticShapes.Sample shape(long seed) {
+        return new SyntheticShapes(40, seed).next();
     }
 
     public static CheckpointManifest draft(String name, String version) {
@@ -51,6 +103,28 @@ public final class TestModels {
                 new CheckpointManifest.FileEntry(weights.length, dev.petal.common.checkpoint.Sha256.hex(weights))));
         Files.write(dir.resolve(CheckpointManifest.MANIFEST_FILE), CheckpointStore.toJson(manifest));
         return manifest;
+    }
+
+    /**
+     * Points {@code champion} of {@code name} at {@code version}, as {@code ./petal model promote --force} does, and announces
+     * the move on {@code petal.models} through {@code producer} (null: not announced; inference then finds it by polling).
+     */
+    public static AliasMove promote(ObjectStore objects, KafkaProducer<byte[], byte[]> producer, String name, String version) {
+        return moveAlias(objects, producer, name, ModelRegistry.CHAMPION, version);
+    }
+
+    /** Points {@code alias} of {@code name} at {@code version} and announces it (see {@link #promote}). */
+    public static AliasMove moveAlias(ObjectStore objects, KafkaProducer<byte[], byte[]> producer, String name, String alias,
+                                      String version) {
+        return new ModelRegistry(objects, move -> {
+            if (producer != null) {
+                try {
+                    producer.send(new ProducerRecord<>(Topics.MODELS, ModelEvent.aliasKey(move), ModelEvent.aliasValue(move))).get();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        }).move(name, alias, version, AliasMove.PROMOTE, "test", "test", true, null);
     }
 
     /** A generated 40 px shape image, PNG-encoded. */

@@ -63,6 +63,7 @@ class TracePropagationTest {
         }
         try (ObjectStore objects = stack.objectStore()) {
             new CheckpointStore(objects).publish(TestModels.draft(MODEL, "v1"), Map.of(CheckpointManifest.WEIGHTS_FILE, TestModels.weights(7)));
+            TestModels.promote(objects, null, MODEL, "v1");
         }
         service.start();
         String traceId = "4bf92f3577b34da6a3ce929d0e0e4736";

@@ -96,7 +96,7 @@ class UploadEndpointTest {
      */
     @Test
     void aSendTheBrokerRefusesFailsThatUploadOnly() throws Exception {
-        assertEquals(202, post("before-refusal", TestFiles.jpeg(48, 13)).statusCode());
+        assertEquals(202, post("before-refusal", TestImages.noiseJpeg(48, 13)).statusCode());
         String bootstrap = LocalStack.shared().bootstrapServers();
         ConfigResource topic = new ConfigResource(ConfigResource.Type.TOPIC, Topics.IMAGES);
         String refusedId = null;
@@ -109,7 +109,7 @@ class UploadEndpointTest {
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
                 for (int i = 0; System.nanoTime() < deadline; i++) {
                     refusedId = "refused-" + i;
-                    refused = post(refusedId, TestFiles.jpeg(48, 20 + i));
+                    refused = post(refusedId, TestImages.noiseJpeg(48, 20 + i));
                     if (refused.statusCode() != 202) {
                         break;
                     }
@@ -125,7 +125,7 @@ class UploadEndpointTest {
         HttpResponse<String> after = null;
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         for (int i = 0; System.nanoTime() < deadline; i++) { // the limit's removal, too, takes a moment to apply
-            after = post("after-refusal-" + i, TestFiles.jpeg(48, 60 + i));
+            after = post("after-refusal-" + i, TestImages.noiseJpeg(48, 60 + i));
             if (after.statusCode() == 202) {
                 break;
             }

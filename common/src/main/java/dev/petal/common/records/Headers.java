@@ -19,6 +19,11 @@ public final class Headers {
     /** petal.predictions: the model version that produced the prediction. */
     public static final String MODEL_VERSION = "model-version";
 
+    /** petal.predictions during a canary: {@code canary} (scored by the challenger) or {@code champion}. */
+    public static final String ROUTE = "route";
+    /** A record re-published from petal.dlq by ./petal dlq replay: {@code petal.dlq:<partition>:<offset>} of its dead letter. */
+    public static final String REPLAYED_FROM = "replayed-from";
+
     /** petal.dlq: short stable code of what went wrong (e.g. not-an-image). */
     public static final String ERROR_CLASS = "error-class";
     /** petal.dlq: human-readable reason. */

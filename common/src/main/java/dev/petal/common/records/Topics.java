@@ -11,6 +11,8 @@ public final class Topics {
     public static final String IMAGES = "petal.images";
     /** One JSON prediction per input. Written by inference. */
     public static final String PREDICTIONS = "petal.predictions";
+    /** Predictions of a shadow replica ({@code petal.inference.mode=shadow}): the challenger's, beside the champion's. */
+    public static final String PREDICTIONS_SHADOW = "petal.predictions.shadow";
     /** One event per published checkpoint. Written by the trainer, read by inference. */
     public static final String MODELS = "petal.models";
     /** Inputs that could not be processed, with the reason in headers. */

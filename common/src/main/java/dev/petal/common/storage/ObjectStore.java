@@ -176,6 +176,46 @@ public final class ObjectStore implements AutoCloseable {
         });
     }
 
+    /**
+     * Creates {@code key} only when no object has that key (a conditional write, {@code If-None-Match: *}): true when
+     * this call created it, false when the key existed already or a concurrent conditional write won (412 or 409). S3,
+     * MinIO and S3Proxy's filesystem store decide it atomically on the server (S3Proxy links the new file into place,
+     * which fails when the name exists), so of two racing calls exactly one returns true. A server that does not
+     * implement conditional writes (501) is an {@link ObjectStoreException} that says so.
+     */
+    public boolean putIfAbsent(String key, byte[] bytes) {
+        try {
+            call("put if absent", key, () -> s3.putObject(r -> r.bucket(bucket()).key(key).ifNoneMatch("*"), RequestBody.fromBytes(bytes)));
+            return true;
+        } catch (ObjectStoreException e) {
+            if (e.getCause() instanceof S3Exception s3e && (s3e.statusCode() == 412 || s3e.statusCode() == 409)) {
+                return false;
+            }
+            if (e.getCause() instanceof S3Exception s3e && s3e.statusCode() == 501) {
+                throw new ObjectStoreException("put if absent (the server does not implement conditional writes, If-None-Match)",
+                        bucket(), key, s3e);
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * The "folders" right under {@code prefix} (which ends with {@code /}): each common prefix up to the next
+     * {@code /}, without {@code prefix} and the trailing slash, in lexicographic order.
+     */
+    public List<String> listFolders(String prefix) {
+        return call("list", prefix, () -> {
+            List<String> folders = new ArrayList<>();
+            for (var page : s3.listObjectsV2Paginator(r -> r.bucket(bucket()).prefix(prefix).delimiter("/"))) {
+                for (var common : page.commonPrefixes()) {
+                    String folder = common.prefix().substring(prefix.length());
+                    folders.add(folder.endsWith("/") ? folder.substring(0, folder.length() - 1) : folder);
+                }
+            }
+            return folders;
+        });
+    }
+
     /** Deletes the object; deleting a missing key is not an error. */
     public void delete(String key) {
         call("delete", key, () -> s3.deleteObject(r -> r.bucket(bucket()).key(key)));

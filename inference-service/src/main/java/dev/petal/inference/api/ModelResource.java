@@ -2,6 +2,7 @@ package dev.petal.inference.api;
 
 import dev.petal.common.auth.Roles;
 import dev.petal.inference.model.ModelHolder;
+import dev.petal.inference.model.ModelWatcher;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
@@ -12,14 +13,16 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 
-/** {@code GET /model}: the version being served and its manifest; 503 before one is loaded. */
+/** {@code GET /model}: the version being served, the alias it serves, the canary's version, and its manifest; 503 before one is loaded. */
 @RolesAllowed({Roles.SCORER, Roles.ADMIN})
 @Path("/model")
 public class ModelResource {
     private final ModelHolder holder;
+    private final ModelWatcher watcher;
 
-    public ModelResource(ModelHolder holder) {
+    public ModelResource(ModelHolder holder, ModelWatcher watcher) {
         this.holder = holder;
+        this.watcher = watcher;
     }
 
     @GET
@@ -33,6 +36,9 @@ public class ModelResource {
         body.put("name", served.get().id().name());
         body.put("version", served.get().id().version());
         body.put("sha256", served.get().id().sha256());
+        body.put("alias", watcher.servedAlias());
+        watcher.canaryHolder().version().ifPresent(v -> body.put("canary", v));
+        body.put("warm", watcher.warmVersions());
         body.put("manifest", served.get().manifest());
         return Response.ok(body).build();
     }

@@ -212,7 +212,7 @@ public class SoakCommand implements Callable<Integer> {
             Thread readerThread = new Thread(() -> read(reader), "soak-reader");
             readerThread.start();
             try {
-                SoakModels models = new SoakModels(storage.checkpoints(), producer, name, spec);
+                SoakModels models = new SoakModels(storage.checkpoints(), storage.objects(), producer, name, spec);
                 String first = run + "-v0";
                 long started = System.nanoTime();
                 ledger.versionPublished(first);

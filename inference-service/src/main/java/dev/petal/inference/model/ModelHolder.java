@@ -20,12 +20,14 @@ public class ModelHolder {
     private static final class Slot {
         final Classifier classifier;
         final Served served;
+        final java.util.function.Consumer<Classifier> whenRetired;
         int users;
         boolean retired;
 
-        Slot(Classifier classifier, Served served) {
+        Slot(Classifier classifier, Served served, java.util.function.Consumer<Classifier> whenRetired) {
             this.classifier = classifier;
             this.served = served;
+            this.whenRetired = whenRetired;
         }
     }
 
@@ -73,8 +75,16 @@ public class ModelHolder {
 
     /** Makes {@code next}, loaded from a checkpoint with {@code manifest}, the model for every batch that starts from now on. */
     public synchronized void swap(Classifier next, CheckpointManifest manifest) {
+        swap(next, manifest, Classifier::close);
+    }
+
+    /**
+     * As {@link #swap(Classifier, CheckpointManifest)}, but once {@code next} is swapped out in turn and its last batch is
+     * done, it is handed to {@code whenRetired} (which keeps it warm, or closes it) instead of closed.
+     */
+    public synchronized void swap(Classifier next, CheckpointManifest manifest, java.util.function.Consumer<Classifier> whenRetired) {
         Slot old = current;
-        current = new Slot(next, new Served(next.id(), manifest));
+        current = new Slot(next, new Served(next.id(), manifest), whenRetired);
         notifyAll();
         if (old != null) {
             old.retired = true;
@@ -110,8 +120,8 @@ public class ModelHolder {
 
     private void closeIfDone(Slot slot) {
         if (slot.retired && slot.users == 0) {
-            LOG.infof("closing model %s/%s", slot.served.id().name(), slot.served.id().version());
-            slot.classifier.close();
+            LOG.debugf("retiring model %s/%s", slot.served.id().name(), slot.served.id().version());
+            slot.whenRetired.accept(slot.classifier);
         }
     }
 }

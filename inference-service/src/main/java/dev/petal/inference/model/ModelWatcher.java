@@ -9,6 +9,8 @@ import dev.petal.common.inference.Classifier;
 import dev.petal.common.inference.LoadedModel;
 import dev.petal.common.inference.ModelSource;
 import dev.petal.common.records.ModelEvent;
+import dev.petal.common.registry.AliasMove;
+import dev.petal.common.registry.ModelRegistry;
 import dev.petal.common.records.Topics;
 import dev.petal.common.records.UntrustedText;
 import dev.petal.common.storage.ObjectStoreException;
@@ -17,6 +19,8 @@ import dev.petal.inference.InferenceSettings;
 import dev.petal.inference.Storage;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -26,9 +30,14 @@ import dev.petal.common.model.Precision;
 import org.jboss.logging.Logger;
 
 /**
- * Keeps the served model current: on start it loads the pinned version or {@code latest}, then
- * follows {@code petal.models} ({@link ModelEventChannel}: every replica sees every event) and reads
- * {@code models/<name>/latest} every poll interval in case an event was missed. A new version is downloaded, every file's sha256 checked, loaded,
+ * Keeps the served model current: on start it loads the pinned version or the version its alias points at
+ * ({@code petal.inference.model-alias}, {@code champion} by default; {@code challenger} in shadow mode; docs/model-lifecycle.md),
+ * then follows {@code petal.models} ({@link ModelEventChannel}: every replica sees every event) and reads the alias
+ * ({@link ModelRegistry}) every poll interval in case an event was missed. Downgrade protection: it only ever loads the
+ * version its alias points at in object storage. An alias event makes it read the alias (the event itself is not
+ * trusted); a version event for a version that no followed alias points at is ignored and counted
+ * ({@code refusals{reason="not-aliased"}}). During a canary ({@code petal.inference.canary-percent} &gt; 0) it also
+ * follows {@code challenger} into {@link #canaryHolder()}. A new version is downloaded, every file's sha256 checked, loaded,
  * warmed on a dummy batch and only then swapped in; until then the old one keeps serving. A version
  * that fails verification or loading is refused once (log line and metric) and never retried: versions
  * are immutable. A storage outage is not a refusal: the version is tried again on the next poll.
@@ -54,6 +63,12 @@ public class ModelWatcher {
     private final ModelHolder holder;
     private final InferenceMetrics metrics;
     private final Set<String> refused = ConcurrentHashMap.newKeySet();
+    /** The challenger's model during a canary; empty otherwise. */
+    private final ModelHolder canary = new ModelHolder();
+    private final List<Follow> follows = new ArrayList<>();
+
+    /** An alias followed into a holder. */
+    private record Follow(String alias, ModelHolder holder) {}
     private volatile boolean running;
     private volatile boolean failed;
     private Thread thread;
@@ -79,6 +94,11 @@ public class ModelWatcher {
             PyTorchEngine.bf16Caveat(PyTorchEngine.device(settings.device()))
                     .ifPresent(why -> LOG.warnf("petal.inference.precision=bf16, but %s", why));
         }
+        follows.clear();
+        follows.add(new Follow(servedAlias(), holder));
+        if (settings.canaryPercent() > 0 && !isShadow()) {
+            follows.add(new Follow(ModelRegistry.CHALLENGER, canary));
+        }
         running = true;
         thread = new Thread(this::run, "petal-model-watcher");
         thread.setDaemon(true);
@@ -87,6 +107,10 @@ public class ModelWatcher {
 
     public void stop() {
         running = false;
+        synchronized (warm) {
+            warm.values().forEach(r -> r.classifier().close());
+            warm.clear();
+        }
         Thread t = thread;
         if (t != null) {
             // The loop checks the flag every 200 ms.
@@ -101,6 +125,20 @@ public class ModelWatcher {
     /** False once the watcher has died of an unexpected error (a pinned watcher that is done is fine). */
     public boolean isAlive() {
         return !failed;
+    }
+
+    /** The alias this replica serves: {@code challenger} in shadow mode, else {@code petal.inference.model-alias}. */
+    public String servedAlias() {
+        return isShadow() ? ModelRegistry.CHALLENGER : ModelRegistry.checkAlias(settings.modelAlias());
+    }
+
+    public boolean isShadow() {
+        return "shadow".equals(settings.mode());
+    }
+
+    /** The challenger's model while a canary runs (empty before it is loaded, or without a canary). */
+    public ModelHolder canaryHolder() {
+        return canary;
     }
 
     /** Versions refused so far (failed verification or loading). */
@@ -118,10 +156,15 @@ public class ModelWatcher {
             }
             return;
         }
+        LOG.infof("serving %s alias %s%s", settings.modelName(), servedAlias(),
+                follows.size() > 1 ? " (canary: " + settings.canaryPercent() + "% of keys to " + ModelRegistry.CHALLENGER + ")" : "");
         events.start(this);
         try {
             while (running) {
-                latest().ifPresent(this::offer);
+                for (Follow follow : follows) {
+                    aliased(follow.alias()).ifPresent(version -> offer(follow, version));
+                }
+                prepareChallenger();
                 sleep(settings.pollInterval());
             }
         } catch (RuntimeException | Error e) {
@@ -134,18 +177,72 @@ public class ModelWatcher {
         }
     }
 
-    /** A {@code petal.models} event arrived: loads the version it announces, when it is this model's. */
+    /**
+     * A {@code petal.models} event arrived. An alias move of this model's followed alias: the alias is read from object
+     * storage and the version it points at loaded. A version event: loaded only when a followed alias points at that
+     * version; otherwise ignored and counted ({@code not-aliased}).
+     */
     void onEvent(ConsumerRecord<byte[], byte[]> event) {
-        if (running) {
-            versionIn(event).ifPresent(this::offer);
+        if (!running) {
+            return;
+        }
+        Optional<AliasMove> move = ModelEvent.parseAlias(event.value());
+        if (move.isPresent()) {
+            AliasMove m = move.get();
+            for (Follow follow : follows) {
+                if (settings.modelName().equals(m.name()) && follow.alias().equals(m.alias())) {
+                    aliased(follow.alias()).ifPresent(version -> offer(follow, version));
+                }
+            }
+            if (settings.modelName().equals(m.name()) && ModelRegistry.CHALLENGER.equals(m.alias())) {
+                prepareChallenger();
+            }
+            return;
+        }
+        Optional<String> announced = versionIn(event);
+        if (announced.isEmpty()) {
+            return;
+        }
+        String version = announced.get();
+        boolean followed = false;
+        for (Follow follow : follows) {
+            Optional<String> aliased = aliased(follow.alias());
+            if (aliased.map(version::equals).orElse(false)) {
+                offer(follow, version);
+                followed = true;
+            }
+        }
+        if (!followed) {
+            metrics.refused(InferenceMetrics.NOT_ALIASED);
+            LOG.infof("ignoring %s/%s from %s (partition %d, offset %d): no followed alias (%s) points at it; still serving %s",
+                    settings.modelName(), UntrustedText.forLog(version), Topics.MODELS, event.partition(), event.offset(), servedAlias(),
+                    holder.version().orElse("nothing"));
         }
     }
 
-    private Optional<String> latest() {
+    /** Versions kept loaded beside the served ones, ready to swap in (the challenger, the last swapped out). */
+    public Set<String> warmVersions() {
+        synchronized (warm) {
+            return Set.copyOf(warm.keySet());
+        }
+    }
+
+    /** Keeps the challenger warm for a promote, unless a holder here follows it already. */
+    private void prepareChallenger() {
+        for (Follow follow : follows) {
+            if (ModelRegistry.CHALLENGER.equals(follow.alias())) {
+                return;
+            }
+        }
+        aliased(ModelRegistry.CHALLENGER).ifPresent(this::prepare);
+    }
+
+    /** The version {@code alias} points at now, from object storage; empty when unset or unreadable. */
+    private Optional<String> aliased(String alias) {
         try {
-            return storage.checkpoints().latestVersion(settings.modelName());
-        } catch (ObjectStoreException e) {
-            LOG.warnf("cannot read the latest version of %s: %s", settings.modelName(), e.getMessage());
+            return new ModelRegistry(storage.objects()).resolve(settings.modelName(), alias);
+        } catch (ObjectStoreException | java.io.UncheckedIOException e) {
+            LOG.warnf("cannot read alias %s of %s: %s", alias, settings.modelName(), e.getMessage());
             return Optional.empty();
         }
     }
@@ -205,16 +302,68 @@ public class ModelWatcher {
         return VERSION.matcher(version).matches() ? Optional.of(version) : Optional.empty();
     }
 
-    /** Loads {@code version} unless it is being served or was refused. */
+    /** Loads {@code version} into the served holder (a pinned version). */
     synchronized void offer(String version) {
+        offer(new Follow(servedAlias(), holder), version);
+    }
+
+    /** A verified, loaded and warmed model, ready to swap in. */
+    private record Ready(Classifier classifier, CheckpointManifest manifest, String took) {}
+
+    /**
+     * Loads {@code version} into the follow's holder unless it holds it already or it was refused. A version kept warm
+     * ({@link #keepWarm}) swaps in at once; any other is downloaded, verified, loaded and warmed first.
+     */
+    private synchronized void offer(Follow follow, String version) {
+        ModelHolder holder = follow.holder();
         if (holder.version().map(version::equals).orElse(false) || refused.contains(version)) {
             return;
         }
+        Ready ready = takeWarm(version);
+        boolean warm = ready != null;
+        if (ready == null) {
+            ready = load(version);
+            if (ready == null) {
+                return;
+            }
+        }
+        String previous = holder.version().orElse("none");
+        CheckpointManifest manifest = ready.manifest();
+        holder.swap(ready.classifier(), manifest, retired -> keepWarm(new Ready(retired, manifest, null)));
+        if (holder == this.holder) {
+            metrics.reloaded(version);
+        }
+        LOG.infof("now serving %s/%s as %s in %s (was %s; weights sha256 %s; %s)", settings.modelName(), version, follow.alias(),
+                ready.classifier().precision().id(), previous, ready.classifier().id().sha256(), warm ? "kept warm, swapped at once" : ready.took());
+    }
+
+    /**
+     * Loads the challenger into the warm standby ahead of time (when this replica does not serve it already), so that
+     * promoting it swaps at once.
+     */
+    private synchronized void prepare(String version) {
+        if (refused.contains(version) || isWarm(version)) {
+            return;
+        }
+        for (Follow follow : follows) {
+            if (follow.holder().version().map(version::equals).orElse(false)) {
+                return;
+            }
+        }
+        Ready ready = load(version);
+        if (ready != null) {
+            LOG.infof("%s/%s (%s) ready to swap in: %s", settings.modelName(), version, ModelRegistry.CHALLENGER, ready.took());
+            keepWarm(ready);
+        }
+    }
+
+    /** Downloads, verifies, loads and warms {@code version}; null when refused (counted) or not reachable yet. */
+    private Ready load(String version) {
         String name = settings.modelName();
         if (!VERSION.matcher(version).matches()) {
             refuse(version, CheckpointIntegrityException.Reason.OUTSIDE_PREFIX.tag(),
                     new IllegalArgumentException("the version id is not a plain folder name under models/" + name + "/"));
-            return;
+            return null;
         }
         long start = System.nanoTime();
         LoadedModel loaded;
@@ -223,37 +372,74 @@ public class ModelWatcher {
             loaded = ModelSource.fromStore(storage.checkpoints(), name, version);
         } catch (CheckpointIntegrityException e) {
             refuse(version, e.reason().tag(), e);
-            return;
+            return null;
         } catch (IllegalArgumentException e) {
             refuse(version, CheckpointIntegrityException.Reason.MANIFEST.tag(), e);
-            return;
+            return null;
         } catch (ObjectStoreException | java.io.UncheckedIOException e) {
             // Storage unreachable, or the local temporary file for the weights failed (a full disk).
             LOG.warnf("cannot fetch %s/%s yet (%s); will try again", name, version, e.getMessage());
-            return;
+            return null;
         }
+        long fetched = System.nanoTime();
         try (loaded) { // the downloaded weights file is not needed once they are in the model
             classifier = Classifier.load(loaded, PyTorchEngine.device(settings.device()), settings.precision());
         } catch (CheckpointIntegrityException e) {
             // Verified bytes that do not fit the network the manifest describes (architecture, label count).
             refuse(version, CheckpointIntegrityException.Reason.SHAPE.tag(), e);
-            return;
+            return null;
         } catch (RuntimeException e) {
             refuse(version, "load", e);
-            return;
+            return null;
         }
+        long built = System.nanoTime();
         try {
             classifier.warmUp(1);
         } catch (RuntimeException e) {
             classifier.close();
             refuse(version, "load", e);
-            return;
+            return null;
         }
-        String previous = holder.version().orElse("none");
-        holder.swap(classifier, loaded.manifest());
-        metrics.reloaded(version);
-        LOG.infof("now serving %s/%s in %s (was %s; weights sha256 %s; loaded and warmed in %d ms)", name, version,
-                classifier.precision().id(), previous, loaded.id().sha256(), (System.nanoTime() - start) / 1_000_000);
+        long now = System.nanoTime();
+        return new Ready(classifier, loaded.manifest(), String.format("fetched and verified in %d ms, loaded in %d ms, warmed in %d ms",
+                (fetched - start) / 1_000_000, (built - fetched) / 1_000_000, (now - built) / 1_000_000));
+    }
+
+    /**
+     * Models kept loaded though no holder serves them: the challenger, loaded ahead of a promote, and the models swapped
+     * out last, for a rollback. At most {@value #WARM_MODELS}; the oldest is closed. Versions are immutable, so a model
+     * verified once stays good.
+     */
+    private static final int WARM_MODELS = 2;
+    private final java.util.LinkedHashMap<String, Ready> warm = new java.util.LinkedHashMap<>();
+
+    private void keepWarm(Ready ready) {
+        List<Classifier> evicted = new ArrayList<>();
+        synchronized (warm) {
+            String version = ready.classifier().id().version();
+            Ready previous = warm.remove(version);
+            if (previous != null && previous.classifier() != ready.classifier()) {
+                evicted.add(previous.classifier());
+            }
+            warm.put(version, ready);
+            while (warm.size() > WARM_MODELS) {
+                String oldest = warm.keySet().iterator().next();
+                evicted.add(warm.remove(oldest).classifier());
+            }
+        }
+        evicted.forEach(Classifier::close);
+    }
+
+    private Ready takeWarm(String version) {
+        synchronized (warm) {
+            return warm.remove(version);
+        }
+    }
+
+    private boolean isWarm(String version) {
+        synchronized (warm) {
+            return warm.containsKey(version);
+        }
     }
 
     private void refuse(String version, String reason, Exception e) {

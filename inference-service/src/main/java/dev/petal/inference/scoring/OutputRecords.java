@@ -36,6 +36,8 @@ import org.apache.kafka.common.header.Header;
 public final class OutputRecords {
     /** Kafka's default {@code message.max.bytes} (broker and topic): the largest record batch it accepts. */
     public static final int DEFAULT_MAX_RECORD_BYTES = 1024 * 1024 + 12;
+    /** Longest {@code label} header carried over to a prediction (a larger one would crowd the record limit). */
+    static final int MAX_LABEL_BYTES = 512;
     /** Longest key, in UTF-8 bytes, that becomes a prediction's {@code id}. */
     public static final int MAX_ID_BYTES = 4096;
     /** Record-batch framing around one record: the batch header and the record's own varints, generously. */
@@ -68,7 +70,23 @@ public final class OutputRecords {
     }
 
     /**
-     * Keyed like the input, header {@code model-version}, with the input's {@code ce_*} headers carried
+     * A prediction made during a canary: the JSON gains {@code "route": "canary"|"champion"} and the record a
+     * {@code route} header ({@code route} null: an ordinary prediction).
+     */
+    public static ProducerRecord<byte[], byte[]> prediction(String topic, ConsumerRecord<byte[], byte[]> in, Prediction p, String route) {
+        ProducerRecord<byte[], byte[]> out = prediction(topic, in, p, DEFAULT_MAX_RECORD_BYTES);
+        if (route == null) {
+            return out;
+        }
+        String json = new String(out.value(), StandardCharsets.UTF_8).stripTrailing();
+        byte[] value = (json.substring(0, json.length() - 1) + ",\"route\":\"" + route + "\"}").getBytes(StandardCharsets.UTF_8);
+        ProducerRecord<byte[], byte[]> routed = new ProducerRecord<>(out.topic(), null, out.key(), value, out.headers());
+        routed.headers().add(Headers.ROUTE, route.getBytes(StandardCharsets.UTF_8));
+        return routed;
+    }
+
+    /**
+     * Keyed like the input, header {@code model-version}, with the input's {@code ce_*} and {@code label} headers carried
      * over; keyed {@code partition:offset} instead when the input's key would not leave room for the rest.
      */
     public static ProducerRecord<byte[], byte[]> prediction(String topic, ConsumerRecord<byte[], byte[]> in, Prediction p,
@@ -77,7 +95,9 @@ public final class OutputRecords {
         ProducerRecord<byte[], byte[]> out = new ProducerRecord<>(topic, null, outputKeyBytes(in), value);
         out.headers().add(Headers.MODEL_VERSION, p.model().version().getBytes(StandardCharsets.UTF_8));
         for (Header h : in.headers()) {
-            if (h.key().startsWith(Headers.CE_PREFIX)) {
+            // CloudEvents headers, and the input's label (a labelled input: the canary and ./petal model compare score it)
+            if (h.key().startsWith(Headers.CE_PREFIX) || Headers.LABEL.equals(h.key()) && h.value() != null
+                    && h.value().length <= MAX_LABEL_BYTES) {
                 out.headers().add(h.key(), h.value());
             }
         }

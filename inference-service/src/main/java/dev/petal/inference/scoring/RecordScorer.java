@@ -5,7 +5,9 @@ import dev.petal.common.inference.Prediction;
 import dev.petal.common.records.Headers;
 import dev.petal.inference.InferenceMetrics;
 import dev.petal.inference.InferenceSettings;
+import dev.petal.common.records.Topics;
 import dev.petal.inference.model.ModelHolder;
+import dev.petal.inference.model.ModelWatcher;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -30,12 +32,24 @@ public class RecordScorer {
     private final ModelHolder holder;
     private final ImageScorer scorer;
     private final ClaimCheck claimCheck;
+    private final ModelWatcher watcher;
+    private final CanaryRouter router;
+    private final CanaryMonitor monitor;
 
-    public RecordScorer(InferenceSettings settings, ModelHolder holder, ImageScorer scorer, ClaimCheck claimCheck) {
+    public RecordScorer(InferenceSettings settings, ModelHolder holder, ImageScorer scorer, ClaimCheck claimCheck, ModelWatcher watcher,
+                        CanaryRouter router, CanaryMonitor monitor) {
         this.settings = settings;
         this.holder = holder;
         this.scorer = scorer;
         this.claimCheck = claimCheck;
+        this.watcher = watcher;
+        this.router = router;
+        this.monitor = monitor;
+    }
+
+    /** Where predictions go: {@code petal.predictions.shadow} in shadow mode, whatever the output topic says. */
+    public String outputTopic() {
+        return watcher.isShadow() ? Topics.PREDICTIONS_SHADOW : settings.outputTopic();
     }
 
     /** A scored batch: output {@code i} answers input {@code i}. */
@@ -49,6 +63,10 @@ public class RecordScorer {
         }
     }
 
+    /**
+     * Scores a batch: by the served model, or during a canary split by key between the champion and the challenger
+     * ({@link CanaryRouter}), each leased for the whole batch; outputs in input order either way.
+     */
     public Scored score(List<ConsumerRecord<byte[], byte[]>> batch, long arrivedAtMillis) {
         long start = System.nanoTime();
         Optional<ModelHolder.Lease> held = holder.acquire();
@@ -58,30 +76,65 @@ public class RecordScorer {
         List<ProducerRecord<byte[], byte[]>> outputs = new ArrayList<>(batch.size());
         List<Double> latencies = new ArrayList<>();
         List<String> deadClasses = new ArrayList<>();
+        Optional<ModelHolder.Lease> challenger = router.percent() > 0 ? watcher.canaryHolder().acquire() : Optional.empty();
         try (ModelHolder.Lease lease = held.get()) {
-            List<ImageInput> inputs = new ArrayList<>(batch.size());
-            for (ConsumerRecord<byte[], byte[]> in : batch) {
-                inputs.add(inputOf(in));
-            }
-            List<ImageScorer.Outcome> outcomes = scorer.score(inputs, lease.classifier());
-            ModelId model = lease.classifier().id();
+            boolean canary = challenger.isPresent();
+            boolean[] toChallenger = new boolean[batch.size()];
+            List<ImageInput> championInputs = new ArrayList<>(batch.size());
+            List<ImageInput> challengerInputs = new ArrayList<>();
             for (int i = 0; i < batch.size(); i++) {
                 ConsumerRecord<byte[], byte[]> in = batch.get(i);
-                ImageScorer.Outcome outcome = outcomes.get(i);
+                toChallenger[i] = canary && router.toChallenger(in);
+                (toChallenger[i] ? challengerInputs : championInputs).add(inputOf(in));
+            }
+            List<ImageScorer.Outcome> championOutcomes = championInputs.isEmpty() ? List.of()
+                    : scorer.score(championInputs, lease.classifier());
+            List<ImageScorer.Outcome> challengerOutcomes = challengerInputs.isEmpty() ? List.of()
+                    : scorer.score(challengerInputs, challenger.get().classifier());
+            int c = 0;
+            int k = 0;
+            for (int i = 0; i < batch.size(); i++) {
+                ConsumerRecord<byte[], byte[]> in = batch.get(i);
+                ImageScorer.Outcome outcome = toChallenger[i] ? challengerOutcomes.get(k++) : championOutcomes.get(c++);
+                ModelId model = (toChallenger[i] ? challenger.get() : lease).classifier().id();
+                String route = canary ? (toChallenger[i] ? CanaryRouter.CANARY : CanaryRouter.CHAMPION) : null;
                 if (outcome.scored()) {
                     long from = in.timestamp() > 0 ? in.timestamp() : arrivedAtMillis;
                     double latency = Math.max(0, System.currentTimeMillis() - from);
                     Prediction p = Prediction.of(OutputRecords.predictionId(in), outcome.top(), model,
                             Prediction.Source.record(in.topic(), in.partition(), in.offset()), latency);
-                    outputs.add(OutputRecords.prediction(settings.outputTopic(), in, p));
+                    outputs.add(OutputRecords.prediction(outputTopic(), in, p, route));
                     latencies.add(latency);
                 } else {
                     outputs.add(OutputRecords.deadLetter(settings.deadLetterTopic(), in, outcome.rejection()));
                     deadClasses.add(outcome.rejection().errorClass());
                 }
+                if (route != null) {
+                    monitor.observe(route, observation(in, outcome));
+                }
             }
+            if (canary) {
+                monitor.evaluate(model(lease), model(challenger.get()));
+            }
+        } finally {
+            challenger.ifPresent(ModelHolder.Lease::close);
         }
         return new Scored(outputs, latencies, deadClasses, start);
+    }
+
+    private static String model(ModelHolder.Lease lease) {
+        return lease.classifier().id().version();
+    }
+
+    /** What the canary counts of an input: a dead letter, or the top-1 confidence and, with a {@code label} header, whether it was right. */
+    private static CanaryMonitor.Observation observation(ConsumerRecord<byte[], byte[]> in, ImageScorer.Outcome outcome) {
+        if (!outcome.scored()) {
+            return new CanaryMonitor.Observation(true, 0, null);
+        }
+        Header label = in.headers().lastHeader(Headers.LABEL);
+        Boolean correct = label == null || label.value() == null ? null
+                : outcome.top().get(0).label().equals(new String(label.value(), StandardCharsets.UTF_8));
+        return new CanaryMonitor.Observation(false, outcome.top().get(0).score(), correct);
     }
 
     private ImageInput inputOf(ConsumerRecord<byte[], byte[]> in) {

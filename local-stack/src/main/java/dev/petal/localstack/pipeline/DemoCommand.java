@@ -3,6 +3,8 @@ package dev.petal.localstack.pipeline;
 import dev.petal.common.auth.Roles;
 import dev.petal.common.records.KafkaClients;
 import dev.petal.common.records.ValidSplit;
+import dev.petal.common.registry.GateRecord;
+import dev.petal.common.registry.ModelRegistry;
 import dev.petal.common.storage.ObjectStore;
 import dev.petal.common.storage.S3Settings;
 import dev.petal.localstack.auth.LocalKeyPair;
@@ -27,8 +29,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
 /**
- * {@code ./petal demo}: the whole story on the local stack. Ingest a class-folder dataset, train,
- * let inference hot-load the checkpoint, score the held-out images through Kafka, and report.
+ * {@code ./petal demo}: the whole story on the local stack. Ingest a class-folder dataset, train (the promotion gate
+ * makes the run's best epoch champion), let inference hot-load the champion, score the held-out images through Kafka,
+ * and report, naming the champion and how many candidates the gate kept out.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "Ingest, train, hot-load and score end to end on the local stack; print accuracy and write an HTML report.")
@@ -61,6 +64,7 @@ final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         long started = System.nanoTime();
+        java.time.Instant startedAt = java.time.Instant.now();
         LocalPipeline pipeline = parent.pipeline();
         Properties services = pipeline.up();
         StateDir state = new StateDir(parent.stateDir);
@@ -88,9 +92,11 @@ final class DemoCommand implements Callable<Integer> {
         KafkaClients kafka = KafkaClients.fromConfig(config);
         String version;
         try (ObjectStore store = new ObjectStore(S3Settings.fromConfig(config::get))) {
-            version = TrainingHistory.latest(store, modelName)
-                    .orElseThrow(() -> new IllegalStateException("the trainer published no version of " + modelName));
-            out.println("\ndemo: 3/4 waiting for inference to load " + modelName + " " + version);
+            // Inference serves the champion: the run's best epoch when the gate promoted it (docs/model-lifecycle.md).
+            ModelRegistry registry = new ModelRegistry(store);
+            version = registry.resolve(modelName, ModelRegistry.CHAMPION)
+                    .orElseThrow(() -> new IllegalStateException("no champion of " + modelName + ": the trainer published no version"));
+            out.println("\ndemo: 3/4 waiting for inference to load the champion, " + modelName + " " + version);
             awaitModel(services.getProperty("host", "127.0.0.1"), Integer.parseInt(services.getProperty("inference.port")), version,
                     bearer(state), Duration.ofSeconds(300));
 
@@ -113,6 +119,7 @@ final class DemoCommand implements Callable<Integer> {
             Path report = DemoReport.write(state.root().resolve("reports/demo-" + runId + ".html").toAbsolutePath(),
                     modelName, version, data.name(), results, history, byKey.size(), answers.deadLetters().size());
             out.printf("%ndemo: took %.1f min%n", (System.nanoTime() - started) / 60e9);
+            out.println("demo: " + gateSummary(registry, version, startedAt));
             out.printf("demo: %d images scored, accuracy %.1f%%, model %s, report %s%n",
                     results.scored.size(), 100 * results.accuracy(), version, report);
             boolean complete = answers.predictions().size() == byKey.size() && answers.duplicates() == 0;
@@ -122,6 +129,21 @@ final class DemoCommand implements Callable<Integer> {
             }
             return complete ? 0 : 1;
         }
+    }
+
+    /** The champion and what the promotion gate kept out of this demo's candidates. */
+    private String gateSummary(ModelRegistry registry, String champion, java.time.Instant since) {
+        int candidates = 0;
+        int keptOut = 0;
+        for (Map.Entry<String, GateRecord> gate : registry.gates(modelName).entrySet()) {
+            if (gate.getValue().at() != null && gate.getValue().at().compareTo(since.toString()) >= 0) {
+                candidates++;
+                keptOut += GateRecord.PROMOTED.equals(gate.getValue().decision()) ? 0 : 1;
+            }
+        }
+        Object accuracy = registry.manifest(modelName, champion).metrics().get("validAccuracy");
+        return String.format("champion %s (valid accuracy %s); the gate kept out %d of this run's %d candidates",
+                champion, accuracy instanceof Number n ? String.format("%.1f%%", 100 * n.doubleValue()) : "?", keptOut, candidates);
     }
 
     /** Runs {@code ./petal ARGS} against this state dir, its output going straight to the terminal. */

@@ -101,13 +101,16 @@ public class TrainCommand implements Callable<Integer> {
         }
         long started = System.nanoTime();
         TrainingJob.Result result = new TrainingJob(recipe, config.kafka(), config.s3(), config.imageLimits(), metrics)
-                .signedWith(config.manifestSigner()).maxLabels(config.settings().maxLabels()).run();
+                .signedWith(config.manifestSigner()).maxLabels(config.settings().maxLabels()).gate(config.gate()).run();
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("model", result.manifest().name());
         summary.put("version", result.manifest().version());
         summary.put("epoch", result.manifest().epoch());
         summary.put("step", result.manifest().step());
         summary.put("metrics", result.manifest().metrics());
+        if (result.gate() != null) {
+            summary.put("gate", result.gate());
+        }
         summary.put("seconds", Math.round((System.nanoTime() - started) / 1e8) / 10.0);
         System.out.println(new ObjectMapper().writeValueAsString(summary));
         return 0;

@@ -11,5 +11,5 @@ import picocli.CommandLine.Command;
         version = "Petal trainer 0.1.0",
         description = "Petal trainer: build, inspect and train ResNet classifiers.",
         subcommands = {TrainCommand.class, ServeCommand.class, RetrainCommand.class, ModelInfoCommand.class, BenchCommand.class,
-            WeightsCommand.class})
+            WeightsCommand.class, ModelCommand.class, DlqCommand.class})
 public class TrainerCommand {}

@@ -40,6 +40,7 @@ final class CheckpointPublisher implements AutoCloseable {
     private boolean uploading;
     private CheckpointManifest lastPublished;
     private RuntimeException failure;
+    private final java.util.List<CheckpointManifest> published = new java.util.ArrayList<>();
 
     private record Pending(CheckpointManifest draft, Map<String, byte[]> files) {}
 
@@ -78,6 +79,11 @@ final class CheckpointPublisher implements AutoCloseable {
         return lastPublished;
     }
 
+    /** Every version this publisher stored and announced, in order. */
+    synchronized java.util.List<CheckpointManifest> published() {
+        return java.util.List.copyOf(published);
+    }
+
     private void drain() {
         while (true) {
             Pending next;
@@ -97,6 +103,7 @@ final class CheckpointPublisher implements AutoCloseable {
                 announce(published);
                 synchronized (this) {
                     lastPublished = published;
+                    this.published.add(published);
                 }
                 listener.onPublished(published);
             } catch (RuntimeException e) {

@@ -14,7 +14,11 @@ import dev.petal.common.model.ModelParameters;
 import dev.petal.common.model.ModelSpec;
 import dev.petal.common.model.Precision;
 import dev.petal.common.model.ServingProgram;
+import dev.petal.common.records.ModelEvent;
 import dev.petal.common.records.Topics;
+import dev.petal.common.registry.AliasMove;
+import dev.petal.common.registry.ModelRegistry;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import dev.petal.common.records.UntrustedText;
 import dev.petal.common.report.StepCurve;
 import dev.petal.common.report.TrainingReport;
@@ -71,8 +75,13 @@ public final class TrainingJob {
     /** Manifest metrics key of a mid-epoch checkpoint: where in its epoch it stopped. */
     static final String EPOCH_PROGRESS = "epochProgress";
 
-    /** What a finished run published. */
-    public record Result(CheckpointManifest manifest, List<Map<String, Object>> history, boolean resumedNothingToDo) {}
+    /** What a finished run published, and what the promotion gate made of it (null: nothing to decide). */
+    public record Result(CheckpointManifest manifest, List<Map<String, Object>> history, boolean resumedNothingToDo,
+                         PromotionGate.Outcome gate) {
+        public Result(CheckpointManifest manifest, List<Map<String, Object>> history, boolean resumedNothingToDo) {
+            this(manifest, history, resumedNothingToDo, null);
+        }
+    }
 
     private final Recipe requested;
     private final KafkaClients kafka;
@@ -82,6 +91,7 @@ public final class TrainingJob {
     private Duration uploadGiveUpAfter = Duration.ofMinutes(30);
     private ManifestSigner signer;
     private int maxLabels = DEFAULT_MAX_LABELS;
+    private PromotionGate.Settings gateSettings = PromotionGate.Settings.DEFAULT;
 
     public TrainingJob(Recipe recipe, KafkaClients kafka, S3Settings s3, ImageLimits limits, TrainingListener listener) {
         this.requested = recipe.validated();
@@ -103,6 +113,12 @@ public final class TrainingJob {
             throw new IllegalArgumentException("petal.trainer.max-labels must be at least 2, was " + max);
         }
         this.maxLabels = max;
+        return this;
+    }
+
+    /** The promotion gate's margin and whether it promotes ({@code petal.registry.*}). */
+    public TrainingJob gate(PromotionGate.Settings settings) {
+        this.gateSettings = settings;
         return this;
     }
 
@@ -164,6 +180,12 @@ public final class TrainingJob {
                         + UntrustedText.forLog(index.labels()));
             }
             ModelSpec spec = recipe.network().withLabels(index.labels());
+            // The gate: the champion scored on this run's held-out images, with its own preprocessing, before training.
+            ModelRegistry registry = new ModelRegistry(store, move -> announceAlias(producer, move));
+            Recipe gateRecipe = recipe;
+            PromotionGate.ChampionScore champion = PromotionGate.scoreChampion(registry, checkpoints, recipe.modelName(), index,
+                    manifest -> new BatchLoader(index, new RecordFetcher(consumer, Topics.TRAIN, store, limits.maxBytes()), decoder,
+                            manifest.model().preprocessor(), gateRecipe.decodeThreads(), 0), device);
             int stepsPerEpoch = (index.train().size() + recipe.batchSize() - 1) / recipe.batchSize();
             long totalSteps = (long) stepsPerEpoch * recipe.epochs();
             TrainingSettings settings = new TrainingSettings(recipe.lr(), recipe.weightDecay(), recipe.warmupSteps(totalSteps),
@@ -199,6 +221,8 @@ public final class TrainingJob {
                     metrics.put("perClassValidAccuracy", valid.perClassAccuracy());
                     metrics.put("epoch", epoch + 1);
                     history.add(metrics);
+                    Map<String, Object> withGate = new LinkedHashMap<>(metrics);
+                    withGate.put("gate", champion.toManifest(valid.accuracy()));
                     LOG.infof("epoch %d/%d: train loss %.4f acc %.3f | valid loss %.4f acc %.3f %s", epoch + 1, recipe.epochs(),
                             (Double) metrics.get("trainLoss"), (Double) metrics.get("trainAccuracy"), valid.loss(), valid.accuracy(),
                             valid.perClassAccuracy());
@@ -206,11 +230,39 @@ public final class TrainingJob {
                         LOG.info("valid confusion matrix (rows: true, columns: predicted)\n" + valid.confusionTable());
                     }
                     listener.onEpoch(epoch + 1, (Double) metrics.get("trainLoss"), valid.accuracy());
-                    checkpoint(publisher, session, run, epoch + 1, step, metrics, null, valid.forReport(epoch + 1));
+                    checkpoint(publisher, session, run, epoch + 1, step, withGate, null, valid.forReport(epoch + 1));
                 }
                 CheckpointManifest published = publisher.awaitAll();
-                return new Result(published, history, false);
+                return new Result(published, history, false, gate(registry, recipe.modelName(), publisher.published(), champion));
             }
+        }
+    }
+
+    /** The gate's decision on this run's versions: its best epoch promoted or made challenger. */
+    private PromotionGate.Outcome gate(ModelRegistry registry, String name, List<CheckpointManifest> published,
+                                       PromotionGate.ChampionScore champion) {
+        List<PromotionGate.Candidate> epochs = new ArrayList<>();
+        List<String> midEpoch = new ArrayList<>();
+        for (CheckpointManifest m : published) {
+            Object accuracy = m.metrics() == null ? null : m.metrics().get("validAccuracy");
+            if (m.metrics() != null && m.metrics().containsKey(EPOCH_PROGRESS) || !(accuracy instanceof Number)) {
+                midEpoch.add(m.version());
+            } else {
+                epochs.add(new PromotionGate.Candidate(m.version(), m.epoch(), ((Number) accuracy).doubleValue()));
+            }
+        }
+        return PromotionGate.decide(registry, name, epochs, midEpoch, champion, gateSettings);
+    }
+
+    /** An alias move on petal.models, through the run's producer. */
+    private static void announceAlias(KafkaProducer<byte[], byte[]> producer, AliasMove move) {
+        try {
+            producer.send(new ProducerRecord<>(Topics.MODELS, ModelEvent.aliasKey(move), ModelEvent.aliasValue(move)))
+                    .get(60, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (Exception e) {
+            // The move is stored; inference also finds it by polling the alias.
+            LOG.warnf("alias %s of %s moved to %s, but the petal.models event failed: %s", move.alias(), move.name(), move.to(),
+                    e.getMessage());
         }
     }
 

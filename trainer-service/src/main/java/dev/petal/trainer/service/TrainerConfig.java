@@ -33,14 +33,29 @@ public class TrainerConfig {
         Optional<String> signingKey();
     }
 
+    /** The promotion gate's {@code petal.registry.*} keys (docs/model-lifecycle.md). */
+    @ConfigMapping(prefix = "petal.registry")
+    public interface RegistrySettings {
+        /** How many accuracy points a candidate must be above the champion (negative: below) to be promoted. */
+        @io.smallrye.config.WithDefault("0.0")
+        double promoteMargin();
+
+        /** Whether the gate promotes at all; false: the best epoch of a run becomes challenger. */
+        @io.smallrye.config.WithDefault("true")
+        boolean autoPromote();
+    }
+
     private final TrainerSettings settings;
     private final KafkaClients kafka;
     private final S3Config s3;
     private final ImageConfig images;
     private final CheckpointSigning signing;
+    private final RegistrySettings registry;
 
-    public TrainerConfig(TrainerSettings settings, KafkaClients kafka, S3Config s3, ImageConfig images, CheckpointSigning signing) {
+    public TrainerConfig(TrainerSettings settings, KafkaClients kafka, S3Config s3, ImageConfig images, CheckpointSigning signing,
+                         RegistrySettings registry) {
         this.settings = settings;
+        this.registry = registry;
         this.kafka = kafka;
         this.s3 = s3;
         this.images = images;
@@ -61,6 +76,11 @@ public class TrainerConfig {
 
     public ImageLimits imageLimits() {
         return images.limits();
+    }
+
+    /** The promotion gate's settings. */
+    public dev.petal.trainer.job.PromotionGate.Settings gate() {
+        return new dev.petal.trainer.job.PromotionGate.Settings(registry.promoteMargin(), registry.autoPromote());
     }
 
     /** The share of the heap a service run's image cache may take. */

@@ -43,7 +43,8 @@ public class TrainingRuns {
     @Inject
     public TrainingRuns(TrainingMetrics metrics, RunProgress progress, TrainerConfig config) {
         this(metrics, progress, config.cacheBudget(), recipe -> new TrainingJob(recipe, config.kafka(), config.s3(), config.imageLimits(),
-                TrainingListener.all(metrics, progress)).signedWith(config.manifestSigner()).maxLabels(config.settings().maxLabels()).run());
+                TrainingListener.all(metrics, progress)).signedWith(config.manifestSigner()).maxLabels(config.settings().maxLabels())
+                .gate(config.gate()).run());
     }
 
     TrainingRuns(TrainingMetrics metrics, CacheBudget cacheBudget, Job job) {
@@ -115,6 +116,9 @@ public class TrainingRuns {
             done.put("state", "done");
             done.put("version", result.manifest().version());
             done.put("metrics", result.manifest().metrics());
+            if (result.gate() != null) {
+                done.put("gate", result.gate());
+            }
             metrics.runEnded(true);
         } catch (Throwable e) {
             LOG.error("training run failed", e);
