@@ -43,7 +43,6 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -163,17 +162,18 @@ class ConsoleInBrowserTest {
         open("#/models");
         await("every published version in the table", Duration.ofSeconds(30), () -> published.stream()
                 .allMatch(v -> !driver.findElements(By.cssSelector("#models-table tr[data-version='" + v + "']")).isEmpty()));
-        String newest = published.get(published.size() - 1);
-        awaitInferenceServes(newest);
-        await("the newest is marked as serving", Duration.ofSeconds(30), () -> driver.findElement(
-                By.cssSelector("#models-table tr[data-version='" + newest + "']")).getText().contains("serving"));
+        // The promotion gate chose the champion among the run's epochs; inference serves that one.
+        await("inference serves one of the run's versions", Duration.ofMinutes(3), () -> servedVersion().filter(published::contains).isPresent());
+        String served = servedVersion().orElseThrow();
+        await("the served version is marked as serving", Duration.ofSeconds(30), () -> driver.findElement(
+                By.cssSelector("#models-table tr[data-version='" + served + "']")).getText().contains("serving"));
         String row = driver.findElement(By.cssSelector("#models-table tr[data-version='" + published.get(0) + "']")).getText();
         assertTrue(row.contains("resnet18") && row.contains("48 px"), row);
         assertTrue(driver.findElement(By.id("compare-table")).getText().contains("Valid accuracy"));
         boolean lifecycle = driver.findElement(By.id("models-lifecycle-note")).isDisplayed();
         if (lifecycle) {
             assertTrue(driver.findElement(By.id("models-lifecycle-note")).getText().contains("not available on this trainer"));
-            assertFalse(driver.findElement(By.cssSelector("#models-table tr[data-version='" + newest + "'] button")).isEnabled(),
+            assertFalse(driver.findElement(By.cssSelector("#models-table tr[data-version='" + served + "'] button")).isEnabled(),
                     "no promotion without the lifecycle API");
         }
         screenshot("models.png");
@@ -181,11 +181,10 @@ class ConsoleInBrowserTest {
 
     @Test
     @Order(3)
-    @Disabled("needs the model lifecycle API (issue #25: POST /models/{name}/aliases/{alias}), built in wt-life and not merged"
-            + " into this branch yet; written against its contract")
     void promotingInThePageChangesWhatInferenceServes() throws Exception {
         List<String> published = publishedVersions();
-        String older = published.get(0);
+        String served = servedVersion().orElseThrow();
+        String older = published.stream().filter(v -> !v.equals(served)).findFirst().orElseThrow();
         open("#/models");
         await("the version's promote button", Duration.ofSeconds(30),
                 () -> !driver.findElements(By.cssSelector("#models-table tr[data-version='" + older + "'] button")).isEmpty());
@@ -353,6 +352,27 @@ class ConsoleInBrowserTest {
                 }
             }
             return List.copyOf(versions);
+        }
+    }
+
+    /** The version inference serves now, as its GET /model says. */
+    private static java.util.Optional<String> servedVersion() {
+        try {
+            LocalKeyPair keys = LocalKeyPair.find(state.authDir()).orElseThrow();
+            String token = keys.issuer().mint("console-e2e", List.of(Roles.SCORER), Duration.ofMinutes(10));
+            URI model = URI.create("http://" + services.getProperty("host", "127.0.0.1") + ":" + services.getProperty("inference.port") + "/model");
+            HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(model)
+                    .header("Authorization", "Bearer " + token).GET().build(), HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() != 200) {
+                return java.util.Optional.empty();
+            }
+            String version = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.body()).path("version").asText("");
+            return version.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(version);
+        } catch (IOException e) {
+            return java.util.Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return java.util.Optional.empty();
         }
     }
 
