@@ -10,8 +10,7 @@ import java.time.Duration;
 import java.util.concurrent.Callable;
 import dev.petal.trainer.service.TrainerSettings;
 import jakarta.inject.Inject;
-import java.util.Optional;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.eclipse.microprofile.config.ConfigProvider;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -28,11 +27,6 @@ public class RetrainCommand implements Callable<Integer> {
     @Inject
     TrainerSettings settings;
 
-    /** The bearer token to send (petal.auth.token, environment PETAL_AUTH_TOKEN). */
-    @Inject
-    @ConfigProperty(name = BearerToken.KEY)
-    Optional<String> token;
-
     @Parameters(arity = "0..1", paramLabel = "JSON", description = "Recipe fields over the service's recipe, e.g. '{\"epochs\": 3}'.")
     String overrides;
 
@@ -43,7 +37,8 @@ public class RetrainCommand implements Callable<Integer> {
         HttpRequest.Builder builder = HttpRequest.newBuilder(target).timeout(Duration.ofSeconds(30))
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(overrides == null ? "" : overrides));
-        BearerToken.header(key -> token == null ? null : token.orElse(null))
+        // Read here, not injected: the command also runs built outside CDI (its --url then names the service).
+        BearerToken.header(key -> ConfigProvider.getConfig().getOptionalValue(key, String.class).orElse(null))
                 .ifPresent(value -> builder.header("Authorization", value));
         HttpRequest request = builder.build();
         HttpResponse<String> response;
