@@ -316,12 +316,12 @@ function renderModels() {
     const lineage = h('details', {}, h('summary', {}, (v.dataset && v.dataset.name) || 'all data'),
       h('div', {}, 'parent: ', v.parentVersion || '–'), h('div', {}, `${(v.dataset && v.dataset.topic) || ''} offsets ${offsets}`),
       h('div', {}, 'recipe: ', v.recipe ? Object.entries(v.recipe).filter(([, x]) => x !== null && typeof x !== 'object').map(([k, x]) => `${k}=${x}`).join(', ') : '–'));
-    const promote = state.me.can.promote ? h('button', { type: 'button', class: 'small', disabled: !canPromote, title: canPromote ? null : 'not available on this trainer',
+    const promoteButton = state.me.can.promote ? h('button', { type: 'button', class: 'small', disabled: !canPromote, title: canPromote ? null : 'not available on this trainer',
       'aria-label': `Promote ${v.version} to champion`, onclick: () => promote(v.version) }, 'Promote…') : null;
     return h('tr', { class: serving ? 'serving' : null, 'data-version': v.version },
       h('th', { scope: 'row' }, v.version), h('td', {}, when(v.createdAt)), h('td', {}, `${v.arch} @ ${v.imageSize} px`), h('td', { class: 'num' }, v.epoch),
       h('td', { class: 'num' }, pct(metric(v, 'validAccuracy'))), h('td', { class: 'num' }, fmt(metric(v, 'validLoss'), 4)),
-      h('td', {}, chips), h('td', {}, gate), h('td', {}, lineage), h('td', {}, promote));
+      h('td', {}, chips), h('td', {}, gate), h('td', {}, lineage), h('td', {}, promoteButton));
   }));
   if (!m.versions.length) fill(tbody, h('tr', {}, h('td', { colspan: 10, class: 'muted' }, m.problem || 'No version published yet: start a run on the Training page.')));
   const history = lifecycle.history || [];
