@@ -59,6 +59,7 @@ class BrokerKillTest {
         cluster.createTopic(Topics.MODELS, 1);
         try (ObjectStore objects = stack.objectStore()) {
             new CheckpointStore(objects).publish(TestModels.draft("bk", "v1"), Map.of(CheckpointManifest.WEIGHTS_FILE, TestModels.weights(1)));
+            TestModels.promote(objects, null, "bk", "v1"); // inference serves the champion
         }
     }
 

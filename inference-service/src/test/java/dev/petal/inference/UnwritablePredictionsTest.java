@@ -87,6 +87,7 @@ class UnwritablePredictionsTest {
         try (ObjectStore objects = stack.objectStore()) {
             new CheckpointStore(objects).publish(TestModels.draft(model, "v1"),
                     Map.of(CheckpointManifest.WEIGHTS_FILE, TestModels.weights(1)));
+            TestModels.promote(objects, null, model, "v1"); // inference serves the champion
         }
         Map<String, String> more = new HashMap<>(users.clientConfig(KafkaUsers.INFERENCE));
         more.put("petal.inference.stall-timeout", STALL_SECONDS + "s");
