@@ -39,12 +39,16 @@ class KafkaAclTest {
                     "topic petal.train literal Read", "topic petal.train literal Describe",
                     "group petal-trainer- prefix Read",
                     "topic petal.models literal Write", "topic petal.models literal Describe", "topic petal.models literal Read",
-                    "topic petal.dlq literal Write", "topic petal.dlq literal Describe"),
+                    "topic petal.dlq literal Write", "topic petal.dlq literal Describe", "topic petal.dlq literal Read",
+                    "group petal-dlq-replay. prefix Read",
+                    "transactionalId petal-dlq-replay- prefix Write", "transactionalId petal-dlq-replay- prefix Describe",
+                    "topic petal.images literal Write", "topic petal.images literal Describe", "topic petal.train literal Write"),
             "petal-inference", Set.of(
                     "topic petal.images literal Read", "topic petal.images literal Describe",
                     "group petal-inference prefix Read",
                     "topic petal.models literal Read", "topic petal.models literal Describe",
                     "topic petal.predictions literal Write", "topic petal.predictions literal Describe",
+                    "topic petal.predictions.shadow literal Write", "topic petal.predictions.shadow literal Describe",
                     "topic petal.dlq literal Write", "topic petal.dlq literal Describe",
                     "transactionalId petal-inference prefix Write", "transactionalId petal-inference prefix Describe"),
             "petal-console", Set.of(

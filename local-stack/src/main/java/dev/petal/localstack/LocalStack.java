@@ -61,6 +61,7 @@ public final class LocalStack implements AutoCloseable {
         topics.put(Topics.TRAIN, 3);
         topics.put(Topics.IMAGES, 6);
         topics.put(Topics.PREDICTIONS, 6);
+        topics.put(Topics.PREDICTIONS_SHADOW, 6);
         topics.put(Topics.MODELS, 1);
         topics.put(Topics.DLQ, 3);
         TOPICS = Collections.unmodifiableMap(topics);

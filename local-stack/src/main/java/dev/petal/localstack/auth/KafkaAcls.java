@@ -1,5 +1,6 @@
 package dev.petal.localstack.auth;
 
+import dev.petal.common.records.DeadLetterReplay;
 import dev.petal.common.records.Topics;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,6 +28,12 @@ public final class KafkaAcls {
      * as a group prefix it also covers each replica's own petal-inference-models-* group (new versions).
      */
     static final String INFERENCE_GROUP = "petal-inference";
+    /**
+     * Dead-letter replay ({@code POST /dlq/replay}, the trainer's): a group per error class remembers what was replayed
+     * (DeadLetterReplay.GROUP_PREFIX) and the replay publishes in transactions of id petal-dlq-replay-<dead-letter topic>.
+     */
+    static final String REPLAY_GROUPS = DeadLetterReplay.GROUP_PREFIX;
+    static final String REPLAY_TRANSACTIONS = "petal-dlq-replay-";
 
     private KafkaAcls() {}
 
@@ -44,7 +51,15 @@ public final class KafkaAcls {
         allow(acls, KafkaUsers.TRAINER, ResourceType.GROUP, TRAINER_GROUPS, PatternType.PREFIXED, AclOperation.READ);
         allow(acls, KafkaUsers.TRAINER, ResourceType.TOPIC, Topics.MODELS, PatternType.LITERAL,
                 AclOperation.DESCRIBE, AclOperation.WRITE, AclOperation.READ);
-        allow(acls, KafkaUsers.TRAINER, ResourceType.TOPIC, Topics.DLQ, PatternType.LITERAL, AclOperation.DESCRIBE, AclOperation.WRITE);
+        allow(acls, KafkaUsers.TRAINER, ResourceType.TOPIC, Topics.DLQ, PatternType.LITERAL,
+                AclOperation.DESCRIBE, AclOperation.WRITE, AclOperation.READ);
+        // dead-letter replay: reads petal.dlq, re-publishes to the topics dead letters come from, in transactions that
+        // commit the class's group offsets with the records
+        allow(acls, KafkaUsers.TRAINER, ResourceType.GROUP, REPLAY_GROUPS, PatternType.PREFIXED, AclOperation.READ);
+        allow(acls, KafkaUsers.TRAINER, ResourceType.TRANSACTIONAL_ID, REPLAY_TRANSACTIONS, PatternType.PREFIXED,
+                AclOperation.DESCRIBE, AclOperation.WRITE);
+        allow(acls, KafkaUsers.TRAINER, ResourceType.TOPIC, Topics.IMAGES, PatternType.LITERAL, AclOperation.DESCRIBE, AclOperation.WRITE);
+        allow(acls, KafkaUsers.TRAINER, ResourceType.TOPIC, Topics.TRAIN, PatternType.LITERAL, AclOperation.WRITE);
         // inference consumes images in its group, follows new versions in a group of its own, answers, dead-letters, and
         // (exactly-once) writes in transactions of ids petal-inference-<uuid>
         allow(acls, KafkaUsers.INFERENCE, ResourceType.TOPIC, Topics.IMAGES, PatternType.LITERAL, AclOperation.DESCRIBE, AclOperation.READ);
@@ -52,6 +67,8 @@ public final class KafkaAcls {
         allow(acls, KafkaUsers.INFERENCE, ResourceType.TOPIC, Topics.MODELS, PatternType.LITERAL, AclOperation.DESCRIBE, AclOperation.READ);
         allow(acls, KafkaUsers.INFERENCE, ResourceType.TOPIC, Topics.PREDICTIONS, PatternType.LITERAL,
                 AclOperation.DESCRIBE, AclOperation.WRITE);
+        allow(acls, KafkaUsers.INFERENCE, ResourceType.TOPIC, Topics.PREDICTIONS_SHADOW, PatternType.LITERAL,
+                AclOperation.DESCRIBE, AclOperation.WRITE); // a shadow replica's only output
         allow(acls, KafkaUsers.INFERENCE, ResourceType.TOPIC, Topics.DLQ, PatternType.LITERAL, AclOperation.DESCRIBE, AclOperation.WRITE);
         allow(acls, KafkaUsers.INFERENCE, ResourceType.TRANSACTIONAL_ID, INFERENCE_GROUP, PatternType.PREFIXED,
                 AclOperation.DESCRIBE, AclOperation.WRITE);

@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.petal.common.records.DeadLetterReplay;
+import dev.petal.common.records.Headers;
+import dev.petal.common.records.KafkaClients;
 import dev.petal.common.records.Topics;
 import dev.petal.localstack.Listening;
 import dev.petal.localstack.LocalStack;
@@ -168,10 +171,31 @@ class SecureKafkaTest {
                     Map.of(new TopicPartition(Topics.TRAIN, 0), new OffsetAndMetadata(0))).all().get(20, TimeUnit.SECONDS);
             admin.listConsumerGroupOffsets("petal-trainer-dead-letters").partitionsToOffsetAndMetadata().get(20, TimeUnit.SECONDS);
         }
-        for (String topic : List.of(Topics.IMAGES, Topics.PREDICTIONS, Topics.TRAIN)) {
+        for (String topic : List.of(Topics.PREDICTIONS, Topics.PREDICTIONS_SHADOW)) {
             assertInstanceOf(TopicAuthorizationException.class, produce(KafkaUsers.TRAINER, topic, "trainer-refused"), topic);
         }
         assertInstanceOf(TopicAuthorizationException.class, readByAssignment(KafkaUsers.TRAINER, Topics.IMAGES));
+    }
+
+    /**
+     * Dead-letter replay ({@code POST /dlq/replay}) as the trainer's principal: an image dead-lettered by inference goes back
+     * to {@code petal.images} once, in a transaction with its error class's group; a second replay publishes nothing.
+     */
+    @Test
+    void theTrainerReplaysDeadLettersToTheirSourceTopic() throws Exception {
+        String errorClass = "secure-replay-" + UUID.randomUUID();
+        ProducerRecord<String, byte[]> deadLetter = new ProducerRecord<>(Topics.DLQ, "replayed-image", new byte[] {1, 2, 3});
+        deadLetter.headers().add(Headers.SOURCE_TOPIC, Topics.IMAGES.getBytes(StandardCharsets.UTF_8));
+        deadLetter.headers().add(Headers.ERROR_CLASS, errorClass.getBytes(StandardCharsets.UTF_8));
+        try (KafkaProducer<String, byte[]> producer = producer(KafkaUsers.INFERENCE)) {
+            producer.send(deadLetter).get(20, TimeUnit.SECONDS);
+        }
+        Map<String, Object> trainer = new java.util.HashMap<>();
+        as(KafkaUsers.TRAINER).forEach((k, v) -> trainer.put((String) k, v));
+        DeadLetterReplay replay = new DeadLetterReplay(KafkaClients.of(trainer), Topics.DLQ);
+        DeadLetterReplay.Filter filter = new DeadLetterReplay.Filter(errorClass, null);
+        assertEquals(new DeadLetterReplay.Outcome(1, 1), replay.replay(filter, false));
+        assertEquals(new DeadLetterReplay.Outcome(0, 0), replay.replay(filter, false), "each dead letter is replayed once");
     }
 
     @Test

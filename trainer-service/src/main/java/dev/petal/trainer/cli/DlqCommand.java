@@ -1,9 +1,7 @@
 package dev.petal.trainer.cli;
 
 import dev.petal.common.records.DeadLetterReplay;
-import dev.petal.common.registry.RegistryException;
 import dev.petal.trainer.registry.DlqResource;
-import dev.petal.trainer.registry.Lifecycle;
 import dev.petal.trainer.service.TrainerConfig;
 import jakarta.inject.Inject;
 import java.util.concurrent.Callable;
@@ -33,7 +31,7 @@ public class DlqCommand {
 
         @Override
         public Integer call() throws Exception {
-            try (Lifecycle l = new Lifecycle(config.s3(), config.kafka())) {
+            return LifecycleCommand.run("dlq list", config, l -> {
                 DeadLetterReplay.Listing listing = l.deadLetters().list(DlqResource.filter(filter.errorClass, filter.since), limit);
                 if (listing.counts().isEmpty()) {
                     System.out.println("no dead letters match");
@@ -46,10 +44,7 @@ public class DlqCommand {
                             s.reason());
                 }
                 return 0;
-            } catch (RegistryException e) {
-                System.err.println("petal dlq list: " + e.getMessage());
-                return 2;
-            }
+            });
         }
     }
 
@@ -65,15 +60,12 @@ public class DlqCommand {
 
         @Override
         public Integer call() throws Exception {
-            try (Lifecycle l = new Lifecycle(config.s3(), config.kafka())) {
+            return LifecycleCommand.run("dlq replay", config, l -> {
                 DeadLetterReplay.Outcome outcome = l.deadLetters().replay(DlqResource.filter(filter.errorClass, filter.since), dryRun);
                 System.out.printf("%d dead letters match and were not replayed before; %s%n", outcome.matched(),
                         dryRun ? "nothing published (--dry-run)" : outcome.replayed() + " replayed");
                 return 0;
-            } catch (RegistryException e) {
-                System.err.println("petal dlq replay: " + e.getMessage());
-                return 2;
-            }
+            });
         }
     }
 }

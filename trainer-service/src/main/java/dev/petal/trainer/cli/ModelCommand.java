@@ -6,8 +6,6 @@ import dev.petal.common.records.Headers;
 import dev.petal.common.records.Topics;
 import dev.petal.common.registry.AliasMove;
 import dev.petal.common.registry.ModelRegistry;
-import dev.petal.common.registry.RegistryException;
-import dev.petal.trainer.registry.Lifecycle;
 import dev.petal.trainer.registry.ModelViews;
 import dev.petal.trainer.service.TrainerConfig;
 import jakarta.inject.Inject;
@@ -38,18 +36,8 @@ import picocli.CommandLine.Parameters;
 public class ModelCommand {
     static final ObjectMapper JSON = new ObjectMapper();
 
-    /** Runs {@code body}; a registry refusal is one line on stderr and exit code 1. */
-    static int run(String command, TrainerConfig config, Body body) throws Exception {
-        try (Lifecycle lifecycle = new Lifecycle(config.s3(), config.kafka())) {
-            return body.run(lifecycle);
-        } catch (RegistryException e) {
-            System.err.println("petal model " + command + ": " + e.getMessage());
-            return 1;
-        }
-    }
-
-    interface Body {
-        int run(Lifecycle lifecycle) throws Exception;
+    static int run(String command, TrainerConfig config, LifecycleCommand.Body body) throws Exception {
+        return LifecycleCommand.run("model " + command, config, body);
     }
 
     static String actor() {
