@@ -54,6 +54,10 @@ function duration(seconds) {
 function card(k, v, s) {
   return h('div', { class: 'card' }, h('div', { class: 'k' }, k), h('div', { class: String(v).length > 14 ? 'v long' : 'v' }, v), s ? h('div', { class: 's' }, s) : null);
 }
+// Role gating: state.me.can says which actions the signed-in roles may do, state.me.needs which roles each needs,
+// both from the console's endpoints' own role checks; an action the API would refuse is never offered.
+const allowed = (action) => !!(state.me && state.me.can && state.me.can[action]);
+const needs = (action) => 'needs the ' + ((state.me && state.me.needs && state.me.needs[action]) || ['admin']).join(' or ') + ' role';
 function notice(text) { const n = $('notice'); n.textContent = text || ''; n.hidden = !text; }
 
 async function api(path, options = {}) {
@@ -141,9 +145,7 @@ async function boot() {
     history.replaceState(null, '', location.pathname + '#/models');
     const r = await api('/api/session', { method: 'POST', body: { code } });
     if (!r.ok) notice((r.body && r.body.error) || 'the login link did not work');
-    else notice('');
-    if (state.events) { state.events.close(); state.events = null; } // the stream of the session before, if any
-    state.fields = null;
+    else return location.reload(); // a new session starts on a fresh page: nothing the one before showed or allowed stays
   }
   const s = await api('/api/session/state');
   if (!s.body || !s.body.signedIn) return showSignIn();
@@ -165,7 +167,7 @@ $('signin-form').addEventListener('submit', async (e) => {
   const r = await api('/api/session/token', { method: 'POST', bearer: token });
   if (!r.ok) return notice((r.body && r.body.error) || 'the token was refused');
   notice('');
-  boot();
+  location.reload();
 });
 
 $('sign-out').addEventListener('click', async () => {
@@ -178,7 +180,8 @@ function signedIn() {
   $('page-signin').hidden = true;
   $('nav').hidden = false; $('who').hidden = false;
   const me = state.me;
-  $('user').textContent = `${me.subject} (${me.roles.join(', ')})` + (me.can.promote ? '' : ' · read-only');
+  const anyAction = Object.keys(me.needs || {}).some(allowed);
+  $('user').textContent = `${me.subject} (${me.roles.join(', ')})` + (anyAction ? '' : ' · read-only');
   connect();
   route();
 }
@@ -260,11 +263,12 @@ function renderModels() {
     : (lifecycle.problem || '');
   const byVersion = Object.fromEntries(m.versions.map((v) => [v.version, v]));
   const newest = m.versions.length ? m.versions[m.versions.length - 1] : null;
-  const champion = byVersion[aliases.champion] || null;
+  const championVersion = aliases.champion || m.champion;
+  const champion = byVersion[championVersion] || null;
   const challenger = byVersion[aliases.challenger] || null;
   fill($('models-cards'),
     card('Serving', m.serving.length ? m.serving.join(', ') : 'nothing loaded', 'version(s) inference replicas report'),
-    card('Champion', aliases.champion || '–', champion ? 'valid accuracy ' + pct(metric(champion, 'validAccuracy')) : (lifecycle.available === false ? 'not available on this trainer' : 'no champion yet')),
+    card('Champion', championVersion || '–', champion ? 'valid accuracy ' + pct(metric(champion, 'validAccuracy')) : (lifecycle.available === false ? 'not available on this trainer' : 'no champion yet')),
     card('Challenger', aliases.challenger || '–', challenger ? 'valid accuracy ' + pct(metric(challenger, 'validAccuracy')) : 'none'),
     card('Versions', String(m.versions.length), newest ? 'newest ' + newest.version : 'none published yet'));
 
@@ -301,9 +305,9 @@ function renderModels() {
       })))));
   }
 
-  const canPromote = state.me.can.promote && lifecycle.available !== false;
+  const canPromote = allowed('promote') && lifecycle.available !== false;
   const rollback = $('rollback');
-  rollback.hidden = !state.me.can.promote;
+  rollback.hidden = !allowed('rollback');
   rollback.disabled = lifecycle.available === false;
   rollback.title = lifecycle.available === false ? 'not available on this trainer' : '';
   const tbody = $('models-table').querySelector('tbody');
@@ -316,7 +320,7 @@ function renderModels() {
     const lineage = h('details', {}, h('summary', {}, (v.dataset && v.dataset.name) || 'all data'),
       h('div', {}, 'parent: ', v.parentVersion || '–'), h('div', {}, `${(v.dataset && v.dataset.topic) || ''} offsets ${offsets}`),
       h('div', {}, 'recipe: ', v.recipe ? Object.entries(v.recipe).filter(([, x]) => x !== null && typeof x !== 'object').map(([k, x]) => `${k}=${x}`).join(', ') : '–'));
-    const promoteButton = state.me.can.promote ? h('button', { type: 'button', class: 'small', disabled: !canPromote, title: canPromote ? null : 'not available on this trainer',
+    const promoteButton = allowed('promote') ? h('button', { type: 'button', class: 'small', disabled: !canPromote, title: canPromote ? null : 'not available on this trainer',
       'aria-label': `Promote ${v.version} to champion`, onclick: () => promote(v.version) }, 'Promote…') : null;
     return h('tr', { class: serving ? 'serving' : null, 'data-version': v.version },
       h('th', { scope: 'row' }, v.version), h('td', {}, when(v.createdAt)), h('td', {}, `${v.arch} @ ${v.imageSize} px`), h('td', { class: 'num' }, v.epoch),
@@ -332,6 +336,7 @@ function renderModels() {
 }
 
 async function promote(version) {
+  if (!allowed('promote')) return;
   const name = state.models.name;
   const values = await confirmAction('Promote ' + version, `Make ${version} the champion of ${name}? Inference then serves it.`,
     [textExtra('reason', 'Reason', 'promoted from the console'), checkExtra('force', 'Force (labels differ from the champion’s)')], 'Promote');
@@ -342,6 +347,7 @@ async function promote(version) {
 }
 
 $('rollback').addEventListener('click', async () => {
+  if (!allowed('rollback')) return;
   const name = state.models.name;
   const values = await confirmAction('Roll back', `Move the champion of ${name} back to the version it held before?`, [], 'Roll back');
   if (!values) return;
@@ -426,8 +432,8 @@ function renderDeadLetters(d) {
   const replay = d.replay || {};
   $('replay-note').hidden = replay.available !== false;
   $('replay-note').textContent = replay.reason || '';
-  $('replay-submit').disabled = !state.me.can.replay || replay.available === false || !Object.keys(d.counts || {}).length;
-  $('replay-submit').title = !state.me.can.replay ? 'needs the admin role' : replay.available === false ? 'not available on this trainer' : '';
+  $('replay-submit').disabled = !allowed('replay') || replay.available === false || !Object.keys(d.counts || {}).length;
+  $('replay-submit').title = !allowed('replay') ? needs('replay') : replay.available === false ? 'not available on this trainer' : '';
   fill($('dlq-table').querySelector('tbody'), (d.samples || []).length ? d.samples.map((s) => h('tr', {},
     h('td', {}, when(s.at)), h('td', {}, h('span', { class: 'chip' }, s.errorClass)), h('td', {}, s.reason),
     h('td', {}, `${s.sourceTopic} ${s.sourcePartition}:${s.sourceOffset}`), h('td', {}, s.key || '–'), h('td', { class: 'num' }, fmt(s.bytes, 0))))
@@ -436,6 +442,7 @@ function renderDeadLetters(d) {
 
 $('replay-form').addEventListener('submit', async (e) => {
   e.preventDefault();
+  if (!allowed('replay')) return;
   const errorClass = $('replay-class').value;
   const sinceValue = $('replay-since').value;
   const dryRun = $('replay-dry').checked;
@@ -472,8 +479,8 @@ function renderTraining(t) {
   fill($('epoch-table').querySelector('tbody'), (p.epochs || []).length ? p.epochs.map((e) => h('tr', {},
     h('th', { scope: 'row' }, e.epoch), h('td', { class: 'num' }, fmt(e.trainLoss, 4)), h('td', { class: 'num' }, pct(e.validAccuracy))))
     : [h('tr', {}, h('td', { colspan: 3, class: 'muted' }, 'No epoch finished yet.'))]);
-  $('train-submit').disabled = !state.me.can.train || t.state === 'running';
-  $('train-submit').title = !state.me.can.train ? 'needs the trainer or admin role' : t.state === 'running' ? 'a run is in progress' : '';
+  $('train-submit').disabled = !allowed('train') || t.state === 'running';
+  $('train-submit').title = !allowed('train') ? needs('train') : t.state === 'running' ? 'a run is in progress' : '';
 }
 
 async function loadTrainingFields() {
@@ -501,6 +508,7 @@ async function loadTrainingFields() {
 
 $('train-form').addEventListener('submit', async (e) => {
   e.preventDefault();
+  if (!allowed('train')) return;
   const body = {};
   for (const f of state.fields || []) {
     const el = $('field-' + f.name);

@@ -27,10 +27,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.jboss.resteasy.reactive.RestStreamElementType;
 
 /**
- * The console's API, under {@code /api} on the application port, for its pages. Reads take the roles {@code scorer},
- * {@code trainer} or {@code admin}; starting a run {@code trainer} or {@code admin}; promoting, rolling back and
- * replaying dead letters {@code admin}. Every action goes to the trainer's own endpoint with the caller's token, so the
- * trainer checks the same roles again and records the same actor as for the CLI.
+ * The console's API, under {@code /api} on the application port, for its pages. Each endpoint's {@code @RolesAllowed}
+ * says who may call it; those marked {@link PageAction} are the actions the pages offer, to exactly those roles
+ * ({@link Callers#abilities}). Every action goes to the trainer's own endpoint with the caller's token, so the trainer
+ * checks the roles again and records the same actor as for the CLI.
  */
 @Path("/api")
 @Blocking
@@ -82,17 +82,23 @@ public class ConsoleResource {
         body.put("name", name);
         body.put("names", new ArrayList<>(all.keySet()));
         body.put("latest", catalog.latest(name));
+        body.put("champion", catalog.champion(name));
+        body.put("serving", serving());
+        body.put("lifecycle", lifecycle(name, versions));
+        body.put("versions", versions);
+        body.put("problem", catalog.problem());
+        return body;
+    }
+
+    /** The versions the inference replicas report serving (petal_inference_model_loaded): what inference serves now. */
+    private List<Object> serving() {
         List<Object> serving = new ArrayList<>();
         for (Map<String, Object> replica : scoring.replicas()) {
             if (replica.get("version") != null) {
                 serving.add(replica.get("version"));
             }
         }
-        body.put("serving", serving.stream().distinct().toList());
-        body.put("lifecycle", lifecycle(name, versions));
-        body.put("versions", versions);
-        body.put("problem", catalog.problem());
-        return body;
+        return serving.stream().distinct().toList();
     }
 
     /** Aliases, gate decisions and the alias history from the trainer's lifecycle API, merged into {@code versions}. */
@@ -143,6 +149,7 @@ public class ConsoleResource {
     @POST
     @Path("/models/{name}/aliases/{alias}")
     @RolesAllowed(Roles.ADMIN)
+    @PageAction("promote")
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces(MediaType.APPLICATION_JSON)
     public Response moveAlias(@PathParam("name") String name, @PathParam("alias") String alias, String body) {
@@ -153,6 +160,7 @@ public class ConsoleResource {
     @POST
     @Path("/models/{name}/rollback")
     @RolesAllowed(Roles.ADMIN)
+    @PageAction("rollback")
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces(MediaType.APPLICATION_JSON)
     public Response rollback(@PathParam("name") String name, String body) {
@@ -189,6 +197,7 @@ public class ConsoleResource {
     @POST
     @Path("/dlq/replay")
     @RolesAllowed(Roles.ADMIN)
+    @PageAction("replay")
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces(MediaType.APPLICATION_JSON)
     public Response replay(String body) {
@@ -229,6 +238,7 @@ public class ConsoleResource {
     @POST
     @Path("/train")
     @RolesAllowed({Roles.TRAINER, Roles.ADMIN})
+    @PageAction("train")
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces(MediaType.APPLICATION_JSON)
     public Response startTraining(String body) {
@@ -239,8 +249,8 @@ public class ConsoleResource {
 
     /**
      * Server-Sent Events: every {@code petal.console.refresh} (1 s) an update with the scoring view, the dead-letter
-     * counts and the training run; the newest version's id, so a page reloads its models when it changes. Ends when
-     * the session does, with a last event that says so.
+     * counts and the training run; a stamp of the models, so a page reloads them when a version is published, the
+     * champion moves or what serves changes. Ends when the session does, with a last event that says so.
      */
     @GET
     @Path("/events")
@@ -272,10 +282,12 @@ public class ConsoleResource {
                 });
     }
 
+    /** Changes when a version is published, the champion alias moves or a replica swaps models: the page reloads its models then. */
     private String modelsStamp() {
         StringBuilder stamp = new StringBuilder();
-        catalog.models().forEach((name, versions) -> stamp.append(name).append(':').append(versions.size()).append(';'));
-        return stamp.toString();
+        catalog.models().forEach((name, versions) -> stamp.append(name).append(':').append(versions.size())
+                .append(':').append(catalog.champion(name)).append(';'));
+        return stamp.append("serving:").append(serving()).toString();
     }
 
     private static Object parse(String body) {

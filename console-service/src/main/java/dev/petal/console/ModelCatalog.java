@@ -3,6 +3,8 @@ package dev.petal.console;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.petal.common.records.UntrustedText;
+import dev.petal.common.registry.ModelRegistry;
+import dev.petal.common.registry.RegistryException;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -10,6 +12,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import org.jboss.logging.Logger;
@@ -18,8 +21,8 @@ import org.jboss.logging.Logger;
  * Every published version, read from object storage itself: each {@code models/<name>/<version>/manifest.json} (a
  * version is immutable once its manifest exists, so each is read once) and {@code models/<name>/latest}. A version's
  * summary carries its lineage (the parent version, the dataset and its offset range per partition, the recipe) and
- * its metrics, so the models page works on any trainer; aliases and the promotion gate come from the trainer's
- * lifecycle API where it has one.
+ * its metrics, so the models page works on any trainer; the champion alias is read here too (it decides what
+ * inference serves); the other aliases and the promotion gate come from the trainer's lifecycle API where it has one.
  */
 @ApplicationScoped
 public class ModelCatalog {
@@ -31,6 +34,7 @@ public class ModelCatalog {
     private final ConsoleClients clients;
     private final Map<String, Map<String, Object>> versions = new ConcurrentHashMap<>();
     private volatile Map<String, String> latest = Map.of();
+    private volatile Map<String, String> champions = Map.of();
     private volatile long refreshedAt;
     private volatile String problem;
 
@@ -56,6 +60,14 @@ public class ModelCatalog {
         return latest.get(name);
     }
 
+    /**
+     * The version the model's {@code champion} alias points at, read as inference reads it ({@link ModelRegistry}, the
+     * alias's history in object storage): what inference serves by default, once it has loaded it.
+     */
+    public String champion(String name) {
+        return champions.get(name);
+    }
+
     /** Why storage could not be read at the last try, or null. */
     public String problem() {
         return problem;
@@ -79,10 +91,28 @@ public class ModelCatalog {
                 }
             }
             latest = newest;
+            Map<String, String> championNow = new LinkedHashMap<>();
+            ModelRegistry registry = new ModelRegistry(clients.store());
+            for (Map<String, Object> v : versions.values()) {
+                String name = (String) v.get("name");
+                if (!championNow.containsKey(name)) {
+                    championNow.put(name, champion(registry, name));
+                }
+            }
+            championNow.values().removeIf(Objects::isNull);
+            champions = championNow;
             problem = null;
         } catch (RuntimeException e) {
             problem = "object storage: " + UntrustedText.oneLine(String.valueOf(e.getMessage()), 200);
             LOG.debugf("reading the models failed: %s", e);
+        }
+    }
+
+    private static String champion(ModelRegistry registry, String name) {
+        try {
+            return registry.resolve(name, ModelRegistry.CHAMPION).map(v -> UntrustedText.oneLine(v, 128)).orElse(null);
+        } catch (RegistryException e) {
+            return null; // a folder name the registry does not take as a model name: no alias can point into it
         }
     }
 

@@ -30,7 +30,8 @@ import org.eclipse.microprofile.jwt.JsonWebToken;
  *   <li>{@code POST /api/session/token} with a bearer token: the sign-in form's way, for a token from elsewhere (an
  *       OIDC provider); the token travels once, in a header, and only its session cookie comes back.</li>
  *   <li>{@code GET /api/session/state}: whether anyone is signed in (200 either way);
- *       {@code GET /api/session}: who is signed in and what they may do; {@code DELETE /api/session}: sign out.</li>
+ *       {@code GET /api/session}: who is signed in, what they may do ({@code can}) and which roles each action
+ *       needs ({@code needs}); {@code DELETE /api/session}: sign out.</li>
  * </ul>
  */
 @Path("/api/session")
@@ -92,6 +93,7 @@ public class SessionResource {
         me.put("roles", identity.getRoles());
         Callers.session(identity).ifPresent(s -> me.put("expiresAt", s.expiresAt().toString()));
         me.put("can", Callers.abilities(identity));
+        me.put("needs", Callers.ACTIONS);
         return me;
     }
 

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.petal.common.auth.Roles;
 import dev.petal.localstack.auth.JwtTestResource;
 import dev.petal.localstack.auth.TestTokens;
@@ -16,6 +18,10 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -30,6 +36,7 @@ import org.junit.jupiter.api.Test;
 @QuarkusTestResource(JwtTestResource.class)
 class ConsoleSessionTest {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern CODE = Pattern.compile("\"code\":\"([A-Za-z0-9_-]+)\"");
 
     @TestHTTPResource("/")
@@ -80,6 +87,31 @@ class ConsoleSessionTest {
         assertEquals(403, post("/api/models/petal/rollback", null, cookie, "{}", true).statusCode());
         assertEquals(403, post("/api/dlq/replay", null, cookie, "{\"errorClass\":\"x\",\"dryRun\":true}", true).statusCode());
         assertEquals(403, post("/api/train", null, cookie, "{}", true).statusCode());
+    }
+
+    /** For every role, each action the page offers ({@code can}) is one its endpoint accepts, and every other is refused. */
+    @Test
+    void thePagesOfferEachRoleExactlyTheActionsTheApiAccepts() throws Exception {
+        Map<String, String[]> endpoints = Map.of("promote", new String[] {"/api/models/petal/aliases/champion", "{\"version\":\"v1\"}"},
+                "rollback", new String[] {"/api/models/petal/rollback", "{}"}, "replay", new String[] {"/api/dlq/replay", "{\"errorClass\":\"x\"}"},
+                "train", new String[] {"/api/train", "{}"});
+        for (String role : List.of(Roles.SCORER, Roles.TRAINER, Roles.ADMIN)) {
+            JsonNode me = JSON.readTree(get("/api/session", TestTokens.bearer(role), null).body());
+            List<String> offered = new ArrayList<>();
+            me.path("needs").fieldNames().forEachRemaining(offered::add);
+            assertEquals(new TreeSet<>(endpoints.keySet()), new TreeSet<>(offered), "every page action says which roles it needs: " + me);
+            for (String action : offered) {
+                String[] endpoint = endpoints.get(action);
+                int status = post(endpoint[0], TestTokens.bearer(role), null, endpoint[1], false).statusCode();
+                boolean can = me.path("can").path(action).asBoolean();
+                // Allowed: forwarded to a trainer that is not there (502); refused: 403 before any forwarding.
+                assertEquals(can ? 502 : 403, status, role + " " + action + ": " + me);
+                assertEquals(can, me.path("needs").path(action).toString().contains("\"" + role + "\""), role + " " + action);
+            }
+        }
+        assertFalse(JSON.readTree(get("/api/session", TestTokens.bearer(Roles.SCORER), null).body()).path("can").path("replay").asBoolean(),
+                "a scorer may not replay dead letters (the trainer answers 403)");
+        assertTrue(JSON.readTree(get("/api/session", TestTokens.bearer(Roles.TRAINER), null).body()).path("can").path("train").asBoolean());
     }
 
     @Test
