@@ -22,9 +22,7 @@ import java.util.TreeMap;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
-import org.jboss.logging.Logger;
 
 /**
  * The dead-letter view, read from {@code petal.dlq} itself from its beginning (outside any group): counts by error
@@ -33,14 +31,11 @@ import org.jboss.logging.Logger;
  * {@link UntrustedText} before a page shows it (and the page sets it as text, never as markup).
  */
 @ApplicationScoped
-public class DeadLetterMonitor {
-    private static final Logger LOG = Logger.getLogger(DeadLetterMonitor.class);
+public class DeadLetterMonitor extends TopicMonitor {
     private static final int SAMPLES = 50;
     private static final int MINUTES = 60;
 
     private final ConsoleClients clients;
-    private volatile boolean running;
-    private Thread thread;
 
     // Guarded by this.
     private final Map<String, Long> counts = new TreeMap<>();
@@ -54,64 +49,44 @@ public class DeadLetterMonitor {
     }
 
     void start(@Observes StartupEvent event) {
-        running = true;
-        thread = new Thread(this::loop, "petal-console-dead-letters");
-        thread.setDaemon(true);
-        thread.start();
+        startThread();
     }
 
-    /** Lets the loop end at its next poll (at most half a second): interrupting a Kafka client mid-close logs errors. */
     void stop(@Observes ShutdownEvent event) throws InterruptedException {
-        running = false;
-        if (thread != null) {
-            thread.join(3000);
-        }
+        stopThread();
     }
 
-    private void loop() {
-        while (running) {
-            try (KafkaConsumer<byte[], byte[]> consumer = clients.kafka().reader(Map.of(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false,
-                    ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"))) {
-                Set<TopicPartition> assigned = Set.of();
-                long nextCheck = 0;
-                while (running) {
-                    if (System.currentTimeMillis() >= nextCheck) {
-                        nextCheck = System.currentTimeMillis() + 5000;
-                        List<PartitionInfo> infos = consumer.partitionsFor(Topics.DLQ, Duration.ofSeconds(3));
-                        if (infos != null && infos.size() != assigned.size()) {
-                            List<TopicPartition> all = infos.stream().map(p -> new TopicPartition(p.topic(), p.partition())).toList();
-                            Set<TopicPartition> before = assigned;
-                            List<TopicPartition> added = all.stream().filter(tp -> !before.contains(tp)).toList();
-                            consumer.assign(all);
-                            consumer.seekToBeginning(added);
-                            assigned = Set.copyOf(all);
-                        }
-                    }
-                    if (assigned.isEmpty()) {
-                        Thread.sleep(1000);
-                        continue;
-                    }
-                    for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
-                        add(record);
-                    }
-                    synchronized (this) {
-                        problem = null;
-                    }
+    @Override
+    protected String threadName() {
+        return "petal-console-dead-letters";
+    }
+
+    @Override
+    protected void session() throws Exception {
+        try (KafkaConsumer<byte[], byte[]> consumer = clients.kafka().reader(Map.of(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false,
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"))) {
+            Set<TopicPartition> assigned = Set.of();
+            long nextCheck = 0;
+            while (running()) {
+                if (System.currentTimeMillis() >= nextCheck) {
+                    nextCheck = System.currentTimeMillis() + 5000;
+                    assigned = follow(consumer, Topics.DLQ, assigned, true);
                 }
-            } catch (InterruptedException e) {
-                return;
-            } catch (Exception e) {
-                synchronized (this) {
-                    problem = "Kafka: " + UntrustedText.oneLine(String.valueOf(e.getMessage()), 200);
+                if (assigned.isEmpty()) {
+                    Thread.sleep(1000);
+                    continue;
                 }
-                LOG.debugf("dead-letter monitor: %s", e);
-                try {
-                    Thread.sleep(2000);
-                } catch (InterruptedException interrupted) {
-                    return;
+                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+                    add(record);
                 }
+                problem(null);
             }
         }
+    }
+
+    @Override
+    protected synchronized void problem(String problem) {
+        this.problem = problem;
     }
 
     private void add(ConsumerRecord<byte[], byte[]> record) {

@@ -35,10 +35,8 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.GroupIdNotFoundException;
-import org.jboss.logging.Logger;
 
 /**
  * The live scoring view, from Kafka and from inference's own metrics, never from logs: predictions read from
@@ -48,8 +46,7 @@ import org.jboss.logging.Logger;
  * its inputs/s and batch sizes ({@code petal_inference_*} on each replica's {@code /q/metrics}).
  */
 @ApplicationScoped
-public class ScoringMonitor {
-    private static final Logger LOG = Logger.getLogger(ScoringMonitor.class);
+public class ScoringMonitor extends TopicMonitor {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int RECENT = 12;
     private static final int SERIES_SECONDS = 120;
@@ -58,8 +55,6 @@ public class ScoringMonitor {
     private final ConsoleClients clients;
     private final ConsoleSettings settings;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-    private volatile boolean running;
-    private Thread thread;
 
     // Guarded by this.
     private long total;
@@ -80,72 +75,50 @@ public class ScoringMonitor {
     }
 
     void start(@Observes StartupEvent event) {
-        running = true;
-        thread = new Thread(this::loop, "petal-console-scoring");
-        thread.setDaemon(true);
-        thread.start();
+        startThread();
     }
 
-    /** Lets the loop end at its next poll (at most half a second): interrupting a Kafka client mid-close logs errors. */
     void stop(@Observes ShutdownEvent event) throws InterruptedException {
-        running = false;
-        if (thread != null) {
-            thread.join(3000);
-        }
+        stopThread();
     }
 
-    private void loop() {
-        while (running) {
-            try (KafkaConsumer<byte[], byte[]> consumer = clients.kafka().reader(Map.of(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false,
-                         ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted"));
-                 Admin admin = clients.kafka().admin(Duration.ofSeconds(3))) {
-                Set<TopicPartition> assigned = Set.of();
-                long nextSlow = 0;
-                while (running) {
-                    long now = System.currentTimeMillis();
-                    if (now >= nextSlow) {
-                        nextSlow = now + 2000;
-                        assigned = assign(consumer, assigned);
-                        readLag(admin);
-                        scrapeReplicas();
-                    }
-                    if (assigned.isEmpty()) {
-                        tick(System.currentTimeMillis());
-                        Thread.sleep(500);
-                        continue;
-                    }
-                    for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(250))) {
-                        prediction(record);
-                    }
+    @Override
+    protected String threadName() {
+        return "petal-console-scoring";
+    }
+
+    @Override
+    protected void session() throws Exception {
+        try (KafkaConsumer<byte[], byte[]> consumer = clients.kafka().reader(Map.of(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false,
+                     ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted"));
+             Admin admin = clients.kafka().admin(Duration.ofSeconds(3))) {
+            Set<TopicPartition> assigned = Set.of();
+            long nextSlow = 0;
+            while (running()) {
+                long now = System.currentTimeMillis();
+                if (now >= nextSlow) {
+                    nextSlow = now + 2000;
+                    // new partitions of petal.predictions are read from their end: what is scored from now on
+                    assigned = follow(consumer, Topics.PREDICTIONS, assigned, false);
+                    readLag(admin);
+                    scrapeReplicas();
+                }
+                if (assigned.isEmpty()) {
                     tick(System.currentTimeMillis());
+                    Thread.sleep(500);
+                    continue;
                 }
-            } catch (InterruptedException e) {
-                return;
-            } catch (Exception e) {
-                synchronized (this) {
-                    kafkaProblem = "Kafka: " + UntrustedText.oneLine(String.valueOf(e.getMessage()), 200);
+                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(250))) {
+                    prediction(record);
                 }
-                LOG.debugf("scoring monitor: %s", e);
-                try {
-                    Thread.sleep(2000);
-                } catch (InterruptedException interrupted) {
-                    return;
-                }
+                tick(System.currentTimeMillis());
             }
         }
     }
 
-    /** Adds partitions of petal.predictions that appeared (read from their end: what is scored from now on). */
-    private Set<TopicPartition> assign(KafkaConsumer<byte[], byte[]> consumer, Set<TopicPartition> assigned) {
-        List<PartitionInfo> infos = consumer.partitionsFor(Topics.PREDICTIONS, Duration.ofSeconds(3));
-        if (infos == null || infos.size() == assigned.size()) {
-            return assigned;
-        }
-        List<TopicPartition> all = infos.stream().map(p -> new TopicPartition(p.topic(), p.partition())).toList();
-        List<TopicPartition> added = all.stream().filter(tp -> !assigned.contains(tp)).toList();
-        consumer.assign(all);
-        consumer.seekToEnd(added);
-        return Set.copyOf(all);
+    @Override
+    protected synchronized void problem(String problem) {
+        kafkaProblem = problem;
     }
 
     private void prediction(ConsumerRecord<byte[], byte[]> record) {
