@@ -35,7 +35,7 @@ import org.apache.kafka.common.utils.Utils;
 import org.junit.jupiter.api.Test;
 
 /**
- * A canary at 10% on the real broker and S3 server: of 2,000 keyed images, 10% +- 2% are scored by the challenger, each
+ * A canary at 10% on the real broker and S3 server: of 1,000 keyed images, 10% +- 2% are scored by the challenger, each
  * key's route is the one Kafka's murmur2 of its bytes mod 100 gives (below 10: canary), and sending the same keys again
  * takes the same routes. No decision is taken (the window is larger than the stream).
  */
@@ -86,7 +86,7 @@ class CanaryTest {
             }
             assertEquals("c2", watcher.canaryHolder().version().orElse("none"), "the challenger is loaded for the canary");
 
-            int n = 2000;
+            int n = 1000;
             byte[] image = TestModels.png(7);
             for (int i = 0; i < n; i++) {
                 producer.send(new ProducerRecord<>(IN, key(i), image));

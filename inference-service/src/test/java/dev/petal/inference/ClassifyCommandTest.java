@@ -28,7 +28,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code petal classify} (the picocli command, run in the test's application): the same prediction JSON from a folder, from S3 and from safetensors, no Kafka. */
+/**
+ * {@code petal classify} (the picocli command, run in the test's application): the same prediction JSON from a folder, from S3 and
+ * from safetensors, no Kafka; and the command line's usage errors exit with code 2.
+ */
 @QuarkusTest
 @QuarkusTestResource(LocalStackTestResource.class)
 @TestProfile(InferenceServiceTest.Profile.class)
@@ -151,6 +154,22 @@ class ClassifyCommandTest {
         LaunchResult result = launch("classify", circle.toString(), "--model", safetensors.toString());
         assertEquals(2, result.exitCode());
         assertTrue(result.getErrorOutput().contains("--labels"), result.getErrorOutput());
+    }
+
+    // Usage errors of the command line as ./petal launches it: the Quarkus main runs this same @TopCommand through
+    // picocli, so they are checked here rather than in a QuarkusMainTest of their own (one application start less).
+    @Test
+    void classifyNeedsAModel() {
+        LaunchResult result = launch("classify", "some.png");
+        assertEquals(2, result.exitCode(), result.getErrorOutput());
+        assertTrue(result.getErrorOutput().contains("--model"), result.getErrorOutput());
+    }
+
+    @Test
+    void unknownFlagIsAUsageError() {
+        LaunchResult result = launch("predictions", "--no-such-flag");
+        assertEquals(2, result.exitCode(), result.getErrorOutput());
+        assertTrue(result.getErrorOutput().contains("Unknown option"), result.getErrorOutput());
     }
 
     @Test

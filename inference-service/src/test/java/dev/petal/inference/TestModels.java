@@ -55,7 +55,7 @@ public final class TestModels {
     private static byte[] trained;
 
     /**
-     * Weights of a model trained here for 80 steps of 32 generated shapes (ResNet-18, small stem, 16 px): far better than
+     * Weights of a model trained here for 40 steps of 32 generated shapes (ResNet-18, small stem, 16 px): far better than
      * chance on the shapes {@link #png} draws. Trained once per JVM.
      */
     public static synchronized byte[] trainedWeights() {
@@ -63,7 +63,7 @@ public final class TestModels {
             PyTorchEngine.get().setRandomSeed(3);
             dev.petal.common.image.Preprocessor pre = SPEC.preprocessor();
             SyntheticShapes shapes = new SyntheticShapes(40, 1);
-            int steps = 80;
+            int steps = 40;
             int batch = 32;
             dev.petal.common.training.TrainingSettings settings = new dev.petal.common.training.TrainingSettings(2e-3f, 1e-4f, 10, steps,
                     7, 0f, true, dev.petal.common.training.TrainingSettings.WARMUP_START_FACTOR);
