@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Issue #8 (b), ingest's half: the broker stops and starts again (same port, same data) while the real
- * {@link ImagePublisher}, with the default settings, streams 2,000 images to {@code petal.images} through the
+ * {@link ImagePublisher}, with the default settings, streams 1,000 images to {@code petal.images} through the
  * service's {@code published-images} channel.
  * The producer is idempotent with acks=all and retries until its delivery timeout (broker timeout 20 s
  * + linger + 1 s), so the restart (about 3 s down here) is ridden out: {@link ImagePublisher#flush()} does
@@ -33,7 +33,7 @@ import org.junit.jupiter.api.Test;
 @QuarkusTest
 @WithTestResource(LocalStackTestResource.class)
 class BrokerRestartPublishTest {
-    static final int IMAGES = 2000;
+    static final int IMAGES = 1000;
 
     @Inject
     Ingestion ingestion;

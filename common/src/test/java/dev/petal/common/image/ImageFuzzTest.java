@@ -34,22 +34,28 @@ import org.junit.jupiter.api.Test;
 /**
  * Feeds mutated JPEG and PNG bytes (bit flips, truncation, marker and chunk splices, edited size
  * and length fields) through the path every scored image takes, {@link ImageDecoder#decode(byte[], int)}
- * then {@link Preprocessor#toTensor}, for a bounded time with a fixed seed. Every input must end in
+ * then {@link Preprocessor#toTensor}: {@value #INPUTS} inputs from a fixed seed, every mutation operator and
+ * seed input among them. Every input must end in
  * a tensor of the right shape with finite values, or a {@link RejectedImageException} with a known
  * error class: never another exception, an error, or a decode that outlives its timeout.
  *
- * <p>{@code -Dpetal.fuzz.seconds=600} fuzzes longer, {@code -Dpetal.fuzz.seed=N} elsewhere.
+ * <p>{@code -Dpetal.fuzz.seconds=600} fuzzes for that long instead, {@code -Dpetal.fuzz.seed=N} elsewhere.
  * Failures print the input as base64: fix the decoder and keep the input as a regular test case.
  */
 class ImageFuzzTest {
     private static final int SIZE = 224;
+    /** Inputs of a default run: the same mutants every time, so a run is reproducible and bounded in work, not time. */
+    static final int INPUTS = 2000;
+    private static final Set<String> OPERATORS = Set.of("bitflip", "byteset", "truncate", "insert", "delete", "repeat",
+            "jpeg-splice", "png-splice", "jpeg-length", "png-length", "jpeg-sof", "png-ihdr", "png-chunk-data");
     private static final long PER_INPUT_TIMEOUT_MS = 15_000;
     private static final Set<String> KNOWN_CLASSES = EnumSet.allOf(RejectedImageException.Kind.class).stream()
             .map(RejectedImageException.Kind::code).collect(Collectors.toSet());
 
     @Test
     void mutatedJpegAndPngEitherDecodeToATensorOrAreRejectedWithAKnownClass() throws Exception {
-        double seconds = Double.parseDouble(System.getProperty("petal.fuzz.seconds", "20"));
+        String forSeconds = System.getProperty("petal.fuzz.seconds");
+        int limit = forSeconds == null ? INPUTS : Integer.MAX_VALUE;
         long seed = Long.parseLong(System.getProperty("petal.fuzz.seed", "20240508"));
         List<byte[]> jpegs = seedJpegs();
         List<byte[]> pngs = seedPngs();
@@ -59,15 +65,18 @@ class ImageFuzzTest {
 
         Map<String, Integer> outcomes = new TreeMap<>();
         Map<String, Integer> operators = new TreeMap<>();
+        Set<String> seedsMutated = new java.util.TreeSet<>();
         List<String> failures = new ArrayList<>();
         long slowestNanos = 0;
         int inputs = 0;
         ExecutorService worker = newWorker();
-        long deadline = System.nanoTime() + (long) (seconds * 1e9);
+        long started = System.nanoTime();
+        long deadline = forSeconds == null ? 0 : started + (long) (Double.parseDouble(forSeconds) * 1e9);
         try {
-            while (System.nanoTime() < deadline && failures.size() < 10) {
+            while (inputs < limit && (forSeconds == null || System.nanoTime() < deadline) && failures.size() < 10) {
                 Mutator.Mutant mutant = mutator.next();
                 inputs++;
+                seedsMutated.add(mutant.operators().substring(0, mutant.operators().indexOf(':')) + mutant.seedIndex());
                 for (String op : mutant.operators().split("[:+]")) {
                     operators.merge(op, 1, Integer::sum);
                 }
@@ -97,12 +106,14 @@ class ImageFuzzTest {
             worker.shutdownNow();
         }
         System.out.printf("image fuzz: %d inputs in %.1f s (seed %d, slowest %.0f ms)%n  outcomes: %s%n  operators: %s%n",
-                inputs, seconds, seed, slowestNanos / 1e6, outcomes, operators);
+                inputs, (System.nanoTime() - started) / 1e9, seed, slowestNanos / 1e6, outcomes, operators);
         failures.forEach(f -> System.out.println("  " + f));
         if (!failures.isEmpty()) {
             fail(failures.size() + " of " + inputs + " fuzzed inputs broke the decode path; first: " + failures.get(0));
         }
-        assertTrue(inputs >= 100, "only " + inputs + " inputs in " + seconds + " s");
+        assertTrue(inputs >= 100, "only " + inputs + " inputs");
+        assertTrue(operators.keySet().containsAll(OPERATORS), "operators applied: " + operators.keySet());
+        assertEquals(seedJpegs().size() + seedPngs().size(), seedsMutated.size(), "seed inputs mutated: " + seedsMutated);
         assertTrue(outcomes.getOrDefault("ok", 0) > 0, "no mutant decoded at all: the mutations are too coarse " + outcomes);
         assertTrue(outcomes.size() > 3, "too few kinds of outcome: " + outcomes);
     }

@@ -53,6 +53,9 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--quick", description = "ResNet-18 at 96 px, 3 epochs with augmentation, instead of the seed recipe (224 px, batch 4, 1 epoch).")
     boolean quick;
 
+    @Option(names = "--epochs", description = "Epochs to train instead of the recipe's own (the gate still picks the best).")
+    Integer epochs;
+
     @Option(names = "--model-name", defaultValue = "petal", description = "Model name in object storage (default: ${DEFAULT-VALUE}).")
     String modelName;
 
@@ -81,6 +84,9 @@ final class DemoCommand implements Callable<Integer> {
 
         List<String> train = new ArrayList<>(List.of("train", "--model-name", modelName, "--dataset", data.name()));
         train.addAll(data.generated() ? GENERATED : quick ? QUICK : List.of());
+        if (epochs != null) {
+            withEpochs(train, epochs);
+        }
         out.println("\ndemo: 2/4 train " + (data.generated() ? "(generated-data preset)" : quick ? "(--quick preset)" : "(the seed recipe)")
                 + ": ./petal " + String.join(" ", train));
         int trained = launcher(root, state, train);
@@ -128,6 +134,16 @@ final class DemoCommand implements Callable<Integer> {
                         byKey.size() - answers.predictions().size(), byKey.size(), answers.deadLetters().size(), answers.duplicates());
             }
             return complete ? 0 : 1;
+        }
+    }
+
+    /** Sets the trainer's --epochs in {@code args}, replacing a preset's (picocli refuses an option given twice). */
+    static void withEpochs(List<String> args, int epochs) {
+        int at = args.indexOf("--epochs");
+        if (at >= 0) {
+            args.set(at + 1, Integer.toString(epochs));
+        } else {
+            args.addAll(List.of("--epochs", Integer.toString(epochs)));
         }
     }
 
