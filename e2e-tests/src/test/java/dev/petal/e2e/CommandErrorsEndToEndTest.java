@@ -47,7 +47,7 @@ class CommandErrorsEndToEndTest {
                 Arguments.of(1, "Kafka", List.of("ingest", "images", "IMAGE")),
                 Arguments.of(2, "no such file or directory", List.of("ingest", "images", "/no/such/file.jpg")),
                 Arguments.of(2, "/no/such/model is none of these", List.of("classify", "IMAGE", "--model", "/no/such/model")),
-                Arguments.of(1, "Kafka", List.of("predictions", "--count", "1")));
+                Arguments.of(1, "Kafka", List.of("predictions", "--count", "1", "--broker-timeout", "5")));
     }
 
     @ParameterizedTest(name = "petal {2}")

@@ -32,6 +32,10 @@ public class PredictionsCommand implements Callable<Integer> {
     @Option(names = "--topic", defaultValue = "petal.predictions", description = "Topic to read (default: ${DEFAULT-VALUE}).")
     String topic;
 
+    @Option(names = "--broker-timeout", paramLabel = "SECONDS", defaultValue = "30",
+            description = "How long to wait for the broker before giving up (default: ${DEFAULT-VALUE}).")
+    int brokerTimeout;
+
     private final KafkaClients kafka;
 
     public PredictionsCommand(KafkaClients kafka) {
@@ -42,7 +46,7 @@ public class PredictionsCommand implements Callable<Integer> {
     public Integer call() {
         long printed = 0;
         try (KafkaConsumer<byte[], byte[]> consumer = kafka.reader()) {
-            List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
+            List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(brokerTimeout)).stream()
                     .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
             consumer.assign(partitions);
             boolean fromStart = !follow || fromBeginning;
