@@ -1,7 +1,6 @@
 package dev.petal.trainer.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -11,8 +10,10 @@ import io.quarkus.test.junit.main.QuarkusMainTest;
 import org.junit.jupiter.api.Test;
 
 /**
- * The command end to end. One launch per JVM loads libtorch: each launch gets a class loader of its own,
- * and a native library binds to the first (ResNetTest checks every depth's count against torchvision).
+ * The command end to end, launched as the application. One launch per JVM loads libtorch: each launch gets a class
+ * loader of its own, and a native library binds to the first (ResNetTest checks every depth's count against
+ * torchvision). Usage errors are checked on the same command line in process ({@link ModelInfoUsageErrorsTest}):
+ * each launch starts the whole application again.
  */
 @QuarkusMainTest
 class ModelInfoCommandTest {
@@ -27,17 +28,5 @@ class ModelInfoCommandTest {
         assertEquals("[64,112,112]", info.get("shapes").get("conv1").toString());
         assertEquals("[2048,7,7]", info.get("shapes").get("layer4").toString());
         assertEquals("[1000]", info.get("shapes").get("logits").toString());
-    }
-
-    @Test
-    @Launch(value = {"model-info", "--arch", "resnet19"}, exitCode = 2)
-    void unknownArchitectureIsAUsageError(LaunchResult result) {
-        assertTrue(result.getErrorOutput().contains("unknown architecture 'resnet19'"), result.getErrorOutput());
-    }
-
-    @Test
-    @Launch(value = {"model-info", "--no-such-flag"}, exitCode = 2)
-    void unknownFlagIsAUsageError(LaunchResult result) {
-        assertTrue(result.getErrorOutput().contains("Unknown option"), result.getErrorOutput());
     }
 }

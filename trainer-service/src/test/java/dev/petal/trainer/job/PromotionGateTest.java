@@ -56,7 +56,8 @@ import org.junit.jupiter.api.Test;
 class PromotionGateTest {
     private static final String GOOD = "gate-good-shapes";
     private static final String SHUFFLED = "gate-shuffled-shapes";
-    private static final int SIZE = 32;
+    /** The smallest image the network takes: the gate compares two runs, at any size. */
+    private static final int SIZE = 16;
     private static LocalStack stack;
     /** The shuffled dataset's held-out images with their true labels, as this test made them. */
     private static final List<SyntheticShapes.Sample> shuffledValid = new ArrayList<>();

@@ -59,6 +59,8 @@ import org.junit.jupiter.api.Test;
 /** Training from the real topic into the real object store: learning, checkpoint integrity, exact resume. */
 class TrainingJobTest {
     private static final String DATASET = "job-test-shapes";
+    /** The smallest image the network takes: no claim here depends on the size, and small images train fast. */
+    private static final int SIZE = 16;
     private static final ObjectMapper JSON = new ObjectMapper();
     private static LocalStack stack;
 
@@ -68,7 +70,7 @@ class TrainingJobTest {
         Properties props = kafka();
         props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
         props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        SyntheticShapes shapes = new SyntheticShapes(32, 5);
+        SyntheticShapes shapes = new SyntheticShapes(SIZE, 5);
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(props)) {
             for (int i = 0; i < 240; i++) {
                 SyntheticShapes.Sample s = shapes.next();
@@ -112,7 +114,7 @@ class TrainingJobTest {
         Recipe seed = Recipe.seedRecipe();
         // Prefetch left to the device (0 here: batches decoded between steps); the resume test's
         // runs decode 4 ahead, and must still match this run bit for bit.
-        return Recipe.builder().modelName(model).network(new NetworkSpec(Architecture.RESNET18, 32, Stem.SMALL, Normalization.IMAGENET))
+        return Recipe.builder().modelName(model).network(new NetworkSpec(Architecture.RESNET18, SIZE, Stem.SMALL, Normalization.IMAGENET))
                 .epochs(epochs).batchSize(16).lr(2e-3f).weightDecay(1e-4f).warmupIters(5).seed(7).device("cpu").zeroInitResidual(true)
                 .cacheMegabytes(64).dataset(DATASET).build();
     }

@@ -56,7 +56,7 @@ class TrainerServiceTest {
         @Override
         public Map<String, String> getConfigOverrides() {
             return Map.of(
-                    "petal.trainer.recipe", "{\"modelName\": \"" + MODEL + "\", \"imageSize\": 32, \"stem\": \"small\","
+                    "petal.trainer.recipe", "{\"modelName\": \"" + MODEL + "\", \"imageSize\": 16, \"stem\": \"small\","
                             + " \"batchSize\": 8, \"lr\": 0.002, \"warmupIters\": 2}",
                     "petal.trainer.device", "cpu",
                     "petal.trainer.auto-retrain-after", "40",
@@ -89,7 +89,7 @@ class TrainerServiceTest {
 
         assertTrue(autoRetrain.start());
         LocalStack stack = LocalStack.shared();
-        SyntheticShapes shapes = new SyntheticShapes(32, 11);
+        SyntheticShapes shapes = new SyntheticShapes(16, 11);
         publish(stack, shapes, 30, Set.of("circle", "square"));
         Thread.sleep(3000);
         assertEquals(Optional.empty(), latest(stack), "30 new images are fewer than 40: no run yet");
