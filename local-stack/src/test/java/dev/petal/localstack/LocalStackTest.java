@@ -63,7 +63,7 @@ class LocalStackTest {
                 });
             });
         }
-        assertEquals(Map.of(Topics.TRAIN, 3, Topics.IMAGES, 6, Topics.PREDICTIONS, 6, Topics.MODELS, 1, Topics.DLQ, 3),
+        assertEquals(Map.of(Topics.TRAIN, 3, Topics.IMAGES, 6, Topics.PREDICTIONS, 6, Topics.PREDICTIONS_SHADOW, 6, Topics.MODELS, 1, Topics.DLQ, 3),
                 LocalStack.TOPICS);
     }
 
