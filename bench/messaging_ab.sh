@@ -24,7 +24,7 @@ fi
 ./mvnw -B -q -o -DskipTests package -pl inference-service -am >/dev/null
 bootstrap=$(sed -n 's/^kafka.bootstrap.servers=//p' .petal/stack.properties)
 run() {  # $1: checkout; prints the bench's JSON line
-  (cd "$1" && "${JAVA_HOME:-/usr}/bin/java" $PETAL_JVM_OPTS -Dquarkus.http.port=0 -Dquarkus.management.port=0 \
+  (cd "$1" && "${JAVA_HOME:-/usr}/bin/java" ${PETAL_JVM_OPTS:-} -Dquarkus.http.port=0 -Dquarkus.management.port=0 \
       -Dkafka.bootstrap.servers="$bootstrap" \
       -Dpetal.inference.input-topic=petal.bench.images -Dpetal.inference.output-topic=petal.bench.predictions \
       -Dpetal.inference.dead-letter-topic=petal.bench.dlq -Dpetal.inference.group=petal.bench \
