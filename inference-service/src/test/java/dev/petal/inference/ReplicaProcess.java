@@ -1,6 +1,7 @@
 package dev.petal.inference;
 
 import dev.petal.localstack.auth.TestTokens;
+import dev.petal.testing.TestJvm;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -47,6 +48,7 @@ final class ReplicaProcess implements AutoCloseable {
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Xmx1g");
         command.add("-XX:+UseSerialGC");
+        command.addAll(TestJvm.options());
         command.add("-Dai.djl.offline=true");
         command.add("-Dquarkus.http.port=" + http);
         command.add("-Dquarkus.management.port=" + management);

@@ -14,6 +14,7 @@ import dev.petal.common.records.KafkaClients;
 import dev.petal.common.records.Topics;
 import dev.petal.common.storage.ObjectStore;
 import dev.petal.localstack.LocalStack;
+import dev.petal.testing.TestJvm;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -131,6 +132,7 @@ class KilledTrainProcessResumeTest {
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-XX:+UseSerialGC"); // PETAL_JVM_OPTS' default
         command.add("-Xms16m");
+        command.addAll(TestJvm.options());
         command.add("-Dai.djl.offline=true");
         command.add("-Dquarkus.http.port=0");
         command.add("-Dquarkus.management.port=0");

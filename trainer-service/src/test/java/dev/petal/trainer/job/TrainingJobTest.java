@@ -63,6 +63,7 @@ class TrainingJobTest {
     private static final int SIZE = 16;
     private static final ObjectMapper JSON = new ObjectMapper();
     private static LocalStack stack;
+    private static CheckpointManifest uninterrupted;
 
     @BeforeAll
     static void publishDataset() throws Exception {
@@ -148,17 +149,34 @@ class TrainingJobTest {
         }
         assertTrue(manifest.dataset().offsets().values().stream().mapToLong(r -> r.get(1) - r.get(0)).sum() >= 240);
 
+        // One event per stored version. An epoch's version still waiting for storage when the next epoch ends is
+        // replaced by it (CheckpointPublisher), so there may be fewer versions than epochs, never more.
         List<JsonNode> events = modelEvents("job-learns");
-        assertEquals(6, events.size(), "one petal.models event per epoch");
-        assertEquals(manifest.version(), events.get(5).path("manifest").path("version").asText());
-        assertEquals("models/job-learns/" + manifest.version() + "/manifest.json", events.get(5).path("key").asText());
+        assertTrue(events.size() >= 1 && events.size() <= 6, events.size() + " petal.models events for 6 epochs");
+        for (JsonNode event : events) {
+            String version = event.path("manifest").path("version").asText();
+            assertEquals("models/job-learns/" + version + "/manifest.json", event.path("key").asText());
+            assertEquals(version, store.manifest("job-learns", version).version(), "an announced version is in storage");
+        }
+        assertEquals(manifest.version(), events.get(events.size() - 1).path("manifest").path("version").asText(), "the last is the run's");
+    }
+
+    /**
+     * The uninterrupted run both resume tests compare with (two epochs at batch 8, no mid-epoch checkpoints): trained
+     * once, since it is the same run for both.
+     */
+    private static synchronized CheckpointManifest uninterruptedRun() throws Exception {
+        if (uninterrupted == null) {
+            uninterrupted = new TrainingJob(withBatch(recipe("job-straight", 2), 8, 0, false), clients(), stack.s3Settings(),
+                    ImageLimits.defaults(), null).run().manifest();
+        }
+        return uninterrupted;
     }
 
     @Test
     void resumeAfterAnInterruptionEqualsAnUninterruptedRun() throws Exception {
-        CheckpointManifest straight = new TrainingJob(recipe("job-straight", 2), clients(), stack.s3Settings(),
-                ImageLimits.defaults(), null).run().manifest();
-        Recipe interrupted = recipe("job-resumed", 2);
+        CheckpointManifest straight = uninterruptedRun();
+        Recipe interrupted = withBatch(recipe("job-resumed", 2), 8, 0, false);
         Recipe firstHalf = interrupted.toBuilder().stopAfterEpochs(1).prefetchBatches(4).build();
         assertEquals(1, new TrainingJob(firstHalf, clients(), stack.s3Settings(), ImageLimits.defaults(), null).run().manifest().epoch());
         Recipe resume = Recipe.builder().modelName(interrupted.modelName()).device("cpu").resume(true).prefetchBatches(4)
@@ -177,8 +195,7 @@ class TrainingJobTest {
 
     @Test
     void aCrashMidEpochResumesFromTheMidEpochCheckpointAndEqualsAnUninterruptedRun() throws Exception {
-        Recipe straight = withBatch(recipe("job-mid-straight", 2), 8, 0, false);
-        CheckpointManifest reference = new TrainingJob(straight, clients(), stack.s3Settings(), ImageLimits.defaults(), null).run().manifest();
+        CheckpointManifest reference = uninterruptedRun();
 
         // Checkpoint every second, slow the steps down so that several fall inside an epoch, and
         // crash at the first step after a mid-epoch version is in storage.
