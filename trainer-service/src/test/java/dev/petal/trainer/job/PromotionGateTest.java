@@ -136,14 +136,16 @@ class PromotionGateTest {
         ModelRegistry registry = new ModelRegistry(stack.objectStore());
         String champion = registry.resolve(model, ModelRegistry.CHAMPION).orElseThrow();
         assertEquals(first.gate().version(), champion);
-        // Only the best epoch is promoted: the champion's accuracy is the highest of the four epochs' (the history says).
-        double best = first.history().stream().mapToDouble(m -> ((Number) m.get("validAccuracy")).doubleValue()).max().orElseThrow();
-        assertEquals(best, ((Number) registry.manifest(model, champion).metrics().get("validAccuracy")).doubleValue());
+        // One version per epoch, less any replaced while still waiting for storage (CheckpointPublisher). Only the best
+        // stored version is promoted; the others are recorded as kept out.
         List<String> versions = registry.versions(model);
-        assertEquals(4, versions.size(), "one version per epoch");
+        assertTrue(versions.size() >= 1 && versions.size() <= 4, versions + " for 4 epochs");
+        double best = versions.stream().mapToDouble(v -> ((Number) registry.manifest(model, v).metrics().get("validAccuracy")).doubleValue())
+                .max().orElseThrow();
+        assertEquals(best, ((Number) registry.manifest(model, champion).metrics().get("validAccuracy")).doubleValue());
         long keptOut = versions.stream().filter(v -> registry.gate(model, v).map(g -> GateRecord.KEPT_OUT.equals(g.decision())).orElse(false))
                 .count();
-        assertEquals(3, keptOut, "the other three epochs are recorded as kept out");
+        assertEquals(versions.size() - 1, keptOut, "the other versions are recorded as kept out");
 
         TrainingJob.Result worse = train(recipe(model, SHUFFLED, 3));
         assertEquals(GateRecord.KEPT_OUT, worse.gate().decision(), worse.gate().reason());
