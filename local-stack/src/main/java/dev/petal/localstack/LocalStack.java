@@ -110,7 +110,31 @@ public final class LocalStack implements AutoCloseable {
      * {@link KafkaAcls}.
      */
     public static LocalStack start(Path stateDir, int kafkaPort, int s3Port, Listening listening, boolean secure) {
-        return new LocalStack(stateDir, kafkaPort, s3Port, listening, secure, true).startAll();
+        return started(stateDir, kafkaPort, s3Port, listening, secure, true);
+    }
+
+    private static LocalStack started(Path stateDir, int kafkaPort, int s3Port, Listening listening, boolean secure,
+                                      boolean closeable) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return new LocalStack(stateDir, kafkaPort, s3Port, listening, secure, closeable).startAll();
+            } catch (RuntimeException e) {
+                // A port chosen free can be taken by another process before the server binds it (tests side by side):
+                // when the ports were ours to choose, choose again.
+                if (attempt == 3 || kafkaPort != 0 || s3Port != 0 || !portTaken(e)) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private static boolean portTaken(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof java.net.BindException || String.valueOf(t.getMessage()).contains("Address already in use")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -125,7 +149,7 @@ public final class LocalStack implements AutoCloseable {
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot create a temporary directory", e);
             }
-            LocalStack stack = new LocalStack(dir, 0, 0, Listening.LOOPBACK, false, false).startAll();
+            LocalStack stack = started(dir, 0, 0, Listening.LOOPBACK, false, false);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 stack.stopAll();
                 deleteRecursively(dir);
