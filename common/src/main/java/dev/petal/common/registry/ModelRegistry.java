@@ -262,11 +262,14 @@ public final class ModelRegistry {
         AliasMove move = new AliasMove(name, alias, from, version, kind, reason == null ? "" : reason, actor, Instant.now().toString(),
                 seq + 1);
         byte[] json = json(move);
-        if (!store.putIfAbsent(historyKey(name, alias, seq + 1), json) && !readMove(name, alias, seq + 1).equals(Optional.of(move))) {
+        if (!store.putIfAbsent(historyKey(name, alias, seq + 1), json)) {
+            Optional<AliasMove> there = readMove(name, alias, seq + 1);
             // (a refusal that finds this very move there means the client retried a write the server had taken: it won)
-            String winner = readMove(name, alias, seq + 1).map(m -> m.to() + " by " + m.actor()).orElse("another move");
-            throw RegistryException.conflict("lost a concurrent move of alias '" + alias + "' of '" + name + "': it was moved to "
-                    + winner + " first; " + version + " not aliased (look again and retry)");
+            if (!there.equals(Optional.of(move))) {
+                String winner = there.map(m -> m.to() + " by " + m.actor()).orElse("another move");
+                throw RegistryException.conflict("lost a concurrent move of alias '" + alias + "' of '" + name + "': it was moved to "
+                        + winner + " first; " + version + " not aliased (look again and retry)");
+            }
         }
         Map<String, Object> pointer = new LinkedHashMap<>();
         pointer.put("version", version);
