@@ -4,7 +4,7 @@
 #   bench/soak.sh [soak options]      default: --images ../shared/datasets/flowers --minutes 10 --rate 10 --reload-every 2m
 #   e.g. bench/soak.sh --images ../shared/datasets/flowers --minutes 1 --reload-every 20s
 # Starts its own stack (fresh embedded Kafka and S3 in a temporary state directory, so a running
-# ./petal up is not touched), runs ./petal inference soak, stops the stack. The JSON line goes to
+# ./petal up is not touched), runs ./petal soak, stops the stack. The JSON line goes to
 # $SOAK_OUT (default .petal/soak/soak-<time>.json), progress and the stack's output to the .log beside
 # it, and the service's own log to the -inference.log beside it. Exit code: the soak's (0 good,
 # 1 counts do not reconcile, 3 memory grew, 2 set-up).
@@ -28,9 +28,9 @@ cleanup() {
 trap cleanup EXIT
 echo "soak: ./petal up (state $PETAL_STATE_DIR); log $LOG" >&2
 ./petal up >>"$LOG" 2>&1
-echo "soak: ./petal inference soak ${ARGS[*]}" | tee -a "$LOG" >&2
+echo "soak: ./petal soak ${ARGS[*]}" | tee -a "$LOG" >&2
 set +e
-./petal inference soak "${ARGS[@]}" >"$SOAK_OUT" 2> >(tee -a "$LOG" >&2)
+./petal soak "${ARGS[@]}" >"$SOAK_OUT" 2> >(tee -a "$LOG" >&2)
 rc=$?
 set -e
 echo "soak: exit $rc; JSON in $SOAK_OUT" >&2

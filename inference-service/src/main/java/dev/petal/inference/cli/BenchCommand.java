@@ -13,7 +13,7 @@ import dev.petal.common.inference.ModelSource;
 import dev.petal.common.records.KafkaClients;
 import dev.petal.common.records.Topics;
 import dev.petal.inference.InferenceSettings;
-import dev.petal.inference.Storage;
+import dev.petal.service.Storage;
 import dev.petal.inference.InferenceService;
 import dev.petal.inference.model.ModelHolder;
 import dev.petal.inference.scoring.ScoringChannel;

@@ -11,7 +11,7 @@ import dev.petal.common.inference.LoadedModel;
 import dev.petal.common.inference.ModelSource;
 import dev.petal.common.inference.Prediction;
 import dev.petal.common.model.Precision;
-import dev.petal.inference.Storage;
+import dev.petal.service.Storage;
 import dev.petal.inference.scoring.ImageInput;
 import dev.petal.inference.scoring.ImageScorer;
 import java.io.IOException;

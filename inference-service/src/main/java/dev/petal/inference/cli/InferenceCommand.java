@@ -10,6 +10,5 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "Petal inference 0.1.0",
         description = "Petal inference: score images with a trained ResNet.",
-        subcommands = {ServeCommand.class, ClassifyCommand.class, PredictionsCommand.class, BenchCommand.class, SoakCommand.class,
-                PrecisionCheckCommand.class})
+        subcommands = {ServeCommand.class, ClassifyCommand.class, PredictionsCommand.class, BenchCommand.class})
 public class InferenceCommand {}

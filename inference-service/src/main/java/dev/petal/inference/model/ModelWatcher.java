@@ -16,7 +16,8 @@ import dev.petal.common.records.UntrustedText;
 import dev.petal.common.storage.ObjectStoreException;
 import dev.petal.inference.InferenceMetrics;
 import dev.petal.inference.InferenceSettings;
-import dev.petal.inference.Storage;
+import dev.petal.service.Storage;
+import dev.petal.service.config.CheckpointKeys;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -88,8 +89,8 @@ public class ModelWatcher {
         }
         // A malformed verify key stops the service here, instead of refusing every version later.
         Optional<ManifestVerifier> verifier = storage.manifestVerifier();
-        LOG.infof("model manifests: %s", verifier.map(v -> "must be signed (" + v.algorithm() + ", " + Storage.VERIFY_KEY + ")")
-                .orElse("signatures not checked (" + Storage.VERIFY_KEY + " unset); sha256 of every file checked"));
+        LOG.infof("model manifests: %s", verifier.map(v -> "must be signed (" + v.algorithm() + ", " + CheckpointKeys.VERIFY_KEY + ")")
+                .orElse("signatures not checked (" + CheckpointKeys.VERIFY_KEY + " unset); sha256 of every file checked"));
         if (settings.precision() == Precision.BF16) {
             PyTorchEngine.bf16Caveat(PyTorchEngine.device(settings.device()))
                     .ifPresent(why -> LOG.warnf("petal.inference.precision=bf16, but %s", why));

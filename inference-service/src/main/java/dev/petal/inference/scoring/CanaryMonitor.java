@@ -7,7 +7,7 @@ import dev.petal.common.registry.AliasMove;
 import dev.petal.common.registry.ModelRegistry;
 import dev.petal.common.records.ModelEvent;
 import dev.petal.inference.InferenceSettings;
-import dev.petal.inference.Storage;
+import dev.petal.service.Storage;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.charset.StandardCharsets;

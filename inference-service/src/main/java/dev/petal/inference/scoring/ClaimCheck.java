@@ -6,7 +6,7 @@ import dev.petal.common.storage.BucketRefs;
 import dev.petal.common.storage.NoSuchObjectException;
 import dev.petal.common.storage.ObjectStoreException;
 import dev.petal.common.storage.ObjectTooLargeException;
-import dev.petal.inference.Storage;
+import dev.petal.service.Storage;
 import dev.petal.service.config.ImageConfig;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;

@@ -10,6 +10,6 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "Petal trainer 0.1.0",
         description = "Petal trainer: build, inspect and train ResNet classifiers.",
-        subcommands = {TrainCommand.class, ServeCommand.class, RetrainCommand.class, ModelInfoCommand.class, BenchCommand.class,
+        subcommands = {TrainCommand.class, ServeCommand.class, RetrainCommand.class, ModelInfoCommand.class,
             WeightsCommand.class, ModelCommand.class, DlqCommand.class})
 public class TrainerCommand {}

@@ -6,6 +6,7 @@ import dev.petal.common.checkpoint.ManifestSigner;
 import dev.petal.common.image.ImageLimits;
 import dev.petal.common.records.KafkaClients;
 import dev.petal.common.storage.S3Settings;
+import dev.petal.service.config.CheckpointKeys;
 import dev.petal.service.config.ImageConfig;
 import dev.petal.service.config.S3Config;
 import dev.petal.trainer.job.Recipe;
@@ -14,7 +15,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * What a training run needs from the trainer's configuration: its Kafka clients, object storage, image limits, the
@@ -23,15 +23,7 @@ import java.util.Optional;
  */
 @ApplicationScoped
 public class TrainerConfig {
-    public static final String SIGNING_KEY = "petal.checkpoint.signing-key";
     private static final ObjectMapper JSON = new ObjectMapper();
-
-    /** The {@code petal.checkpoint.*} key the trainer reads. */
-    @ConfigMapping(prefix = "petal.checkpoint")
-    public interface CheckpointSigning {
-        /** {@code hmac-sha256:<base64 secret>} or {@code ed25519:<base64 DER PKCS#8 private key>}; empty: unsigned. */
-        Optional<String> signingKey();
-    }
 
     /** The promotion gate's {@code petal.registry.*} keys (docs/model-lifecycle.md). */
     @ConfigMapping(prefix = "petal.registry")
@@ -49,10 +41,10 @@ public class TrainerConfig {
     private final KafkaClients kafka;
     private final S3Config s3;
     private final ImageConfig images;
-    private final CheckpointSigning signing;
+    private final CheckpointKeys signing;
     private final RegistrySettings registry;
 
-    public TrainerConfig(TrainerSettings settings, KafkaClients kafka, S3Config s3, ImageConfig images, CheckpointSigning signing,
+    public TrainerConfig(TrainerSettings settings, KafkaClients kafka, S3Config s3, ImageConfig images, CheckpointKeys signing,
                          RegistrySettings registry) {
         this.settings = settings;
         this.registry = registry;
@@ -89,12 +81,12 @@ public class TrainerConfig {
     }
 
     /**
-     * The signer of {@value #SIGNING_KEY}, or {@code null} when the key is unset (versions are published unsigned).
+     * The signer of {@value CheckpointKeys#SIGNING_KEY}, or {@code null} when the key is unset (versions are published unsigned).
      *
      * @throws IllegalArgumentException when the key is malformed (the message names the setting, never the key)
      */
     public ManifestSigner manifestSigner() {
-        return ManifestSigner.fromConfig(SIGNING_KEY, signing.signingKey().orElse(null)).orElse(null);
+        return ManifestSigner.fromConfig(CheckpointKeys.SIGNING_KEY, signing.signingKey().orElse(null)).orElse(null);
     }
 
     /**

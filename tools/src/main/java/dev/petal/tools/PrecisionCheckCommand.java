@@ -1,4 +1,4 @@
-package dev.petal.inference.cli;
+package dev.petal.tools;
 
 import ai.djl.Device;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -14,7 +14,7 @@ import dev.petal.common.checkpoint.CheckpointIntegrityException;
 import dev.petal.common.records.ValidSplit;
 import dev.petal.common.storage.ObjectStoreException;
 import dev.petal.common.records.KafkaClients;
-import dev.petal.inference.Storage;
+import dev.petal.service.Storage;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.petal.trainer.cli;
+package dev.petal.tools;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.petal.common.bench.ModelBenchmark;

@@ -1,4 +1,4 @@
-package dev.petal.inference.soak;
+package dev.petal.tools.soak;
 
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -1,4 +1,4 @@
-package dev.petal.ingest.cli;
+package dev.petal.service.cli;
 
 import dev.petal.common.cli.UserErrors;
 import io.quarkus.picocli.runtime.PicocliCommandLineFactory;
@@ -6,7 +6,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
 import picocli.CommandLine;
 
-/** The service's command line, with Petal's error reporting (one line; the stack trace with --verbose). */
+/** Every Quarkus app's command line (the services and the tools), with Petal's error reporting (one line; the stack trace with --verbose). */
 @ApplicationScoped
 class CommandLineSetup {
     @Produces

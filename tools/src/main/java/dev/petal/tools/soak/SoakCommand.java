@@ -1,4 +1,4 @@
-package dev.petal.inference.cli;
+package dev.petal.tools.soak;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -8,12 +8,8 @@ import dev.petal.common.cli.ModelOptions;
 import dev.petal.common.model.ModelSpec;
 import dev.petal.common.records.Headers;
 import dev.petal.common.records.Topics;
-import dev.petal.inference.InferenceSettings;
 import dev.petal.common.records.KafkaClients;
-import dev.petal.inference.Storage;
-import dev.petal.inference.soak.ProcessProbe;
-import dev.petal.inference.soak.SoakLedger;
-import dev.petal.inference.soak.SoakModels;
+import dev.petal.service.Storage;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -133,7 +129,9 @@ public class SoakCommand implements Callable<Integer> {
             description = "Where ./petal up wrote services.properties (default: ${DEFAULT-VALUE}).")
     Path stateDir;
 
-    @Option(names = "--model-name", description = "Model to publish versions of; default: petal.inference.model-name (what the service serves).")
+    @Option(names = "--model-name", defaultValue = "${env:PETAL_INFERENCE_MODEL_NAME:-petal}",
+            description = "Model to publish versions of: the one the service serves, its petal.inference.model-name "
+                    + "(default: ${DEFAULT-VALUE}, from PETAL_INFERENCE_MODEL_NAME where set).")
     String modelName;
 
     /** The network of the published versions. */
@@ -143,7 +141,6 @@ public class SoakCommand implements Callable<Integer> {
     @Option(names = "--max-files", defaultValue = "500", description = "Images held in memory and sent in turn, spread over the classes (default: ${DEFAULT-VALUE}).")
     int maxFiles;
 
-    private final InferenceSettings settings;
     private final KafkaClients kafka;
     private final Storage storage;
 
@@ -159,8 +156,7 @@ public class SoakCommand implements Callable<Integer> {
     private String run;
     private long t0;
 
-    public SoakCommand(InferenceSettings settings, KafkaClients kafka, Storage storage) {
-        this.settings = settings;
+    public SoakCommand(KafkaClients kafka, Storage storage) {
         this.kafka = kafka;
         this.storage = storage;
     }
@@ -185,7 +181,7 @@ public class SoakCommand implements Callable<Integer> {
             System.err.println("petal soak: --rate and --minutes must be > 0, --bad-every >= 0, --max-files > 0");
             return 2;
         }
-        String name = modelName != null ? modelName : settings.modelName();
+        String name = modelName;
         ProcessProbe service = findService();
         if (service == null) {
             return 2;

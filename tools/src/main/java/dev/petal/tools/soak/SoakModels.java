@@ -1,4 +1,4 @@
-package dev.petal.inference.soak;
+package dev.petal.tools.soak;
 
 import ai.djl.ndarray.NDManager;
 import dev.petal.common.checkpoint.CheckpointManifest;

@@ -1,4 +1,4 @@
-package dev.petal.inference.cli;
+package dev.petal.tools.soak;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 class SoakWarmUpTest {
     private static Duration warmUp(String run, String warmUp, String reloadEvery) {
         SoakCommand.DurationConverter d = new SoakCommand.DurationConverter();
-        SoakCommand soak = new SoakCommand(null, null, null);
+        SoakCommand soak = new SoakCommand(null, null);
         soak.warmUp = d.convert(warmUp);
         soak.reloadEvery = d.convert(reloadEvery);
         soak.settle = d.convert("30s");

@@ -1,11 +1,10 @@
-package dev.petal.inference.soak;
+package dev.petal.tools.soak;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.petal.inference.cli.SoakCommand;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;

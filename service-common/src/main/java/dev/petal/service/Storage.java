@@ -1,37 +1,27 @@
-package dev.petal.inference;
+package dev.petal.service;
 
 import dev.petal.common.checkpoint.CheckpointStore;
 import dev.petal.common.checkpoint.ManifestVerifier;
 import dev.petal.common.storage.ObjectStore;
 import dev.petal.common.storage.S3Settings;
+import dev.petal.service.config.CheckpointKeys;
 import dev.petal.service.config.S3Config;
-import io.smallrye.config.ConfigMapping;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.Optional;
 
 /**
  * The object store from the {@code petal.s3.*} keys, opened on first use (classify from a folder never
- * needs it), and the checkpoints in it, read with the signature check of {@value #VERIFY_KEY} when set.
+ * needs it), and the checkpoints in it, read with the signature check of {@value CheckpointKeys#VERIFY_KEY} when set.
  */
 @ApplicationScoped
 public class Storage {
-    /** Verify key for checkpoint manifests; empty: unsigned versions are accepted (their sha256 still checked). */
-    public static final String VERIFY_KEY = "petal.checkpoint.verify-key";
-
-    /** The {@code petal.checkpoint.*} key inference reads. */
-    @ConfigMapping(prefix = "petal.checkpoint")
-    public interface CheckpointVerification {
-        /** {@code hmac-sha256:<base64 secret>} or {@code ed25519:<base64 DER public key>}; empty: signatures not checked. */
-        Optional<String> verifyKey();
-    }
-
     private final S3Config s3;
-    private final CheckpointVerification checkpoints;
+    private final CheckpointKeys checkpoints;
     private ObjectStore objects;
     private Optional<ManifestVerifier> verifier;
 
-    public Storage(S3Config s3, CheckpointVerification checkpoints) {
+    public Storage(S3Config s3, CheckpointKeys checkpoints) {
         this.s3 = s3;
         this.checkpoints = checkpoints;
     }
@@ -47,19 +37,19 @@ public class Storage {
         return objects;
     }
 
-    /** The checkpoint store; with {@value #VERIFY_KEY} set, its manifests must carry a signature that verifies. */
+    /** The checkpoint store; with {@value CheckpointKeys#VERIFY_KEY} set, its manifests must carry a signature that verifies. */
     public CheckpointStore checkpoints() {
         return new CheckpointStore(objects(), null, manifestVerifier().orElse(null));
     }
 
     /**
-     * The verifier of {@value #VERIFY_KEY}, empty when unset.
+     * The verifier of {@value CheckpointKeys#VERIFY_KEY}, empty when unset.
      *
      * @throws IllegalArgumentException when the key is malformed (the message names the setting, never the key)
      */
     public synchronized Optional<ManifestVerifier> manifestVerifier() {
         if (verifier == null) {
-            verifier = ManifestVerifier.fromConfig(VERIFY_KEY, checkpoints.verifyKey().orElse(null));
+            verifier = ManifestVerifier.fromConfig(CheckpointKeys.VERIFY_KEY, checkpoints.verifyKey().orElse(null));
         }
         return verifier;
     }
