@@ -47,7 +47,6 @@ final class ReplicaProcess implements AutoCloseable {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Xmx1g");
-        command.add("-XX:+UseSerialGC");
         command.addAll(TestJvm.options());
         command.add("-Dai.djl.offline=true");
         command.add("-Dquarkus.http.port=" + http);
