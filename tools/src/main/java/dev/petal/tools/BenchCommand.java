@@ -17,11 +17,12 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code ./petal bench train|infer}: the model's steady-state speed on random input, one JSON line. */
-@Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Steady-state images/s and peak memory of the model alone (warm-up first); compare with bench/compare.py.")
+/** {@code ./petal bench train|infer}: the model's steady-state speed on random input, one JSON line; {@code bench data-path}: the images' path. */
+@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = DataPathBenchCommand.class,
+        description = "Steady-state images/s and peak memory of the model alone (warm-up first); compare with bench/compare.py."
+                + " bench data-path: decoding and preprocessing alone.")
 public class BenchCommand implements Callable<Integer> {
-    @Parameters(index = "0", converter = ModeConverter.class, description = "train or infer")
+    @Parameters(index = "0", arity = "0..1", converter = ModeConverter.class, description = "train or infer")
     ModelBenchmark.Mode mode;
 
     /** {@code train} or {@code infer}, any case; anything else is a usage error. */
@@ -54,6 +55,9 @@ public class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (mode == null) {
+            throw new ParameterException(spec.commandLine(), "say what to measure: train, infer or data-path");
+        }
         NetworkSpec network;
         try {
             network = model.network();

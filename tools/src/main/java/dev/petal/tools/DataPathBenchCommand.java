@@ -1,4 +1,10 @@
-package dev.petal.common.image;
+package dev.petal.tools;
+
+import dev.petal.common.image.DecodedImage;
+import dev.petal.common.image.ImageDecoder;
+import dev.petal.common.image.Normalization;
+import dev.petal.common.image.Preprocessor;
+import dev.petal.common.image.RejectedImageException;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -7,7 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.TreeMap;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -16,38 +22,47 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
- * Measures the data path every image takes in training and serving: bytes -> {@link ImageDecoder}
- * -> {@link Preprocessor} (RGB, resize, normalise, CHW floats). Reads every file under a folder
- * in place (into memory first, so disk speed is not measured), runs it on one thread, then on N
- * threads, and prints one JSON line.
- *
- * <pre>java -cp ... dev.petal.common.image.DataPathBenchmark [--dir DIR] [--threads N] [--size 224]
- *     [--subsample true|false] [--normalization imagenet|none] [--limit COUNT]</pre>
+ * {@code ./petal bench data-path}: the data path every image takes in training and serving: bytes ->
+ * {@link ImageDecoder} -> {@link Preprocessor} (RGB, resize, normalise, CHW floats). Reads every file under a
+ * folder in place (into memory first, so disk speed is not measured), runs it on one thread, then on N threads,
+ * and prints one JSON line.
  */
-public final class DataPathBenchmark {
-    private DataPathBenchmark() {
-    }
+@Command(name = "data-path", mixinStandardHelpOptions = true,
+        description = "Images/s of decoding and preprocessing (no model), on one thread and on N; prints one JSON line.")
+public class DataPathBenchCommand implements Callable<Integer> {
+    @Option(names = "--dir", defaultValue = "../shared/datasets/flowers",
+            description = "Folder of images, searched recursively (default: ${DEFAULT-VALUE}).")
+    Path dir;
 
-    public static void main(String[] args) throws Exception {
-        Map<String, String> options = new TreeMap<>();
-        for (int i = 0; i < args.length; i++) {
-            if (!args[i].startsWith("--") || i + 1 >= args.length) {
-                System.err.println("usage: DataPathBenchmark [--dir DIR] [--threads N] [--size 224] [--subsample true|false]"
-                        + " [--normalization imagenet|none] [--limit COUNT]");
-                System.exit(2);
-            }
-            options.put(args[i].substring(2), args[++i]);
-        }
-        Path dir = Path.of(options.getOrDefault("dir", "/work/shared/datasets/flowers"));
+    @Option(names = "--threads", description = "Threads of the second pass (default: the CPUs).")
+    Integer threadCount;
+
+    @Option(names = "--size", defaultValue = "224", description = "The model's input size (default: ${DEFAULT-VALUE}).")
+    int size;
+
+    @Option(names = "--subsample", defaultValue = "true", arity = "1",
+            description = "Decode JPEGs subsampled toward --size, as the services do (default: ${DEFAULT-VALUE}).")
+    boolean subsample;
+
+    @Option(names = "--normalization", defaultValue = "imagenet", description = "imagenet or none (default: ${DEFAULT-VALUE}).")
+    String normalizationName;
+
+    @Option(names = "--limit", defaultValue = "2147483647", description = "At most this many files.")
+    int limit;
+
+    @Override
+    public Integer call() throws Exception {
         int cores = Runtime.getRuntime().availableProcessors();
-        int threads = Integer.parseInt(options.getOrDefault("threads", String.valueOf(cores)));
-        int size = Integer.parseInt(options.getOrDefault("size", "224"));
-        boolean subsample = Boolean.parseBoolean(options.getOrDefault("subsample", "true"));
-        Normalization normalization = Normalization.parse(options.getOrDefault("normalization", "imagenet"));
-        int limit = Integer.parseInt(options.getOrDefault("limit", String.valueOf(Integer.MAX_VALUE)));
-
+        int threads = threadCount != null ? threadCount : cores;
+        Normalization normalization = Normalization.parse(normalizationName);
+        if (!Files.isDirectory(dir)) {
+            System.err.println("petal bench data-path: no folder at " + dir + " (give --dir, a folder of images)");
+            return 2;
+        }
         List<byte[]> images = load(dir, limit);
         long totalBytes = images.stream().mapToLong(b -> b.length).sum();
         ImageDecoder decoder = new ImageDecoder();
@@ -90,6 +105,7 @@ public final class DataPathBenchmark {
                         .map(e -> "\"" + e.getKey() + "\":" + e.getValue()).collect(Collectors.joining(",")))
                 .append("}}");
         System.out.println(json);
+        return 0;
     }
 
     private static List<byte[]> load(Path dir, int limit) throws IOException {
