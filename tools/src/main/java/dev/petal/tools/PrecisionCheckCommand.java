@@ -9,12 +9,16 @@ import dev.petal.common.inference.Classifier;
 import dev.petal.common.inference.LoadedModel;
 import dev.petal.common.inference.ModelSource;
 import dev.petal.common.inference.Prediction;
+import dev.petal.common.model.ModelSpec;
 import dev.petal.common.model.Precision;
 import dev.petal.common.checkpoint.CheckpointIntegrityException;
 import dev.petal.common.records.ValidSplit;
 import dev.petal.common.storage.ObjectStoreException;
 import dev.petal.common.records.KafkaClients;
 import dev.petal.service.Storage;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -44,6 +48,11 @@ public class PrecisionCheckCommand implements Callable<Integer> {
     @Option(names = "--dataset", defaultValue = "flowers", description = "Dataset whose valid split is scored (default: ${DEFAULT-VALUE}).")
     String dataset;
 
+    @Option(names = "--image-size", paramLabel = "PIXELS",
+            description = "Score at this input size instead of the one the model was trained at (the network is fully"
+                    + " convolutional): whether serving larger images than the training crops pays off.")
+    Integer imageSize;
+
     /** One precision's answers: the best label per image, its probability, and the model-only seconds. */
     private record Run(Precision precision, List<String> labels, List<Double> scores, double seconds) {}
 
@@ -61,18 +70,20 @@ public class PrecisionCheckCommand implements Callable<Integer> {
         try {
             String chosen = version != null ? version : storage.checkpoints().latestVersion(modelName).orElse(null);
             if (chosen == null) {
-                System.err.println("petal inference precision-check: object storage has no version of model '" + modelName + "'");
+                System.err.println("petal precision-check: object storage has no version of model '" + modelName + "'");
                 return 1;
             }
             loaded = ModelSource.fromStore(storage.checkpoints(), modelName, chosen);
         } catch (ObjectStoreException e) {
-            System.err.println("petal inference precision-check: cannot read model '" + modelName + "' from object storage: " + e.getMessage());
+            System.err.println("petal precision-check: cannot read model '" + modelName + "' from object storage: " + e.getMessage());
             return 1;
         } catch (CheckpointIntegrityException e) {
-            System.err.println("petal inference precision-check: cannot use the model: " + e.getMessage());
+            System.err.println("petal precision-check: cannot use the model: " + e.getMessage());
             return 1;
         }
-        Preprocessor preprocessor = loaded.spec().preprocessor();
+        ModelSpec spec = imageSize == null ? loaded.spec()
+                : loaded.spec().network().withImageSize(imageSize).withLabels(loaded.spec().labels());
+        Preprocessor preprocessor = spec.preprocessor();
         ImageDecoder decoder = new ImageDecoder();
         List<String> truth = new ArrayList<>();
         List<float[]> tensors = new ArrayList<>();
@@ -90,19 +101,20 @@ public class PrecisionCheckCommand implements Callable<Integer> {
             }
         }
         if (tensors.isEmpty()) {
-            System.err.println("petal inference precision-check: dataset '" + dataset + "' has no decodable valid-split images on petal.train");
+            System.err.println("petal precision-check: dataset '" + dataset + "' has no decodable valid-split images on petal.train");
             return 1;
         }
         List<Run> runs = new ArrayList<>();
         try (loaded) {
             for (Precision precision : Precision.values()) {
-                runs.add(score(loaded, precision, tensors, preprocessor.tensorLength()));
+                runs.add(score(loaded, spec, precision, tensors, preprocessor.tensorLength()));
             }
         }
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("model", modelName + "/" + loaded.id().version());
         out.put("arch", loaded.spec().architecture().id());
-        out.put("imageSize", loaded.spec().imageSize());
+        out.put("trainedImageSize", loaded.spec().imageSize());
+        out.put("imageSize", spec.imageSize());
         out.put("dataset", dataset);
         out.put("validImages", tensors.size());
         out.put("undecodable", undecodable);
@@ -130,11 +142,12 @@ public class PrecisionCheckCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static Run score(LoadedModel loaded, Precision precision, List<float[]> tensors, int perImage) {
+    private static Run score(LoadedModel loaded, ModelSpec spec, Precision precision, List<float[]> tensors, int perImage) {
         List<String> labels = new ArrayList<>();
         List<Double> scores = new ArrayList<>();
         double seconds = 0;
-        try (Classifier classifier = Classifier.load(loaded, Device.cpu(), precision)) {
+        try (InputStream weights = loaded.openWeights();
+             Classifier classifier = Classifier.load(spec, weights, loaded.id(), Device.cpu(), precision)) {
             classifier.warmUp(BATCH);
             for (int from = 0; from < tensors.size(); from += BATCH) {
                 int n = Math.min(BATCH, tensors.size() - from);
@@ -150,6 +163,8 @@ public class PrecisionCheckCommand implements Callable<Integer> {
                     scores.add(best.get(0).score());
                 }
             }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the weights in " + loaded.weights(), e);
         }
         return new Run(precision, labels, scores, seconds);
     }
