@@ -9,10 +9,12 @@ import io.micrometer.core.instrument.Timer;
 import io.quarkus.runtime.Startup;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 /** The service's Prometheus metrics ({@code /q/metrics}), all named {@code petal_inference_*}. */
 @Startup // registers every meter at boot, so /q/metrics lists them before the first input
@@ -30,6 +32,20 @@ public class InferenceMetrics {
     /** A {@code petal.models} event for a version that the served alias does not point at: ignored (downgrade protection). */
     public static final String NOT_ALIASED = "not-aliased";
 
+    /**
+     * Where a batch's wall time goes, the {@code stage} tag of {@code petal_inference_stage_seconds}: waiting for the
+     * next batch (the consumer's poll and the connector's hand-over), decoding and preprocessing its images (on the
+     * decode pool), the model's forward pass, building the output records, and publishing them until the broker has
+     * acknowledged every one.
+     */
+    public static final List<String> STAGES = List.of("wait", "decode", "model", "serialise", "publish");
+    /**
+     * The decode stage per image, summed over the decode pool's threads ({@code petal_inference_image_seconds}):
+     * reading the file (JPEG/PNG decoding with subsampling, colour conversion), then scaling to the model's input
+     * and normalising into the tensor.
+     */
+    public static final List<String> IMAGE_PARTS = List.of("read", "resize-normalise");
+
     private final MeterRegistry registry;
     private final ModelHolder holder;
     private final Counter inputs;
@@ -39,6 +55,8 @@ public class InferenceMetrics {
     private final Timer batchDuration;
     private final Counter reloads;
     private final Map<String, Counter> refusals = new ConcurrentHashMap<>();
+    private final Map<String, Timer> stages = new LinkedHashMap<>();
+    private final Map<String, Timer> imageParts = new LinkedHashMap<>();
     private final Set<String> versionsSeen = ConcurrentHashMap.newKeySet();
 
     public InferenceMetrics(MeterRegistry registry, ModelHolder holder) {
@@ -56,6 +74,32 @@ public class InferenceMetrics {
                 .publishPercentileHistogram().register(registry);
         this.reloads = Counter.builder("petal.inference.model.reloads").description("Model versions loaded and swapped in").register(registry);
         REFUSAL_REASONS.forEach(this::refusalCounter);
+        for (String stage : STAGES) {
+            stages.put(stage, Timer.builder("petal.inference.stage").description("Wall time of each stage of scoring a batch")
+                    .tag("stage", stage).register(registry));
+        }
+        for (String part : IMAGE_PARTS) {
+            imageParts.put(part, Timer.builder("petal.inference.image").description("Decode work per image, by part")
+                    .tag("part", part).register(registry));
+        }
+    }
+
+    /** Time spent in one of {@link #STAGES}. */
+    public void stage(String stage, long nanos) {
+        stages.get(stage).record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** Time one image spent in one of {@link #IMAGE_PARTS}. */
+    public void imagePart(String part, long nanos) {
+        imageParts.get(part).record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** Seconds so far per stage, then per image part ({@code image.read}, ...), in that order. */
+    public Map<String, Double> stageSeconds() {
+        Map<String, Double> out = new LinkedHashMap<>();
+        stages.forEach((stage, timer) -> out.put(stage, timer.totalTime(TimeUnit.NANOSECONDS) / 1e9));
+        imageParts.forEach((part, timer) -> out.put("image." + part, timer.totalTime(TimeUnit.NANOSECONDS) / 1e9));
+        return out;
     }
 
     private Counter refusalCounter(String reason) {

@@ -152,6 +152,7 @@ class InferenceServiceTest {
     @Test
     @Order(2)
     void everyInputGetsOnePredictionWithTheContractFields() throws Exception {
+        String metricsBefore = manage("metrics").body();
         byte[] plain = TestModels.png(10);
         RecordMetadata keyed = send(new ProducerRecord<>(Topics.IMAGES, bytes("fields-keyed"), plain));
 
@@ -194,6 +195,18 @@ class InferenceServiceTest {
         assertEquals(keyed.offset(), json.path("source").path("offset").asLong());
         assertTrue(json.path("latencyMs").asDouble() >= 0 && json.path("latencyMs").asDouble() < 60_000);
         assertEquals("v1", string(p.headers().lastHeader(Headers.MODEL_VERSION).value()));
+
+        // Where the time went: each of the 4 images decoded once, and every stage of their batches timed.
+        String metricsAfter = manage("metrics").body();
+        for (String part : InferenceMetrics.IMAGE_PARTS) {
+            assertEquals(4, meter(metricsAfter, "petal_inference_image_seconds_count", "part", part)
+                    - meter(metricsBefore, "petal_inference_image_seconds_count", "part", part), part);
+        }
+        for (String stage : List.of("decode", "model", "serialise", "publish")) {
+            assertTrue(meter(metricsAfter, "petal_inference_stage_seconds_count", "stage", stage)
+                    > meter(metricsBefore, "petal_inference_stage_seconds_count", "stage", stage), stage);
+            assertTrue(meter(metricsAfter, "petal_inference_stage_seconds_sum", "stage", stage) > 0, stage);
+        }
 
         ConsumerRecord<byte[], byte[]> ce = byKey.get("fields-ce");
         assertEquals("event-42", JSON.readTree(ce.value()).path("id").asText(), "the CloudEvents id becomes the prediction id");
@@ -367,6 +380,13 @@ class InferenceServiceTest {
     }
 
     // ---- helpers
+
+    /** A meter's value in Prometheus text, by one tag; 0 when absent. */
+    private static double meter(String body, String name, String tag, String value) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^" + name + "\\{[^}]*" + tag + "=\"" + value
+                + "\"[^}]*\\} ([-0-9.Ee+]+)$").matcher(body);
+        return m.find() ? Double.parseDouble(m.group(1)) : 0;
+    }
 
     private static void publish(String version, int seed) throws Exception {
         byte[] weights = TestModels.weights(seed);

@@ -12,6 +12,7 @@ import dev.petal.common.inference.ModelId;
 import dev.petal.common.inference.ModelSource;
 import dev.petal.common.records.KafkaClients;
 import dev.petal.common.records.Topics;
+import dev.petal.inference.InferenceMetrics;
 import dev.petal.inference.InferenceSettings;
 import dev.petal.service.Storage;
 import dev.petal.inference.InferenceService;
@@ -51,7 +52,8 @@ import picocli.CommandLine.Option;
  *   <li>kafka: a backlog of {@code --count} encoded images on a fresh topic, scored by the service's own
  *       {@link ScoringChannel} (fetch, decode, preprocess, score, publish, commit; exactly once the transactional
  *       loop): images/s from the first
- *       send to the last prediction read back;</li>
+ *       send to the last prediction read back, and where that time went, per stage of the channel
+ *       ({@link InferenceMetrics#STAGES}) and per image of the decode stage;</li>
  *   <li>light load: {@code --light-count} images sent at {@code --rate} per second; latency from each
  *       send to its prediction being read back (p50, p99, max).</li>
  * </ol>
@@ -94,8 +96,11 @@ public class BenchCommand implements Callable<Integer> {
     private final Storage storage;
     private final ModelHolder holder;
     private final InferenceService service;
+    private final InferenceMetrics metrics;
 
-    public BenchCommand(InferenceSettings settings, KafkaClients kafka, Storage storage, ModelHolder holder, InferenceService service) {
+    public BenchCommand(InferenceSettings settings, KafkaClients kafka, Storage storage, ModelHolder holder, InferenceService service,
+                        InferenceMetrics metrics) {
+        this.metrics = metrics;
         this.settings = settings;
         this.kafka = kafka;
         this.storage = storage;
@@ -150,11 +155,14 @@ public class BenchCommand implements Callable<Integer> {
             reader.seekToBeginning(outputs);
             // Warm-up: the group joins and every thread has run once.
             sendAndAwait(producer, reader, images, files, "warm-", batch * 2, 0);
+            Map<String, Double> before = metrics.stageSeconds();
             long start = System.nanoTime();
             sendAndAwait(producer, reader, images, files, "tput-", count, 0);
-            double kafkaRate = count / ((System.nanoTime() - start) / 1e9);
+            double seconds = (System.nanoTime() - start) / 1e9;
+            double kafkaRate = count / seconds;
             out.put("kafkaImagesPerSec", round(kafkaRate));
             out.put("kafkaToBareRatio", round(kafkaRate / bare));
+            putStages(out, before, metrics.stageSeconds(), seconds);
             double[] latencies = sendAndAwait(producer, reader, images, files, "light-", lightCount, rate);
             Arrays.sort(latencies);
             ObjectNode light = out.putObject("lightLoad");
@@ -167,6 +175,29 @@ public class BenchCommand implements Callable<Integer> {
         }
         System.out.println(JSON.writeValueAsString(out));
         return 0;
+    }
+
+    /**
+     * Where the throughput run's time went: seconds per stage of the channel ({@link InferenceMetrics#STAGES}) and
+     * their share of the run's wall time ("other": the rest, such as the first send and the last read back), then
+     * the decode stage's work per image in ms, summed over the decode threads.
+     */
+    private void putStages(ObjectNode out, Map<String, Double> before, Map<String, Double> after, double wallSeconds) {
+        ObjectNode stages = out.putObject("stageSeconds");
+        ObjectNode shares = out.putObject("stageShares");
+        double accounted = 0;
+        for (String stage : InferenceMetrics.STAGES) {
+            double spent = after.get(stage) - before.get(stage);
+            accounted += spent;
+            stages.put(stage, round(spent));
+            shares.put(stage, round(spent / wallSeconds));
+        }
+        stages.put("other", round(wallSeconds - accounted));
+        shares.put("other", round((wallSeconds - accounted) / wallSeconds));
+        ObjectNode perImage = out.putObject("decodeMsPerImage");
+        for (String part : InferenceMetrics.IMAGE_PARTS) {
+            perImage.put(part, round((after.get("image." + part) - before.get("image." + part)) * 1000 / count));
+        }
     }
 
     /** Deletes the bench's topics and group left by an earlier run (they are deleted at the next run, not at exit:

@@ -6,6 +6,7 @@ import dev.petal.common.image.Preprocessor;
 import dev.petal.common.image.RejectedImageException;
 import dev.petal.common.inference.Classifier;
 import dev.petal.common.inference.Prediction;
+import dev.petal.inference.InferenceMetrics;
 import dev.petal.inference.InferenceSettings;
 import dev.petal.service.config.ImageConfig;
 import jakarta.annotation.PreDestroy;
@@ -38,8 +39,10 @@ public class ImageScorer {
     private final ImageDecoder decoder;
     private final ExecutorService decodePool;
     private final int topK;
+    private final InferenceMetrics metrics;
 
-    public ImageScorer(InferenceSettings settings, ImageConfig images) {
+    public ImageScorer(InferenceSettings settings, ImageConfig images, InferenceMetrics metrics) {
+        this.metrics = metrics;
         this.decoder = new ImageDecoder(images.limits());
         int threads = settings.decodeThreads() > 0 ? settings.decodeThreads() : Runtime.getRuntime().availableProcessors();
         this.decodePool = Executors.newFixedThreadPool(threads, r -> {
@@ -63,6 +66,7 @@ public class ImageScorer {
         int perImage = preprocessor.tensorLength();
         float[] pixels = new float[inputs.size() * perImage];
         Rejection[] rejections = new Rejection[inputs.size()];
+        long decodeStart = System.nanoTime();
         List<Future<?>> work = new ArrayList<>(inputs.size());
         for (int i = 0; i < inputs.size(); i++) {
             int slot = i;
@@ -80,6 +84,8 @@ public class ImageScorer {
                 throw new IllegalStateException("decoding failed unexpectedly", e.getCause());
             }
         }
+        long modelStart = System.nanoTime();
+        metrics.stage("decode", modelStart - decodeStart);
         // Pack the inputs that decoded to the front, so the model sees one dense batch.
         int good = 0;
         for (int i = 0; i < inputs.size(); i++) {
@@ -91,6 +97,7 @@ public class ImageScorer {
             }
         }
         List<List<Prediction.Scored>> tops = good == 0 ? List.of() : classifier.topK(pixels, good, k);
+        metrics.stage("model", System.nanoTime() - modelStart);
         List<Outcome> outcomes = new ArrayList<>(inputs.size());
         int next = 0;
         for (Rejection rejection : rejections) {
@@ -102,8 +109,12 @@ public class ImageScorer {
     private Rejection decodeInto(ImageInput input, Preprocessor preprocessor, float[] pixels, int offset) {
         try {
             // Decoded for the model's input size, as the trainer decodes (ImageDecoder's subsampling).
+            long start = System.nanoTime();
             DecodedImage image = decoder.decode(input.bytes(), preprocessor.size());
+            long decoded = System.nanoTime();
             preprocessor.toTensor(image.image(), pixels, offset);
+            metrics.imagePart("read", decoded - start);
+            metrics.imagePart("resize-normalise", System.nanoTime() - decoded);
             return null;
         } catch (RejectedImageException e) {
             return new Rejection(e.errorClass(), e.reason());

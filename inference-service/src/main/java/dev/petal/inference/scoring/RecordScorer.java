@@ -35,9 +35,11 @@ public class RecordScorer {
     private final ModelWatcher watcher;
     private final CanaryRouter router;
     private final CanaryMonitor monitor;
+    private final InferenceMetrics metrics;
 
     public RecordScorer(InferenceSettings settings, ModelHolder holder, ImageScorer scorer, ClaimCheck claimCheck, ModelWatcher watcher,
-                        CanaryRouter router, CanaryMonitor monitor) {
+                        CanaryRouter router, CanaryMonitor monitor, InferenceMetrics metrics) {
+        this.metrics = metrics;
         this.settings = settings;
         this.holder = holder;
         this.scorer = scorer;
@@ -91,6 +93,7 @@ public class RecordScorer {
                     : scorer.score(championInputs, lease.classifier());
             List<ImageScorer.Outcome> challengerOutcomes = challengerInputs.isEmpty() ? List.of()
                     : scorer.score(challengerInputs, challenger.get().classifier());
+            long scored = System.nanoTime();
             int c = 0;
             int k = 0;
             for (int i = 0; i < batch.size(); i++) {
@@ -113,6 +116,7 @@ public class RecordScorer {
                     monitor.observe(route, observation(in, outcome));
                 }
             }
+            metrics.stage("serialise", System.nanoTime() - scored);
             if (canary) {
                 monitor.evaluate(model(lease), model(challenger.get()));
             }

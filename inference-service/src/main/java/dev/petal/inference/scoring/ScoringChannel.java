@@ -58,6 +58,8 @@ public class ScoringChannel {
     private volatile boolean stopping;
     /** Batches being scored (0 or 1: one at a time). */
     private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
+    /** When the previous batch was done (System.nanoTime), for the wait stage; 0 before the first. */
+    private volatile long lastBatchEnded;
 
     public ScoringChannel(InferenceSettings settings, RecordScorer scorer, InferenceMetrics metrics, ChannelRegistry channels,
                           StallWatch stalls, @Channel("outputs") MutinyEmitter<ProducerRecord<byte[], byte[]>> outputs) {
@@ -87,9 +89,14 @@ public class ScoringChannel {
     @Blocking(ordered = true)
     public CompletionStage<Void> score(KafkaRecordBatch<byte[], byte[]> batch) {
         inFlight.incrementAndGet();
+        long begun = System.nanoTime();
+        if (lastBatchEnded != 0) {
+            metrics.stage("wait", begun - lastBatchEnded);
+        }
         try {
             return stopping ? CompletableFuture.completedFuture(null) : scoreAndPublish(batch);
         } finally {
+            lastBatchEnded = System.nanoTime();
             inFlight.decrementAndGet();
         }
     }
@@ -122,6 +129,15 @@ public class ScoringChannel {
      * first.
      */
     private boolean publish(List<Message<ProducerRecord<byte[], byte[]>>> out) {
+        long begun = System.nanoTime();
+        try {
+            return publishUntilTaken(out);
+        } finally {
+            metrics.stage("publish", System.nanoTime() - begun);
+        }
+    }
+
+    private boolean publishUntilTaken(List<Message<ProducerRecord<byte[], byte[]>>> out) {
         stalls.waiting(OUTPUTS);
         List<Message<ProducerRecord<byte[], byte[]>>> left = out;
         while (!stopping) {
