@@ -84,6 +84,11 @@ public class InferenceMetrics {
         }
     }
 
+    /** Batches scored and published so far. */
+    public long batches() {
+        return batchSize.count();
+    }
+
     /** Time spent in one of {@link #STAGES}. */
     public void stage(String stage, long nanos) {
         stages.get(stage).record(nanos, TimeUnit.NANOSECONDS);

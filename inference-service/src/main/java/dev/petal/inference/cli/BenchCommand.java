@@ -156,6 +156,7 @@ public class BenchCommand implements Callable<Integer> {
             // Warm-up: the group joins and every thread has run once.
             sendAndAwait(producer, reader, images, files, "warm-", batch * 2, 0);
             Map<String, Double> before = metrics.stageSeconds();
+            long batchesBefore = metrics.batches();
             long start = System.nanoTime();
             sendAndAwait(producer, reader, images, files, "tput-", count, 0);
             double seconds = (System.nanoTime() - start) / 1e9;
@@ -163,6 +164,7 @@ public class BenchCommand implements Callable<Integer> {
             out.put("kafkaImagesPerSec", round(kafkaRate));
             out.put("kafkaToBareRatio", round(kafkaRate / bare));
             putStages(out, before, metrics.stageSeconds(), seconds);
+            out.put("meanBatch", round((double) count / Math.max(1, metrics.batches() - batchesBefore)));
             double[] latencies = sendAndAwait(producer, reader, images, files, "light-", lightCount, rate);
             Arrays.sort(latencies);
             ObjectNode light = out.putObject("lightLoad");
