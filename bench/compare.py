@@ -37,13 +37,18 @@ def launcher_env():
     return dict(os.environ, **dict(line.split("=", 1) for line in out.stdout.splitlines() if "=" in line))
 
 
-def main():
-    p = argparse.ArgumentParser()
+def bench_arguments(p):
+    """The arguments every bench script shares with `./petal bench MODE`: what to run and for how long."""
     p.add_argument("mode", choices=["train", "infer"])
     p.add_argument("--arch", default="resnet18")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--image-size", type=int, default=224)
     p.add_argument("--steps", type=int, default=10)
+    return p
+
+
+def main():
+    p = bench_arguments(argparse.ArgumentParser())
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--python", default="/usr/bin/python3")
     p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32", help="Petal's")

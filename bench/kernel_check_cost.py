@@ -18,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 
-from compare import PETAL, ROOT, launcher_env
+from compare import PETAL, ROOT, bench_arguments, launcher_env
 
 
 def bench(args, env):
@@ -40,12 +40,7 @@ def cpu():
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("mode", choices=["train", "infer"])
-    p.add_argument("--arch", default="resnet18")
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--image-size", type=int, default=224)
-    p.add_argument("--steps", type=int, default=10)
+    p = bench_arguments(argparse.ArgumentParser())
     p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
     p.add_argument("--rounds", type=int, default=3)
     args = p.parse_args()

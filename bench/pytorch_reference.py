@@ -15,14 +15,11 @@ import time
 import torch
 import torchvision
 
+from compare import bench_arguments
+
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("mode", choices=["train", "infer"])
-    p.add_argument("--arch", default="resnet18")
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--image-size", type=int, default=224)
-    p.add_argument("--steps", type=int, default=10)
+    p = bench_arguments(argparse.ArgumentParser())
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--memory-format", choices=["channels_last", "contiguous"], default="channels_last")
