@@ -29,7 +29,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code ./petal inference precision-check}: one checkpoint scored on its dataset's held-out (valid) split in
+ * {@code ./petal precision-check}: one checkpoint scored on its dataset's held-out (valid) split in
  * fp32 and in bf16, in this process: accuracy of each, how often they pick the same label, the
  * largest probability difference and images/s of the model alone. It answers "does bf16 keep
  * accuracy on my data?" before {@code petal.inference.precision=bf16} goes into a deployment.

@@ -63,7 +63,7 @@ public final class SoakModels {
     /** Stores {@code weights} as {@code version}, moves {@code latest} and {@code champion} and announces both; returns the manifest. */
     public synchronized CheckpointManifest publish(String version, byte[] weights, long seed) throws Exception {
         CheckpointManifest draft = new CheckpointManifest(CheckpointManifest.FORMAT_VERSION, name, version, parent,
-                Instant.now().toString(), spec, Map.of("source", "petal inference soak", "seed", seed), 0, 0, Map.of(),
+                Instant.now().toString(), spec, Map.of("source", "petal soak", "seed", seed), 0, 0, Map.of(),
                 null, null, null);
         CheckpointManifest manifest = store.publish(draft, Map.of(CheckpointManifest.WEIGHTS_FILE, weights));
         producer.send(new ProducerRecord<>(Topics.MODELS, ModelEvent.key(manifest), ModelEvent.value(manifest))).get(60, TimeUnit.SECONDS);
