@@ -41,7 +41,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * {@code petal inference soak}: a running inference service (the process {@code ./petal up} started)
+ * {@code ./petal soak}: a running inference service (the process {@code ./petal up} started)
  * under a steady load for a long time, with a hot reload every so often; one JSON line at the end.
  *
  * <ol>
