@@ -16,9 +16,6 @@ import dev.petal.common.records.ValidSplit;
 import dev.petal.common.storage.ObjectStoreException;
 import dev.petal.common.records.KafkaClients;
 import dev.petal.service.Storage;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -146,8 +143,7 @@ public class PrecisionCheckCommand implements Callable<Integer> {
         List<String> labels = new ArrayList<>();
         List<Double> scores = new ArrayList<>();
         double seconds = 0;
-        try (InputStream weights = loaded.openWeights();
-             Classifier classifier = Classifier.load(spec, weights, loaded.id(), Device.cpu(), precision)) {
+        try (Classifier classifier = Classifier.load(loaded, spec, Device.cpu(), precision)) {
             classifier.warmUp(BATCH);
             for (int from = 0; from < tensors.size(); from += BATCH) {
                 int n = Math.min(BATCH, tensors.size() - from);
@@ -163,8 +159,6 @@ public class PrecisionCheckCommand implements Callable<Integer> {
                     scores.add(best.get(0).score());
                 }
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the weights in " + loaded.weights(), e);
         }
         return new Run(precision, labels, scores, seconds);
     }

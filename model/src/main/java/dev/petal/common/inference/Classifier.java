@@ -70,8 +70,13 @@ public final class Classifier implements AutoCloseable {
     }
 
     public static Classifier load(LoadedModel loaded, Device device, Precision precision) {
+        return load(loaded, loaded.spec(), device, precision);
+    }
+
+    /** {@code loaded}'s weights in the network of {@code spec}: the same layers, e.g. scoring at another image size. */
+    public static Classifier load(LoadedModel loaded, ModelSpec spec, Device device, Precision precision) {
         try (InputStream weights = loaded.openWeights()) {
-            return load(loaded.spec(), weights, loaded.id(), device, precision);
+            return load(spec, weights, loaded.id(), device, precision);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the weights in " + loaded.weights(), e);
         }
