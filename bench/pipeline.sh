@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Scoring through Kafka: Petal's inference service against the Python consumer a user would write instead
+# (bench/python_consumer.py: confluent-kafka, PIL, torchvision under torch.jit.freeze, channels-last), alternating
+# on one broker of the local stack, both under the launcher's environment (`./petal env`: tcmalloc when installed).
+# Each side sends a backlog of COUNT images to fresh topics of its own and measures images/s from the first send to
+# the last prediction read back, then 100 images at 10/s for latency. Prints each run's JSON line, then the medians
+# and the ratio Petal / Python.
+#   bench/pipeline.sh [DATASET_DIR] [ROUNDS] [COUNT] [PYTHON]
+#   (default: ../shared/datasets/flowers, 3 rounds, 2000 images, /usr/bin/python3)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dataset="${1:-../shared/datasets/flowers}"
+rounds="${2:-3}"
+count="${3:-2000}"
+python="${4:-/usr/bin/python3}"
+[[ -d "$dataset" ]] || { echo "pipeline: no dataset at $dataset" >&2; exit 2; }
+"$python" -c 'import torch, torchvision, confluent_kafka, PIL' 2>/dev/null || {
+  echo "pipeline: $python lacks torch, torchvision, confluent_kafka or PIL" \
+       "(apt-get install python3-torch python3-torchvision python3-confluent-kafka python3-pil)" >&2; exit 2; }
+./petal up >/dev/null
+bootstrap=$(sed -n 's/^kafka.bootstrap.servers=//p' .petal/stack.properties)
+while IFS= read -r line; do export "${line?}"; done < <(./petal env)
+results=()
+for round in $(seq "$rounds"); do
+  for side in petal python; do
+    if [[ $side == petal ]]; then
+      line=$(./petal inference bench --images "$dataset" --count "$count" --light-count 100 --rate 10 | tail -1)
+    else
+      line=$("$python" bench/python_consumer.py --bootstrap "$bootstrap" --images "$dataset" --count "$count" \
+             --light-count 100 --rate 10 | tail -1)
+    fi
+    echo "{\"round\": $round, \"side\": \"$side\", \"bench\": $line}"
+    results+=("$side	$line")
+  done
+done
+printf '%s\n' "${results[@]}" | "$python" -c '
+import json, statistics, sys
+by = {"petal": [], "python": []}
+for row in sys.stdin:
+    side, line = row.rstrip("\n").split("\t", 1)
+    by[side].append(json.loads(line))
+figures = {"kafkaImagesPerSec": lambda r: r["kafkaImagesPerSec"], "lightLoadP50Ms": lambda r: r["lightLoad"]["p50Ms"]}
+out = {}
+for name, get in figures.items():
+    petal, python = (statistics.median(get(r) for r in by[s]) for s in ("petal", "python"))
+    out[name] = {"petal": petal, "python": python, "ratio": round(petal / python, 3)}
+print(json.dumps(out))
+'
