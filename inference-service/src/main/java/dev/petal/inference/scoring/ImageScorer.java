@@ -38,6 +38,16 @@ public class ImageScorer {
 
     private final ImageDecoder decoder;
     private final ExecutorService decodePool;
+    /**
+     * Every forward pass runs on this one thread. libtorch's OpenMP keeps a team of worker threads per calling thread;
+     * the channel's batches arrive on whichever worker thread is free, so without it each caller grows its own team
+     * and the teams contend for the cores.
+     */
+    private final ExecutorService modelThread = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "petal-model");
+        t.setDaemon(true);
+        return t;
+    });
     private final int topK;
     private final InferenceMetrics metrics;
 
@@ -75,14 +85,7 @@ public class ImageScorer {
             }));
         }
         for (Future<?> f : work) {
-            try {
-                f.get();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while decoding", e);
-            } catch (ExecutionException e) {
-                throw new IllegalStateException("decoding failed unexpectedly", e.getCause());
-            }
+            await(f);
         }
         long modelStart = System.nanoTime();
         metrics.stage("decode", modelStart - decodeStart);
@@ -96,7 +99,8 @@ public class ImageScorer {
                 good++;
             }
         }
-        List<List<Prediction.Scored>> tops = good == 0 ? List.of() : classifier.topK(pixels, good, k);
+        int dense = good;
+        List<List<Prediction.Scored>> tops = dense == 0 ? List.of() : await(modelThread.submit(() -> classifier.topK(pixels, dense, k)));
         metrics.stage("model", System.nanoTime() - modelStart);
         List<Outcome> outcomes = new ArrayList<>(inputs.size());
         int next = 0;
@@ -104,6 +108,20 @@ public class ImageScorer {
             outcomes.add(rejection == null ? new Outcome(tops.get(next++), null) : new Outcome(null, rejection));
         }
         return outcomes;
+    }
+
+    private static <T> T await(Future<T> work) {
+        try {
+            return work.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while scoring", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException("scoring failed unexpectedly", e.getCause());
+        }
     }
 
     private Rejection decodeInto(ImageInput input, Preprocessor preprocessor, float[] pixels, int offset) {
@@ -132,5 +150,6 @@ public class ImageScorer {
     @PreDestroy
     void close() {
         decodePool.shutdownNow();
+        modelThread.shutdownNow();
     }
 }
