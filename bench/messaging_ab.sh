@@ -40,16 +40,4 @@ for round in $(seq "$rounds"); do
     results+=("$side	$line")
   done
 done
-printf '%s\n' "${results[@]}" | python3 -c '
-import json, statistics, sys
-by = {"plain": [], "channels": []}
-for row in sys.stdin:
-    side, line = row.rstrip("\n").split("\t", 1)
-    by[side].append(json.loads(line))
-figures = {"kafkaImagesPerSec": lambda r: r["kafkaImagesPerSec"], "lightLoadP50Ms": lambda r: r["lightLoad"]["p50Ms"]}
-out = {}
-for name, get in figures.items():
-    plain, channels = (statistics.median(get(r) for r in by[s]) for s in ("plain", "channels"))
-    out[name] = {"plain": plain, "channels": channels, "ratio": round(channels / plain, 3)}
-print(json.dumps(out))
-'
+printf '%s\n' "${results[@]}" | python3 bench/ab_medians.py channels plain

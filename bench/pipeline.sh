@@ -33,16 +33,4 @@ for round in $(seq "$rounds"); do
     results+=("$side	$line")
   done
 done
-printf '%s\n' "${results[@]}" | "$python" -c '
-import json, statistics, sys
-by = {"petal": [], "python": []}
-for row in sys.stdin:
-    side, line = row.rstrip("\n").split("\t", 1)
-    by[side].append(json.loads(line))
-figures = {"kafkaImagesPerSec": lambda r: r["kafkaImagesPerSec"], "lightLoadP50Ms": lambda r: r["lightLoad"]["p50Ms"]}
-out = {}
-for name, get in figures.items():
-    petal, python = (statistics.median(get(r) for r in by[s]) for s in ("petal", "python"))
-    out[name] = {"petal": petal, "python": python, "ratio": round(petal / python, 3)}
-print(json.dumps(out))
-'
+printf '%s\n' "${results[@]}" | "$python" bench/ab_medians.py petal python
