@@ -21,11 +21,18 @@ public final class ModelParameters implements AutoCloseable {
     private final LayerPlan plan;
     private final NDManager manager;
     private final Map<String, NDArray> arrays;
+    /** False for a view from {@link #laidOutFor}: the arrays belong to the parameters it was made from. */
+    private final boolean ownsArrays;
 
     private ModelParameters(LayerPlan plan, NDManager manager, Map<String, NDArray> arrays) {
+        this(plan, manager, arrays, true);
+    }
+
+    private ModelParameters(LayerPlan plan, NDManager manager, Map<String, NDArray> arrays, boolean ownsArrays) {
         this.plan = plan;
         this.manager = manager;
         this.arrays = Collections.unmodifiableMap(arrays);
+        this.ownsArrays = ownsArrays;
     }
 
     /**
@@ -131,6 +138,26 @@ public final class ModelParameters implements AutoCloseable {
         return plan;
     }
 
+    /**
+     * The same arrays (not copies) under {@code other}, this network's plan for another input size: a
+     * program built from the view is laid out and routed for that size. Closing the view leaves the arrays open.
+     */
+    public ModelParameters laidOutFor(LayerPlan other) {
+        if (other.equals(plan)) {
+            return this;
+        }
+        List<LayerPlan.Parameter> mine = plan.parameters();
+        List<LayerPlan.Parameter> theirs = other.parameters();
+        boolean same = mine.size() == theirs.size();
+        for (int i = 0; same && i < mine.size(); i++) {
+            same = mine.get(i).name().equals(theirs.get(i).name()) && Arrays.equals(mine.get(i).shape(), theirs.get(i).shape());
+        }
+        if (!same) {
+            throw new IllegalArgumentException("the plan is of another network: its parameters differ from these weights'");
+        }
+        return new ModelParameters(other, manager, arrays, false);
+    }
+
     /** The array of a parameter by its torchvision name; an exception for a name the plan lacks. */
     public NDArray get(String name) {
         NDArray array = arrays.get(name);
@@ -166,6 +193,8 @@ public final class ModelParameters implements AutoCloseable {
 
     @Override
     public void close() {
-        manager.close();
+        if (ownsArrays) {
+            manager.close();
+        }
     }
 }

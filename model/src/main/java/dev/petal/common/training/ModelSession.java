@@ -30,6 +30,7 @@ import java.util.function.Consumer;
 public final class ModelSession implements AutoCloseable {
     private final NDManager manager;
     private final ModelSpec spec;
+    private final int trainingImageSize;
     private final Device device;
     private final ModelParameters params;
     private final AdamW adamW;
@@ -44,19 +45,28 @@ public final class ModelSession implements AutoCloseable {
         this(spec, settings, device, null, Precision.FP32);
     }
 
+    public ModelSession(ModelSpec spec, TrainingSettings settings, Device device, Consumer<ModelParameters> initialWeights,
+            Precision precision) {
+        this(spec, settings, device, initialWeights, precision, spec.imageSize());
+    }
+
     /**
      * @param initialWeights called with the freshly initialised parameters before training starts, to
      *     overwrite them (a checkpoint to resume, torchvision weights to fine-tune); may be null
      * @param precision what the training forward and backward compute in (fp32 master weights either way)
+     * @param trainingImageSize the height and width of the training batches; evaluation and serving use the
+     *     spec's. Training smaller than serving is faster and, with random resized crops, scores better at the
+     *     larger size (the crops enlarge objects, FixRes); the weights fit any size, the programs are per size.
      */
     public ModelSession(ModelSpec spec, TrainingSettings settings, Device device, Consumer<ModelParameters> initialWeights,
-            Precision precision) {
+            Precision precision, int trainingImageSize) {
         PyTorchEngine.get().setRandomSeed((int) settings.seed());
         this.spec = spec;
+        this.trainingImageSize = trainingImageSize;
         this.device = device;
         this.manager = NDManager.newBaseManager(device);
         try {
-            LayerPlan plan = spec.plan();
+            LayerPlan plan = LayerPlan.of(spec.architecture(), spec.stem(), spec.labels().size(), trainingImageSize);
             this.params = ModelParameters.initialised(plan, manager, settings.zeroInitResidual());
             if (initialWeights != null) {
                 initialWeights.accept(params); // before the program re-lays the weights
@@ -93,11 +103,16 @@ public final class ModelSession implements AutoCloseable {
         return spec.imageSize();
     }
 
-    /** One forward/backward/update on a batch of NCHW float pixels. */
+    /** The height and width {@link #trainStep} takes. */
+    public int trainingImageSize() {
+        return trainingImageSize;
+    }
+
+    /** One forward/backward/update on a batch of NCHW float pixels, {@link #trainingImageSize} square. */
     public StepResult trainStep(float[] pixels, int[] labels) {
         int batch = labels.length;
         try (NDManager step = manager.newSubManager()) {
-            NDArray x = input.upload(step, pixels, new Shape(batch, 3, spec.imageSize(), spec.imageSize()));
+            NDArray x = input.upload(step, pixels, new Shape(batch, 3, trainingImageSize, trainingImageSize));
             NDArray y = step.create(labels).toType(DataType.INT64, false);
             NDList out;
             boolean gradMode = JniUtils.isGradMode();
@@ -120,10 +135,11 @@ public final class ModelSession implements AutoCloseable {
      * before the next training step, which changes the weights it folded.
      */
     public ServingProgram evaluation() {
+        LayerPlan serving = spec.plan();
         if (servingRoutes == null) {
-            servingRoutes = KernelCheck.routes(spec.plan(), Precision.FP32, KernelCheck.Use.SERVING, device);
+            servingRoutes = KernelCheck.routes(serving, Precision.FP32, KernelCheck.Use.SERVING, device);
         }
-        return ServingProgram.of(params, Precision.FP32, servingRoutes, manager);
+        return ServingProgram.of(params.laidOutFor(serving), Precision.FP32, servingRoutes, manager);
     }
 
     /** Evaluation-mode logits of {@code batch} images from {@code program}, row-major [batch][classes]. */

@@ -58,6 +58,45 @@ class ClassifierTest {
         }
     }
 
+    /** Trained at 16 px, served at 24: validation scores at the serving size, with the serving program inference loads. */
+    @Test
+    void aNetworkTrainedSmallerIsValidatedAtTheSizeItServes() {
+        ModelSpec served = SPEC.network().withImageSize(24).withLabels(SPEC.labels());
+        SyntheticShapes shapes = new SyntheticShapes(16, 5);
+        Preprocessor small = SPEC.preprocessor();
+        Preprocessor large = served.preprocessor();
+        int batch = 4;
+        float[] train = new float[batch * small.tensorLength()];
+        float[] score = new float[batch * large.tensorLength()];
+        int[] labels = new int[batch];
+        for (int i = 0; i < batch; i++) {
+            SyntheticShapes.Sample s = shapes.next();
+            small.toTensor(s.image(), train, i * small.tensorLength());
+            large.toTensor(s.image(), score, i * large.tensorLength());
+            labels[i] = s.label();
+        }
+        try (ModelSession session = new ModelSession(served, TrainingSettings.seedRecipe(3), Device.cpu(), null, Precision.FP32, 16)) {
+            assertEquals(16, session.trainingImageSize());
+            for (int step = 0; step < 3; step++) {
+                session.trainStep(train, labels);
+            }
+            float[][] logits = session.logits(score, batch);
+            byte[] weights = WeightsFile.toBytes(session.parameters());
+            try (Classifier classifier = Classifier.load(served, new ByteArrayInputStream(weights), new ModelId("t", "1", "x"), Device.cpu(),
+                    Precision.FP32)) {
+                List<List<Prediction.Scored>> top = classifier.topK(score, batch, 4);
+                for (int i = 0; i < batch; i++) {
+                    double[] expected = softmax(logits[i]);
+                    for (Prediction.Scored s : top.get(i)) {
+                        assertEquals(expected[served.labels().indexOf(s.label())], s.score(), 1e-4, "image " + i + " " + s.label());
+                    }
+                }
+            }
+            ModelSpec otherHead = served.withLabels(List.of("a", "b"));
+            assertThrows(IllegalArgumentException.class, () -> session.parameters().laidOutFor(otherHead.plan()));
+        }
+    }
+
     @Test
     void weightsOfAnotherShapeAreAnIntegrityError() {
         ModelSpec five = SPEC.withLabels(List.of("a", "b", "c", "d", "e"));

@@ -31,6 +31,9 @@ public class TrainCommand implements Callable<Integer> {
     ModelOptions model;
     @Mixin
     ComputeOptions compute;
+    @Option(names = "--train-image-size", paramLabel = "PIXELS", description = "Train at this size, validate and serve at --image-size"
+            + " (smaller is faster, and with --augment scores better at the larger size). Default: 0, the --image-size.")
+    Integer trainImageSize;
     @Option(names = "--epochs", description = "Default: 1.")
     Integer epochs;
     @Option(names = "--batch-size", description = "Default: 4.")
@@ -123,6 +126,7 @@ public class TrainCommand implements Callable<Integer> {
         b.network(model.network(base.network()));
         b.device(compute.device(config.settings().device()));
         b.precision(compute.precision(preset == null ? config.settings().precision() : base.precision()));
+        set(trainImageSize, b::trainImageSize);
         set(epochs, b::epochs);
         set(batchSize, b::batchSize);
         set(lr, b::lr);

@@ -40,18 +40,15 @@ final class BatchLoader implements AutoCloseable {
     private final DatasetIndex index;
     private final RecordFetcher fetcher;
     private final ImageDecoder decoder;
-    private final Preprocessor preprocessor;
     private final ExecutorService reader = Executors.newSingleThreadExecutor(r -> daemon(r, "petal-batch-reader"));
     private final ExecutorService decoders;
     private final int prefetch;
     private final AtomicInteger skipped = new AtomicInteger();
 
-    BatchLoader(DatasetIndex index, RecordFetcher fetcher, ImageDecoder decoder, Preprocessor preprocessor,
-                int decodeThreads, int prefetch) {
+    BatchLoader(DatasetIndex index, RecordFetcher fetcher, ImageDecoder decoder, int decodeThreads, int prefetch) {
         this.index = index;
         this.fetcher = fetcher;
         this.decoder = decoder;
-        this.preprocessor = preprocessor;
         this.decoders = Executors.newFixedThreadPool(decodeThreads, r -> daemon(r, "petal-decoder"));
         this.prefetch = prefetch;
     }
@@ -60,8 +57,11 @@ final class BatchLoader implements AutoCloseable {
         return skipped.get();
     }
 
-    /** The batches of {@code ordered}, in order; {@code augment} (null: none) is seeded by (seed, epoch, sample). */
-    Iterator<Batch> batches(List<Sample> ordered, int batchSize, Augmenter augment, long seed, int epoch) {
+    /**
+     * The batches of {@code ordered}, in order, made by {@code preprocessor} (its size is the batches');
+     * {@code augment} (null: none) is seeded by (seed, epoch, sample).
+     */
+    Iterator<Batch> batches(List<Sample> ordered, Preprocessor preprocessor, int batchSize, Augmenter augment, long seed, int epoch) {
         List<List<Sample>> chunks = new ArrayList<>();
         for (int i = 0; i < ordered.size(); i += batchSize) {
             chunks.add(ordered.subList(i, Math.min(ordered.size(), i + batchSize)));
@@ -72,7 +72,7 @@ final class BatchLoader implements AutoCloseable {
             private void fill() {
                 while (ahead.size() < prefetch && next[0] < chunks.size()) {
                     List<Sample> chunk = chunks.get(next[0]++);
-                    ahead.add(reader.submit(() -> load(chunk, augment, seed, epoch)));
+                    ahead.add(reader.submit(() -> load(chunk, preprocessor, augment, seed, epoch)));
                 }
             }
 
@@ -87,7 +87,7 @@ final class BatchLoader implements AutoCloseable {
                     throw new NoSuchElementException();
                 }
                 try {
-                    return load(chunks.get(next[0]++), augment, seed, epoch);
+                    return load(chunks.get(next[0]++), preprocessor, augment, seed, epoch);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     throw new IllegalStateException("interrupted while loading a batch", e);
@@ -117,7 +117,7 @@ final class BatchLoader implements AutoCloseable {
         };
     }
 
-    private Batch load(List<Sample> chunk, Augmenter augment, long seed, int epoch) throws InterruptedException {
+    private Batch load(List<Sample> chunk, Preprocessor preprocessor, Augmenter augment, long seed, int epoch) throws InterruptedException {
         List<Sample> missing = chunk.stream().filter(s -> index.cached(s) == null).toList();
         Map<Sample, Object> fetched = missing.isEmpty() ? Map.of() : fetcher.fetch(missing);
         int length = preprocessor.tensorLength();

@@ -1,7 +1,6 @@
 package dev.petal.trainer.job;
 
 import ai.djl.Device;
-import dev.petal.common.checkpoint.CheckpointManifest;
 import dev.petal.common.checkpoint.CheckpointStore;
 import dev.petal.common.inference.Classifier;
 import dev.petal.common.inference.LoadedModel;
@@ -19,7 +18,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
+import java.util.function.Supplier;
 import org.jboss.logging.Logger;
 
 /**
@@ -74,10 +73,10 @@ public final class PromotionGate {
 
     /**
      * Scores the champion of {@code name} on the valid split of {@code index}; {@link ChampionScore#NONE} when there is
-     * none. {@code loaderFor} builds a batch loader for the champion's own preprocessing.
+     * none. {@code loaders} opens a batch loader; the champion's batches get its own preprocessing.
      */
     static ChampionScore scoreChampion(ModelRegistry registry, CheckpointStore checkpoints, String name, DatasetIndex index,
-                                       Function<CheckpointManifest, BatchLoader> loaderFor, Device device) {
+                                       Supplier<BatchLoader> loaders, Device device) {
         String champion;
         try {
             champion = registry.resolve(name, ModelRegistry.CHAMPION).orElse(null);
@@ -101,8 +100,8 @@ public final class PromotionGate {
             int right = 0;
             int seen = 0;
             try (Classifier classifier = Classifier.load(loaded, device, Precision.FP32);
-                 BatchLoader loader = loaderFor.apply(loaded.manifest())) {
-                Iterator<BatchLoader.Batch> batches = loader.batches(index.valid(), 32, null, 0, 0);
+                 BatchLoader loader = loaders.get()) {
+                Iterator<BatchLoader.Batch> batches = loader.batches(index.valid(), loaded.spec().preprocessor(), 32, null, 0, 0);
                 while (batches.hasNext()) {
                     BatchLoader.Batch batch = batches.next();
                     if (batch.size() == 0) {

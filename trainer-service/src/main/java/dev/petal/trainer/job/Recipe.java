@@ -22,6 +22,8 @@ import java.util.function.Function;
  * setting once: the command line, {@code POST /train} JSON, the manifest and a resume all go through it.
  *
  * @param network what is trained (architecture, input size, stem, normalisation); the labels come from the data
+ * @param trainImageSize the training batches' size when it differs from the network's input size, at which the
+ *        run validates and the checkpoint is served (0: the same); see {@link #trainingImageSize()}
  * @param warmupFraction when above 0, the warm-up lasts this fraction of the run's steps instead of {@code warmupIters}
  * @param warmupStartFactor the learning rate's warm-up starts at this fraction of {@code lr}
  * @param labelSmoothing the cross-entropy's label smoothing
@@ -40,6 +42,7 @@ import java.util.function.Function;
 public record Recipe(
         String modelName,
         NetworkSpec network,
+        int trainImageSize,
         int epochs,
         int batchSize,
         float lr,
@@ -85,16 +88,16 @@ public record Recipe(
 
     /**
      * A named starting point for {@code ./petal train --preset NAME}; flags given beside it win.
-     * {@code flowers-cpu}: ResNet-18 from scratch at 128 px in bf16 (fp32 where the CPU lacks bf16),
-     * batch 64, 40 epochs, AdamW 2e-3 with weight decay 0.05, warm-up over the first 30% then cosine (a
+     * {@code flowers-cpu}: ResNet-18 from scratch, trained at 128 px and validated and served at 160 px, in
+     * bf16 (fp32 where the CPU lacks bf16), batch 64, 40 epochs, AdamW 2e-3 with weight decay 0.05, warm-up over the first 30% then cosine (a
      * one-cycle schedule), label smoothing 0.1, random resized crops of 30-100%, flips and colour jitter
      * 0.3, decoded images cached (the README's commands table).
      */
     public static Builder preset(String name) {
         return switch (name == null ? "" : name.trim().toLowerCase(Locale.ROOT)) {
             case "seed" -> builder();
-            case "flowers-cpu" -> builder().network(new NetworkSpec(Architecture.RESNET18, 128, Stem.IMAGENET, Normalization.IMAGENET))
-                    .epochs(40).batchSize(64).lr(2e-3f).weightDecay(0.05f).warmupFraction(0.3f).warmupStartFactor(0.04f)
+            case "flowers-cpu" -> builder().network(new NetworkSpec(Architecture.RESNET18, 160, Stem.IMAGENET, Normalization.IMAGENET))
+                    .trainImageSize(128).epochs(40).batchSize(64).lr(2e-3f).weightDecay(0.05f).warmupFraction(0.3f).warmupStartFactor(0.04f)
                     .labelSmoothing(0.1f).augment(true).minCropScale(0.3f).colourJitter(0.3f).precision(Precision.BF16)
                     .cacheMegabytes(2048);
             default -> throw new IllegalArgumentException("unknown preset '" + name + "'; choose seed or flowers-cpu");
@@ -206,6 +209,10 @@ public record Recipe(
         ARCH("arch", true, true, Recipe::arch, (b, v) -> b.network(b.network.withArchitecture(Architecture.parse(text(v)))), r -> {}),
         IMAGE_SIZE("imageSize", true, true, r -> r.network.imageSize(), (b, v) -> b.network(b.network.withImageSize(integer(v))),
                 r -> bounded("--image-size", r.network.imageSize(), NetworkSpec.MIN_IMAGE_SIZE, NetworkSpec.MAX_IMAGE_SIZE)),
+        TRAIN_IMAGE_SIZE("trainImageSize", true, false, Recipe::trainImageSize, (b, v) -> b.trainImageSize(integer(v)),
+                r -> require(r.trainImageSize == 0 || r.trainImageSize >= NetworkSpec.MIN_IMAGE_SIZE && r.trainImageSize <= NetworkSpec.MAX_IMAGE_SIZE,
+                        "--train-image-size must be 0 (the --image-size) or between " + NetworkSpec.MIN_IMAGE_SIZE + " and "
+                                + NetworkSpec.MAX_IMAGE_SIZE + ", was " + r.trainImageSize)),
         STEM("stem", true, false, r -> r.network.stem().id(), (b, v) -> b.network(b.network.withStem(Stem.parse(text(v)))), r -> {}),
         NORMALIZATION("normalization", true, false, r -> r.network.normalization().id(),
                 (b, v) -> b.network(b.network.withNormalization(Normalization.parse(text(v)))), r -> {}),
@@ -352,10 +359,20 @@ public record Recipe(
         return network.imageSize();
     }
 
+    /**
+     * The training batches' height and width. Below {@link #imageSize()} (FixRes, Touvron et al., 2019):
+     * random resized crops enlarge objects, so a network trained on them scores better at a larger input
+     * than it saw, and the smaller training images cost less per step.
+     */
+    public int trainingImageSize() {
+        return trainImageSize > 0 ? trainImageSize : network.imageSize();
+    }
+
     /** Sets a recipe's fields by name; starts from the seed recipe. */
     public static final class Builder {
         private String modelName = DEFAULT_MODEL_NAME;
         private NetworkSpec network = NetworkSpec.of(Architecture.RESNET18, 224);
+        private int trainImageSize;
         private int epochs = 1;
         private int batchSize = 4;
         private float lr = 1e-4f;
@@ -386,6 +403,7 @@ public record Recipe(
         private Builder(Recipe r) {
             modelName = r.modelName;
             network = r.network;
+            trainImageSize = r.trainImageSize;
             epochs = r.epochs;
             batchSize = r.batchSize;
             lr = r.lr;
@@ -414,6 +432,7 @@ public record Recipe(
 
         public Builder modelName(String v) { modelName = v; return this; }
         public Builder network(NetworkSpec v) { network = v; return this; }
+        public Builder trainImageSize(int v) { trainImageSize = v; return this; }
         public Builder epochs(int v) { epochs = v; return this; }
         public Builder batchSize(int v) { batchSize = v; return this; }
         public Builder lr(float v) { lr = v; return this; }
@@ -440,7 +459,7 @@ public record Recipe(
         public Builder dataset(String v) { dataset = v; return this; }
 
         public Recipe build() {
-            return new Recipe(modelName, network, epochs, batchSize, lr, weightDecay, warmupIters, warmupFraction, warmupStartFactor,
+            return new Recipe(modelName, network, trainImageSize, epochs, batchSize, lr, weightDecay, warmupIters, warmupFraction, warmupStartFactor,
                     labelSmoothing,
                     augment, minCropScale, colourJitter, seed, zeroInitResidual, precision, device, resume, warmStart, initWeights,
                     stopAfterEpochs, checkpointIntervalSeconds, decodeThreads, prefetchBatches, cacheMegabytes, dataset);

@@ -10,6 +10,7 @@ import dev.petal.common.checkpoint.WeightsFile;
 import dev.petal.common.engine.PyTorchEngine;
 import dev.petal.common.image.ImageDecoder;
 import dev.petal.common.image.ImageLimits;
+import dev.petal.common.image.Preprocessor;
 import dev.petal.common.model.ModelParameters;
 import dev.petal.common.model.ModelSpec;
 import dev.petal.common.model.Precision;
@@ -184,8 +185,8 @@ public final class TrainingJob {
             ModelRegistry registry = new ModelRegistry(store, move -> announceAlias(producer, move));
             Recipe gateRecipe = recipe;
             PromotionGate.ChampionScore champion = PromotionGate.scoreChampion(registry, checkpoints, recipe.modelName(), index,
-                    manifest -> new BatchLoader(index, new RecordFetcher(consumer, Topics.TRAIN, store, limits.maxBytes()), decoder,
-                            manifest.model().preprocessor(), gateRecipe.decodeThreads(), 0), device);
+                    () -> new BatchLoader(index, new RecordFetcher(consumer, Topics.TRAIN, store, limits.maxBytes()), decoder,
+                            gateRecipe.decodeThreads(), 0), device);
             int stepsPerEpoch = (index.train().size() + recipe.batchSize() - 1) / recipe.batchSize();
             long totalSteps = (long) stepsPerEpoch * recipe.epochs();
             TrainingSettings settings = new TrainingSettings(recipe.lr(), recipe.weightDecay(), recipe.warmupSteps(totalSteps),
@@ -196,13 +197,15 @@ public final class TrainingJob {
             int lastEpoch = recipe.stopAfterEpochs() > 0 ? Math.min(recipe.epochs(), startEpoch + recipe.stopAfterEpochs()) : recipe.epochs();
             Run run = new Run(recipe, spec, index, history, resuming ? readSteps(from) : new StepCurve(), settings.schedule(),
                     stepsPerEpoch, totalSteps);
-            try (ModelSession session = new ModelSession(spec, settings, device, initial, recipe.precision());
+            try (ModelSession session = new ModelSession(spec, settings, device, initial, recipe.precision(), recipe.trainingImageSize());
                  BatchLoader loader = new BatchLoader(index, new RecordFetcher(consumer, Topics.TRAIN, store, limits.maxBytes()), decoder,
-                         spec.preprocessor(), recipe.decodeThreads(), recipe.prefetchBatchesOn(device));
+                         recipe.decodeThreads(), recipe.prefetchBatchesOn(device));
                  CheckpointPublisher publisher = new CheckpointPublisher(checkpoints, producer, s3.bucket(), parent, listener,
                          Duration.ofSeconds(1), Duration.ofSeconds(30), uploadGiveUpAfter)) {
-                LOG.infof("training %s %s at %d px on %s in %s, batch %d, %d steps", recipe.modelName(), recipe.arch(),
-                        recipe.imageSize(), device, session.precision().id(), recipe.batchSize(), totalSteps);
+                LOG.infof("training %s %s at %d px%s on %s in %s, batch %d, %d steps", recipe.modelName(), recipe.arch(),
+                        recipe.trainingImageSize(), recipe.trainingImageSize() == recipe.imageSize() ? ""
+                                : " (validated and served at " + recipe.imageSize() + " px)",
+                        device, session.precision().id(), recipe.batchSize(), totalSteps);
                 if (session.precision() == Precision.BF16) {
                     PyTorchEngine.bf16Caveat(device).ifPresent(why -> LOG.warnf("training in bf16, but %s", why));
                 }
@@ -326,7 +329,8 @@ public final class TrainingJob {
             LOG.infof("epoch %d: continuing after step %d of %d", epoch + 1, from.stepsDone(), run.stepsPerEpoch());
         }
         List<Sample> rest = order.subList(Math.min(order.size(), from.stepsDone() * recipe.batchSize()), order.size());
-        Iterator<BatchLoader.Batch> batches = loader.batches(rest, recipe.batchSize(),
+        Preprocessor preprocessor = new Preprocessor(recipe.trainingImageSize(), run.spec().normalization());
+        Iterator<BatchLoader.Batch> batches = loader.batches(rest, preprocessor, recipe.batchSize(),
                 recipe.augment() ? new Augmenter(recipe.minCropScale(), recipe.colourJitter()) : null, recipe.seed(), epoch);
         while (batches.hasNext()) {
             BatchLoader.Batch batch = batches.next();
@@ -384,7 +388,7 @@ public final class TrainingJob {
         Recipe recipe = run.recipe();
         Evaluation eval = new Evaluation(index.labels(),
                 new MisclassifiedImages(MisclassifiedImages.DEFAULT_LIMIT, run.spec().preprocessor(), index.labels(), recipe.seed()));
-        Iterator<BatchLoader.Batch> batches = loader.batches(index.valid(), Math.max(recipe.batchSize(), 32), null, recipe.seed(), 0);
+        Iterator<BatchLoader.Batch> batches = loader.batches(index.valid(), run.spec().preprocessor(), Math.max(recipe.batchSize(), 32), null, recipe.seed(), 0);
         // Scored by the serving program (BatchNorms folded, evaluation mode): what inference will serve.
         try (ServingProgram program = session.evaluation()) {
             while (batches.hasNext()) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class RecipeTest {
@@ -19,6 +20,22 @@ class RecipeTest {
         assertEquals(2, two.prefetchBatchesOn(Device.gpu()));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> withPrefetch(auto, -2).validated());
         assertTrue(e.getMessage().contains("--prefetch-batches"), e.getMessage());
+    }
+
+    @Test
+    void theFlowersPresetTrainsSmallerThanItServesAndAResumeKeepsIt() {
+        Recipe flowers = Recipe.preset("flowers-cpu").build().validated();
+        assertEquals(160, flowers.imageSize());
+        assertEquals(128, flowers.trainingImageSize());
+        Recipe seed = Recipe.seedRecipe();
+        assertEquals(seed.imageSize(), seed.trainingImageSize(), "0 trains at the serving size");
+        assertEquals(128, seed.resumedFrom(flowers.toManifest()).trainingImageSize());
+        Map<String, Object> older = new java.util.HashMap<>(seed.toManifest());
+        older.remove("trainImageSize"); // a checkpoint from before the field
+        assertEquals(seed.imageSize(), seed.resumedFrom(older).trainingImageSize());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> seed.toBuilder().trainImageSize(8).build().validated());
+        assertTrue(e.getMessage().contains("--train-image-size"), e.getMessage());
     }
 
     private static Recipe withPrefetch(Recipe r, int prefetch) {
