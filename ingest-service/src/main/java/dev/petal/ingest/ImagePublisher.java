@@ -22,13 +22,18 @@ import org.eclipse.microprofile.reactive.messaging.Message;
  * retries within its delivery timeout, so a broker restart delays records but neither loses nor repeats one.
  *
  * <p>Sends are asynchronous: each is acknowledged once the broker has it. At most {@value #MAX_BYTES_IN_FLIGHT} bytes
- * are in flight (the plain producer's {@code buffer.memory}); a send waits for room up to the broker timeout.
+ * (the producer's {@code buffer.memory}) and {@value #MAX_RECORDS_IN_FLIGHT} records are in flight; a send waits for
+ * room up to the broker timeout. The record bound keeps the channel's emitter within what its connector has
+ * requested ({@code max-inflight-messages}) plus its buffer: beyond that the emitter fails the send
+ * (SRMSG00034), which small images at full speed otherwise reach.
  * {@link #flush()} waits for every acknowledgement and fails if any send failed.
  */
 public final class ImagePublisher implements AutoCloseable {
     /** Object key prefix of claim-checked image bytes. */
     public static final String CLAIM_CHECK_PREFIX = "images/";
     static final int MAX_BYTES_IN_FLIGHT = 64 * 1024 * 1024;
+    /** The channel's {@code max-inflight-messages} (application.properties): the connector requests this many up front. */
+    static final int MAX_RECORDS_IN_FLIGHT = 1024;
     private static final byte[] EMPTY = new byte[0];
 
     private final IngestSettings settings;
@@ -37,6 +42,7 @@ public final class ImagePublisher implements AutoCloseable {
     private final Supplier<ObjectStore> storeSupplier;
     private ObjectStore store;
     private final Semaphore room = new Semaphore(MAX_BYTES_IN_FLIGHT);
+    private final Semaphore records = new Semaphore(MAX_RECORDS_IN_FLIGHT);
     private final AtomicLong acknowledged = new AtomicLong();
     private final AtomicReference<Throwable> firstFailure = new AtomicReference<>();
 
@@ -83,11 +89,11 @@ public final class ImagePublisher implements AutoCloseable {
         channel.sendMessage(Message.of(new ProducerRecord<>(topic, null, key, value, recordHeaders))).subscribe().with(
                 ok -> {
                     acknowledged.incrementAndGet();
-                    room.release(size);
+                    release(size);
                 },
                 failure -> {
                     firstFailure.compareAndSet(null, failure);
-                    room.release(size);
+                    release(size);
                 });
     }
 
@@ -110,7 +116,13 @@ public final class ImagePublisher implements AutoCloseable {
 
     private void awaitRoom(int size) {
         try {
-            if (!room.tryAcquire(size, settings.brokerTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+            long timeoutMillis = settings.brokerTimeout().toMillis();
+            if (!records.tryAcquire(timeoutMillis, TimeUnit.MILLISECONDS)) {
+                failFast();
+                throw TopicProvisioner.unreachable(settings, brokers, null);
+            }
+            if (!room.tryAcquire(size, timeoutMillis, TimeUnit.MILLISECONDS)) {
+                records.release();
                 failFast();
                 throw TopicProvisioner.unreachable(settings, brokers, null);
             }
@@ -118,6 +130,11 @@ public final class ImagePublisher implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IngestFailedException("interrupted while waiting for Kafka", e);
         }
+    }
+
+    private void release(int size) {
+        room.release(size);
+        records.release();
     }
 
     private void failFast() {
