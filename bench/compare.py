@@ -8,10 +8,17 @@ ratio Petal/PyTorch as one JSON line per mode.
   bench/compare.py infer --batch-size 32 --steps 10 --rounds 3
   bench/compare.py infer --precision bf16 --batch-size 32 --steps 10   # Petal in bf16 against PyTorch in fp32
   bench/compare.py infer --precision bf16 --reference-precision bf16  # both in bf16
+  bench/compare.py infer --references pytorch,pytorch-frozen,onnxruntime --batch-size 1 --steps 50
+
+References (alternating with Petal in each round): pytorch (eager, channels-last), pytorch-frozen
+(torch.jit.freeze of a trace, inference only) and onnxruntime (ONNX Runtime's Java API from Maven Central, all
+graph optimisations, 2 intra-op threads, the same torchvision network exported to ONNX; inference only, fp32).
+The onnxruntime reference fetches its jar through Maven once (explicit, checksummed), then runs offline.
 """
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -37,6 +44,30 @@ def launcher_env():
     return dict(os.environ, **dict(line.split("=", 1) for line in out.stdout.splitlines() if "=" in line))
 
 
+def onnxruntime_command(a, env):
+    """The java command line of the ONNX Runtime reference: its jar (the parent pom's version, fetched once through
+    Maven with strict checksums) and the network exported from torchvision by pytorch_reference.py."""
+    with open(os.path.join(ROOT, "pom.xml")) as pom:
+        version = re.search(r"<onnxruntime.version>([^<]+)</onnxruntime.version>", pom.read()).group(1)
+    jar = os.path.expanduser(f"~/.m2/repository/com/microsoft/onnxruntime/onnxruntime/{version}/onnxruntime-{version}.jar")
+    if not os.path.exists(jar):
+        got = subprocess.run([os.path.join(ROOT, "mvnw"), "-q", "-B", "-C", "dependency:get", "-Dtransitive=false",
+                              f"-Dartifact=com.microsoft.onnxruntime:onnxruntime:{version}"], cwd=ROOT, capture_output=True, text=True)
+        if got.returncode != 0 or not os.path.exists(jar):
+            sys.exit(f"the onnxruntime reference needs ONNX Runtime {version} from Maven Central once, and it could not be "
+                     f"fetched (offline?); run without it: --references pytorch,pytorch-frozen")
+    model = os.path.join(ROOT, ".petal", "bench", f"{a.arch}-{a.image_size}.onnx")
+    if not os.path.exists(model):
+        os.makedirs(os.path.dirname(model), exist_ok=True)
+        export = subprocess.run([a.python, os.path.join(ROOT, "bench", "pytorch_reference.py"), "infer", "--arch", a.arch,
+                                 "--image-size", str(a.image_size), "--export-onnx", model], env=env, cwd=ROOT,
+                                capture_output=True, text=True)
+        if export.returncode != 0:
+            sys.exit(f"exporting {a.arch} to ONNX failed:\n{export.stderr[-2000:]}")
+    java = os.path.join(os.environ["JAVA_HOME"], "bin", "java") if os.environ.get("JAVA_HOME") else "java"
+    return [java, "-cp", jar, os.path.join(ROOT, "bench", "OnnxRuntimeReference.java"), "--model", model]
+
+
 def bench_arguments(p):
     """The arguments every bench script shares with `./petal bench MODE`: what to run and for how long."""
     p.add_argument("mode", choices=["train", "infer"])
@@ -55,7 +86,17 @@ def main():
     p.add_argument("--reference-precision", choices=["fp32", "bf16"], default="fp32", help="PyTorch's")
     p.add_argument("--reference-memory-format", choices=["channels_last", "contiguous"], default="channels_last",
                    help="PyTorch's; channels_last is its faster setting here, contiguous the tutorial as written")
+    p.add_argument("--references", default="pytorch",
+                   help="comma-separated, each alternating with Petal: pytorch, pytorch-frozen, onnxruntime (see above)")
     a = p.parse_args()
+    references = [r.strip() for r in a.references.split(",") if r.strip()]
+    unknown = [r for r in references if r not in ("pytorch", "pytorch-frozen", "onnxruntime")]
+    if unknown or not references:
+        sys.exit(f"--references: choose from pytorch, pytorch-frozen, onnxruntime (was {a.references})")
+    if a.mode == "train" and references != ["pytorch"]:
+        sys.exit("train compares with pytorch only: pytorch-frozen and onnxruntime are inference references")
+    if "onnxruntime" in references and (a.precision, a.reference_precision) != ("fp32", "fp32"):
+        sys.exit("the onnxruntime reference runs fp32 only: leave out --precision/--reference-precision bf16")
 
     probe = subprocess.run([a.python, "-c", "import torch, torchvision"], capture_output=True)
     if not shutil.which(a.python) or probe.returncode != 0:
@@ -65,26 +106,37 @@ def main():
     env = launcher_env()
     common = ["--arch", a.arch, "--batch-size", str(a.batch_size), "--image-size", str(a.image_size),
               "--steps", str(a.steps)]
-    petal, torch_runs = [], []
+    pytorch = [a.python, os.path.join(ROOT, "bench", "pytorch_reference.py"), a.mode] + common + [
+        "--precision", a.reference_precision, "--memory-format", a.reference_memory_format]
+    commands = {"pytorch": pytorch, "pytorch-frozen": pytorch + ["--jit-freeze"]}
+    if "onnxruntime" in references:
+        commands["onnxruntime"] = onnxruntime_command(a, env) + common
+    petal, runs = [], {r: [] for r in references}
     for r in range(a.rounds):
         petal.append(run([PETAL, "bench", a.mode] + common + ["--precision", a.precision], env))
-        torch_runs.append(run([a.python, os.path.join(ROOT, "bench", "pytorch_reference.py"), a.mode] + common
-                              + ["--precision", a.reference_precision, "--memory-format", a.reference_memory_format], env))
-        if petal[-1]["allocator"] != torch_runs[-1]["allocator"]:
-            sys.exit(f"unfair comparison: Petal ran on {petal[-1]['allocator']}, PyTorch on {torch_runs[-1]['allocator']}")
+        for ref in references:
+            runs[ref].append(run(commands[ref], env))
+            if petal[-1]["allocator"] != runs[ref][-1]["allocator"]:
+                sys.exit(f"unfair comparison: Petal ran on {petal[-1]['allocator']}, {ref} on {runs[ref][-1]['allocator']}")
         print(f"round {r + 1}/{a.rounds}: petal {petal[-1]['imagesPerSec']} img/s, "
-              f"pytorch {torch_runs[-1]['imagesPerSec']} img/s", file=sys.stderr)
-    med = lambda runs, k: statistics.median(x[k] for x in runs)
+              + ", ".join(f"{ref} {runs[ref][-1]['imagesPerSec']} img/s" for ref in references), file=sys.stderr)
+    med = lambda xs, k: statistics.median(x[k] for x in xs)
+    petal_rate = med(petal, "imagesPerSec")
+    summary = {ref: {"imagesPerSec": med(runs[ref], "imagesPerSec"), "ratio": round(petal_rate / med(runs[ref], "imagesPerSec"), 3),
+                     "peakRssMb": med(runs[ref], "peakRssMb"), "version": runs[ref][0]["version"]} for ref in references}
+    first = runs[references[0]]
+    best = max(references, key=lambda ref: summary[ref]["imagesPerSec"])
     print(json.dumps({
         "mode": a.mode, "arch": a.arch, "batchSize": a.batch_size, "imageSize": a.image_size,
         "rounds": a.rounds, "petalPrecision": a.precision, "pytorchPrecision": a.reference_precision,
         "pytorchMemoryFormat": a.reference_memory_format,
-        "petalImagesPerSec": med(petal, "imagesPerSec"),
-        "pytorchImagesPerSec": med(torch_runs, "imagesPerSec"),
-        "ratio": round(med(petal, "imagesPerSec") / med(torch_runs, "imagesPerSec"), 3),
-        "petalPeakRssMb": med(petal, "peakRssMb"), "pytorchPeakRssMb": med(torch_runs, "peakRssMb"),
-        "memoryRatio": round(med(petal, "peakRssMb") / med(torch_runs, "peakRssMb"), 3),
-        "pytorchVersion": torch_runs[0]["version"], "allocator": petal[0]["allocator"],
+        "petalImagesPerSec": petal_rate,
+        "pytorchImagesPerSec": med(first, "imagesPerSec"),
+        "ratio": round(petal_rate / med(first, "imagesPerSec"), 3),
+        "petalPeakRssMb": med(petal, "peakRssMb"), "pytorchPeakRssMb": med(first, "peakRssMb"),
+        "memoryRatio": round(med(petal, "peakRssMb") / med(first, "peakRssMb"), 3),
+        "pytorchVersion": first[0]["version"], "allocator": petal[0]["allocator"],
+        "references": summary, "best": best, "ratioToBest": summary[best]["ratio"],
     }))
 
 

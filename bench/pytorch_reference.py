@@ -27,6 +27,10 @@ def main():
                    help="bf16: inference casts the model and input to bfloat16 (logits back to float32); training runs "
                         "forward and loss under torch.autocast(cpu, bfloat16): both as Petal's bf16 does")
     p.add_argument("--profile", metavar="FILE", help="also write a Chrome trace of the timed steps to FILE")
+    p.add_argument("--jit-freeze", action="store_true",
+                   help="inference: trace the model and run it under torch.jit.freeze (PyTorch's fastest CPU route here)")
+    p.add_argument("--export-onnx", metavar="FILE",
+                   help="write the same network as ONNX (opset 13, any batch size) for bench/OnnxRuntimeReference.java, and exit")
     a = p.parse_args()
 
     torch.set_num_threads(a.threads)
@@ -37,6 +41,11 @@ def main():
         model = model.to(memory_format=torch.channels_last)
         x = x.contiguous(memory_format=torch.channels_last)
     y = torch.randint(0, 5, (a.batch_size,))
+    if a.export_onnx:
+        torch.onnx.export(model.eval().to(memory_format=torch.contiguous_format), torch.randn(1, 3, a.image_size, a.image_size),
+                          a.export_onnx, input_names=["input"], output_names=["logits"],
+                          dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}, opset_version=13)
+        return
 
     if a.mode == "train":
         model.train()
@@ -56,9 +65,12 @@ def main():
         model.eval()
         dtype = torch.bfloat16 if a.precision == "bf16" else torch.float32
         model.to(dtype)
+        if a.jit_freeze:
+            with torch.no_grad():
+                model = torch.jit.freeze(torch.jit.trace(model, x.to(dtype)))
 
         def step():
-            with torch.inference_mode():
+            with torch.no_grad() if a.jit_freeze else torch.inference_mode():
                 model(x.to(dtype)).float()
 
     for _ in range(a.warmup):
@@ -76,7 +88,7 @@ def main():
     print(json.dumps({
         "engine": "pytorch", "version": torch.__version__, "mode": a.mode, "arch": a.arch,
         "batchSize": a.batch_size, "imageSize": a.image_size, "steps": a.steps, "precision": a.precision,
-        "memoryFormat": a.memory_format,
+        "memoryFormat": a.memory_format, "jitFreeze": a.jit_freeze,
         "imagesPerSec": round(a.steps * a.batch_size / seconds, 3),
         "peakRssMb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "threads": torch.get_num_threads(),
