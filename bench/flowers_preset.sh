@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The flowers-cpu training preset from scratch on the flower photos, through the real pipeline: the
 # local stack, ingest to petal.train, ./petal train. Prints one JSON line per seed: held-out accuracy,
-# minutes of training (the ./petal train call), and the CPU it ran on.
+# the accuracy of the epoch the promotion gate chose (what serves), minutes of training (the ./petal train call),
+# and the CPU it ran on.
 #   bench/flowers_preset.sh [DATASET_DIR] [SEED...]     (default: ../shared/datasets/flowers, seeds 100 and 200)
 # Extra trainer flags: PRESET_FLAGS="--epochs 50" bench/flowers_preset.sh
 set -euo pipefail
@@ -25,9 +26,12 @@ for seed in "${seeds[@]}"; do
   python3 - "$summary" "$seed" "$started" "$ended" "$cpu" "${PRESET_FLAGS:-}" <<'PY'
 import json, sys
 summary, seed, started, ended, cpu, flags = sys.argv[1:]
-m = json.loads(summary)["metrics"]
+run = json.loads(summary)
+m, gate = run["metrics"], run.get("gate") or {}
+# validAccuracy: the last epoch's; servedAccuracy: the epoch the promotion gate chose, the version that serves.
 print(json.dumps({"preset": "flowers-cpu", "flags": flags, "seed": int(seed), "validAccuracy": round(m["validAccuracy"], 4),
-                  "validImages": m.get("validImages"), "epochs": json.loads(summary)["epoch"],
+                  "servedAccuracy": gate.get("candidateAccuracy"), "servedVersion": gate.get("version"),
+                  "validImages": m.get("validImages"), "epochs": run["epoch"],
                   "minutes": round((float(ended) - float(started)) / 60, 2), "cpu": cpu}))
 PY
 done
