@@ -75,6 +75,11 @@ public record ModelSpec(@JsonIgnore NetworkSpec network, @JsonProperty("labels")
         return new Preprocessor(imageSize(), normalization());
     }
 
+    /** This network and labels at another input size: the same weights, another plan and preprocessing. */
+    public ModelSpec withImageSize(int size) {
+        return new ModelSpec(network.withImageSize(size), labels);
+    }
+
     public ModelSpec withLabels(List<String> newLabels) {
         return new ModelSpec(network, newLabels);
     }

@@ -66,7 +66,7 @@ public final class ModelSession implements AutoCloseable {
         this.device = device;
         this.manager = NDManager.newBaseManager(device);
         try {
-            LayerPlan plan = LayerPlan.of(spec.architecture(), spec.stem(), spec.labels().size(), trainingImageSize);
+            LayerPlan plan = spec.withImageSize(trainingImageSize).plan();
             this.params = ModelParameters.initialised(plan, manager, settings.zeroInitResidual());
             if (initialWeights != null) {
                 initialWeights.accept(params); // before the program re-lays the weights

@@ -61,7 +61,7 @@ class ClassifierTest {
     /** Trained at 16 px, served at 24: validation scores at the serving size, with the serving program inference loads. */
     @Test
     void aNetworkTrainedSmallerIsValidatedAtTheSizeItServes() {
-        ModelSpec served = SPEC.network().withImageSize(24).withLabels(SPEC.labels());
+        ModelSpec served = SPEC.withImageSize(24);
         SyntheticShapes shapes = new SyntheticShapes(16, 5);
         Preprocessor small = SPEC.preprocessor();
         Preprocessor large = served.preprocessor();

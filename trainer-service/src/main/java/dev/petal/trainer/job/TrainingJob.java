@@ -329,7 +329,7 @@ public final class TrainingJob {
             LOG.infof("epoch %d: continuing after step %d of %d", epoch + 1, from.stepsDone(), run.stepsPerEpoch());
         }
         List<Sample> rest = order.subList(Math.min(order.size(), from.stepsDone() * recipe.batchSize()), order.size());
-        Preprocessor preprocessor = new Preprocessor(recipe.trainingImageSize(), run.spec().normalization());
+        Preprocessor preprocessor = run.spec().withImageSize(recipe.trainingImageSize()).preprocessor();
         Iterator<BatchLoader.Batch> batches = loader.batches(rest, preprocessor, recipe.batchSize(),
                 recipe.augment() ? new Augmenter(recipe.minCropScale(), recipe.colourJitter()) : null, recipe.seed(), epoch);
         while (batches.hasNext()) {
