@@ -22,8 +22,8 @@ import org.eclipse.microprofile.reactive.messaging.Message;
  * retries within its delivery timeout, so a broker restart delays records but neither loses nor repeats one.
  *
  * <p>Sends are asynchronous: each is acknowledged once the broker has it. At most {@value #MAX_BYTES_IN_FLIGHT} bytes
- * (the producer's {@code buffer.memory}) and {@value #MAX_RECORDS_IN_FLIGHT} records are in flight; a send waits for
- * room up to the broker timeout. The record bound keeps the channel's emitter within what its connector has
+ * (the producer's {@code buffer.memory}) and the channel's {@code max-inflight-messages} records are in flight; a send
+ * waits for room up to the broker timeout. The record bound keeps the channel's emitter within what its connector has
  * requested ({@code max-inflight-messages}) plus its buffer: beyond that the emitter fails the send
  * (SRMSG00034), which small images at full speed otherwise reach.
  * {@link #flush()} waits for every acknowledgement and fails if any send failed.
@@ -32,8 +32,6 @@ public final class ImagePublisher implements AutoCloseable {
     /** Object key prefix of claim-checked image bytes. */
     public static final String CLAIM_CHECK_PREFIX = "images/";
     static final int MAX_BYTES_IN_FLIGHT = 64 * 1024 * 1024;
-    /** The channel's {@code max-inflight-messages} (application.properties): the connector requests this many up front. */
-    static final int MAX_RECORDS_IN_FLIGHT = 1024;
     private static final byte[] EMPTY = new byte[0];
 
     private final IngestSettings settings;
@@ -42,17 +40,19 @@ public final class ImagePublisher implements AutoCloseable {
     private final Supplier<ObjectStore> storeSupplier;
     private ObjectStore store;
     private final Semaphore room = new Semaphore(MAX_BYTES_IN_FLIGHT);
-    private final Semaphore records = new Semaphore(MAX_RECORDS_IN_FLIGHT);
+    private final Semaphore records;
     private final AtomicLong acknowledged = new AtomicLong();
     private final AtomicReference<Throwable> firstFailure = new AtomicReference<>();
 
     /**
-     * @param brokers the Kafka address, for messages
-     * @param store   opens the object store on first use: runs with only small images need none
+     * @param brokers            the Kafka address, for messages
+     * @param maxRecordsInFlight the channel's {@code max-inflight-messages}: what its connector requests up front
+     * @param store              opens the object store on first use: runs with only small images need none
      */
     public ImagePublisher(IngestSettings settings, String brokers, MutinyEmitter<ProducerRecord<String, byte[]>> channel,
-                          Supplier<ObjectStore> store) {
+                          int maxRecordsInFlight, Supplier<ObjectStore> store) {
         this.settings = settings;
+        this.records = new Semaphore(maxRecordsInFlight);
         this.brokers = brokers;
         this.channel = channel;
         this.storeSupplier = store;

@@ -7,6 +7,7 @@ import dev.petal.service.config.S3Config;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 
 /**
@@ -21,10 +22,13 @@ public class Ingestion {
     private final S3Config s3;
     private final ImageConfig images;
     private final MutinyEmitter<ProducerRecord<String, byte[]>> channel;
+    private final int maxRecordsInFlight;
 
     public Ingestion(IngestConfig config, KafkaClients kafka, S3Config s3, ImageConfig images,
-                     @Channel("published-images") MutinyEmitter<ProducerRecord<String, byte[]>> channel) {
+                     @Channel("published-images") MutinyEmitter<ProducerRecord<String, byte[]>> channel,
+                     @ConfigProperty(name = "mp.messaging.outgoing.published-images.max-inflight-messages") int maxRecordsInFlight) {
         this.config = config;
+        this.maxRecordsInFlight = maxRecordsInFlight;
         this.kafka = kafka;
         this.s3 = s3;
         this.images = images;
@@ -45,7 +49,8 @@ public class Ingestion {
 
     /** A publisher for one run; it opens the object store only when a claim-check needs it. */
     public ImagePublisher publisher(IngestSettings settings) {
-        return new ImagePublisher(settings, kafka.bootstrapServers(), channel, () -> new ObjectStore(s3.settings()));
+        return new ImagePublisher(settings, kafka.bootstrapServers(), channel, maxRecordsInFlight,
+                () -> new ObjectStore(s3.settings()));
     }
 
     public DatasetIngest dataset(IngestSettings settings) {
