@@ -36,6 +36,9 @@ public class TrainCommand implements Callable<Integer> {
     Integer trainImageSize;
     @Option(names = "--epochs", description = "Default: 1.")
     Integer epochs;
+    @Option(names = "--validate-from-epoch", paramLabel = "N", description = "Validate epoch N and later (and always the last);"
+            + " only validated epochs can be promoted. Default: 1, every epoch.")
+    Integer validateFromEpoch;
     @Option(names = "--batch-size", description = "Default: 4.")
     Integer batchSize;
     @Option(names = "--lr", description = "Peak AdamW learning rate. Default: 1e-4.")
@@ -83,7 +86,8 @@ public class TrainCommand implements Callable<Integer> {
     @Option(names = "--prefetch-batches", description = "Batches decoded while a step runs."
             + " Default: 0 on a CPU (decoded between steps: beside the model they would slow it), 4 on a GPU.")
     Integer prefetchBatches;
-    @Option(names = "--cache-mb", description = "Keep encoded images in memory up to this size. Default: 1024.")
+    @Option(names = "--cache-mb", description = "Keep images in memory up to this many MB: encoded as the data is indexed, then decoded,"
+            + " so later epochs skip the JPEG decode. Default: 1024.")
     Long cacheMb;
 
     @Spec
@@ -128,6 +132,7 @@ public class TrainCommand implements Callable<Integer> {
         b.precision(compute.precision(preset == null ? config.settings().precision() : base.precision()));
         set(trainImageSize, b::trainImageSize);
         set(epochs, b::epochs);
+        set(validateFromEpoch, b::validateFromEpoch);
         set(batchSize, b::batchSize);
         set(lr, b::lr);
         set(weightDecay, b::weightDecay);

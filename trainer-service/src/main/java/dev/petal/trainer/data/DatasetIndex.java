@@ -249,6 +249,11 @@ public final class DatasetIndex {
         return cache.get(sample);
     }
 
+    /** What the cached encoded images take. */
+    public long cachedBytes() {
+        return cache.values().stream().mapToLong(b -> b.length).sum();
+    }
+
     /** Partition to [first offset, end offset) of what was indexed. */
     public Map<Integer, List<Long>> offsets() {
         return offsets;

@@ -1,6 +1,5 @@
 package dev.petal.trainer.job;
 
-import dev.petal.common.image.DecodedImage;
 import dev.petal.common.image.ImageDecoder;
 import dev.petal.common.image.Preprocessor;
 import dev.petal.common.image.RejectedImageException;
@@ -9,6 +8,7 @@ import dev.petal.trainer.data.DatasetIndex;
 import dev.petal.trainer.data.RecordFetcher;
 import dev.petal.trainer.data.Sample;
 import java.awt.image.BufferedImage;
+import java.awt.image.DataBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -21,7 +21,9 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.jboss.logging.Logger;
 
 /**
@@ -30,6 +32,10 @@ import org.jboss.logging.Logger;
  * cannot keep up. With {@code prefetch} 0 each batch is read and decoded when the loop asks for
  * it, still on the pool: between steps, for a model that needs every core while it runs. A sample
  * that cannot be read or decoded is left out of its batch and counted.
+ *
+ * <p>Decoded images are kept, up to a byte budget, per sample and decode size: a decode depends on
+ * nothing else, so every later epoch (and every validation) only crops, resizes and jitters, with the
+ * same pixels as a fresh decode.
  */
 final class BatchLoader implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(BatchLoader.class);
@@ -44,13 +50,21 @@ final class BatchLoader implements AutoCloseable {
     private final ExecutorService decoders;
     private final int prefetch;
     private final AtomicInteger skipped = new AtomicInteger();
+    private final Map<DecodeKey, BufferedImage> decoded = new ConcurrentHashMap<>();
+    private final AtomicLong decodedBytesLeft;
 
-    BatchLoader(DatasetIndex index, RecordFetcher fetcher, ImageDecoder decoder, int decodeThreads, int prefetch) {
+    /** A record's place on the topic (train and valid samples are numbered separately) and the decode size. */
+    private record DecodeKey(int partition, long offset, int size) {}
+
+    /** {@code decodedCacheBytes}: the most memory decoded images may take (0: decode every time). */
+    BatchLoader(DatasetIndex index, RecordFetcher fetcher, ImageDecoder decoder, int decodeThreads, int prefetch,
+                long decodedCacheBytes) {
         this.index = index;
         this.fetcher = fetcher;
         this.decoder = decoder;
         this.decoders = Executors.newFixedThreadPool(decodeThreads, r -> daemon(r, "petal-decoder"));
         this.prefetch = prefetch;
+        this.decodedBytesLeft = new AtomicLong(decodedCacheBytes);
     }
 
     int skippedTotal() {
@@ -118,7 +132,9 @@ final class BatchLoader implements AutoCloseable {
     }
 
     private Batch load(List<Sample> chunk, Preprocessor preprocessor, Augmenter augment, long seed, int epoch) throws InterruptedException {
-        List<Sample> missing = chunk.stream().filter(s -> index.cached(s) == null).toList();
+        int size = preprocessor.size();
+        List<Sample> missing = chunk.stream().filter(s -> index.cached(s) == null && !decoded.containsKey(new DecodeKey(s.partition(), s.offset(), size)))
+                .toList();
         Map<Sample, Object> fetched = missing.isEmpty() ? Map.of() : fetcher.fetch(missing);
         int length = preprocessor.tensorLength();
         float[] pixels = new float[chunk.size() * length];
@@ -127,17 +143,18 @@ final class BatchLoader implements AutoCloseable {
         for (int i = 0; i < chunk.size(); i++) {
             int slot = i;
             Sample sample = chunk.get(i);
-            Object bytes = index.cached(sample) != null ? index.cached(sample) : fetched.get(sample);
+            DecodeKey key = new DecodeKey(sample.partition(), sample.offset(), size);
+            BufferedImage kept = decoded.get(key);
+            Object bytes = kept != null ? null : index.cached(sample) != null ? index.cached(sample) : fetched.get(sample);
             work.add(() -> {
-                if (!(bytes instanceof byte[] encoded)) {
+                if (kept == null && !(bytes instanceof byte[])) {
                     LOG.warnf("skipping %s-%d@%d: %s", index.topic(), sample.partition(), sample.offset(), bytes);
                     return null;
                 }
                 try {
-                    DecodedImage decoded = decoder.decode(encoded, preprocessor.size());
-                    BufferedImage image = decoded.image();
+                    BufferedImage image = kept != null ? kept : decodeAndKeep(key, (byte[]) bytes);
                     if (augment != null) {
-                        image = augment.apply(RgbConversion.toRgb(image), preprocessor.size(), seed, epoch, sample.index());
+                        image = augment.apply(RgbConversion.toRgb(image), size, seed, epoch, sample.index());
                     }
                     preprocessor.toTensor(image, pixels, slot * length);
                     ok[slot] = true;
@@ -168,6 +185,19 @@ final class BatchLoader implements AutoCloseable {
         skipped.addAndGet(chunk.size() - good);
         float[] packed = good == chunk.size() ? pixels : java.util.Arrays.copyOf(pixels, good * length);
         return new Batch(packed, java.util.Arrays.copyOf(labels, good), good, chunk.size() - good);
+    }
+
+    /** The decode of {@code encoded} at {@code key}'s size, kept while the budget allows. */
+    private BufferedImage decodeAndKeep(DecodeKey key, byte[] encoded) {
+        BufferedImage image = decoder.decode(encoded, key.size()).image();
+        DataBuffer pixels = image.getRaster().getDataBuffer();
+        long bytes = (long) pixels.getSize() * pixels.getNumBanks() * DataBuffer.getDataTypeSize(pixels.getDataType()) / 8;
+        if (decodedBytesLeft.addAndGet(-bytes) >= 0) {
+            decoded.put(key, image);
+        } else {
+            decodedBytesLeft.addAndGet(bytes);
+        }
+        return image;
     }
 
     private static Thread daemon(Runnable r, String name) {

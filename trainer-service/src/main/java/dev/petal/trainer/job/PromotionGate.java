@@ -132,7 +132,7 @@ public final class PromotionGate {
      * Decides about the run's best end-of-epoch version and moves {@code champion} or {@code challenger} to it; records a
      * {@link GateRecord} for every version of the run (the others: kept out, not the best epoch).
      */
-    static Outcome decide(ModelRegistry registry, String name, List<Candidate> published, List<String> midEpoch, ChampionScore champion,
+    static Outcome decide(ModelRegistry registry, String name, List<Candidate> published, List<String> unvalidated, ChampionScore champion,
                           Settings settings) {
         Candidate best = null;
         for (Candidate c : published) {
@@ -185,9 +185,10 @@ public final class PromotionGate {
                         GateRecord.KEPT_OUT, "not the run's best epoch (" + best.version() + ", epoch " + best.epoch() + ")", now));
             }
         }
-        for (String version : midEpoch) {
+        for (String version : unvalidated) {
             registry.recordGate(name, version, new GateRecord(null, champion.accuracy(), champion.version(), GateRecord.KEPT_OUT,
-                    "a mid-epoch checkpoint: only the run's best epoch can be promoted", now));
+                    "not validated (a mid-epoch checkpoint, or an epoch before --validate-from-epoch): only the run's best validated"
+                            + " epoch can be promoted", now));
         }
         registry.recordGate(name, best.version(), new GateRecord(best.accuracy(), champion.accuracy(), champion.version(), decision,
                 reason, now));

@@ -29,11 +29,15 @@ import java.util.function.Function;
  * @param labelSmoothing the cross-entropy's label smoothing
  * @param augment random resized crop (scale {@code minCropScale}-1, ratio 3/4-4/3), horizontal flip, and colour jitter of
  *        {@code colourJitter} (brightness, contrast, saturation), each image differently each epoch
+ * @param validateFromEpoch validate (and so offer to the promotion gate) the epochs from this one on, and always the last;
+ *        the earlier ones publish checkpoints with their training metrics only. 1: every epoch. On a CPU a validation
+ *        takes a few seconds per epoch, and an early epoch is never the run's best
  * @param stopAfterEpochs stop after this many epochs of the run (0: run them all); resume later with {@code resume}
  * @param checkpointIntervalSeconds also checkpoint mid-epoch after this many seconds (0: only after each epoch)
  * @param prefetchBatches batches decoded while the step before them runs; {@link #PREFETCH_AUTO}: see
  *        {@link #prefetchBatchesOn}
- * @param cacheMegabytes keep encoded images in memory up to this budget; the rest is read again from Kafka each epoch
+ * @param cacheMegabytes keep images in memory up to this budget: encoded as the data is indexed, then decoded (so later
+ *        epochs and validations skip the decode); the rest is read again from Kafka and decoded again each epoch
  * @param dataset train only on records whose dataset header is this (null: the whole topic)
  * @param warmStart a new run on the data as it stands now, starting from the weights of the latest version of
  *        {@code modelName} (a head of another size when the labels changed); what auto-retrain does
@@ -44,6 +48,7 @@ public record Recipe(
         NetworkSpec network,
         int trainImageSize,
         int epochs,
+        int validateFromEpoch,
         int batchSize,
         float lr,
         float weightDecay,
@@ -89,7 +94,7 @@ public record Recipe(
     /**
      * A named starting point for {@code ./petal train --preset NAME}; flags given beside it win.
      * {@code flowers-cpu}: ResNet-18 from scratch, trained at 128 px and validated and served at 160 px, in
-     * bf16 (fp32 where the CPU lacks bf16), batch 64, 40 epochs, AdamW 2e-3 with weight decay 0.05, warm-up over the first 30% then cosine (a
+     * bf16 (fp32 where the CPU lacks bf16), batch 64, 40 epochs (the last 10 validated), AdamW 2e-3 with weight decay 0.05, warm-up over the first 30% then cosine (a
      * one-cycle schedule), label smoothing 0.1, random resized crops of 30-100%, flips and colour jitter
      * 0.3, decoded images cached (the README's commands table).
      */
@@ -97,7 +102,7 @@ public record Recipe(
         return switch (name == null ? "" : name.trim().toLowerCase(Locale.ROOT)) {
             case "seed" -> builder();
             case "flowers-cpu" -> builder().network(new NetworkSpec(Architecture.RESNET18, 160, Stem.IMAGENET, Normalization.IMAGENET))
-                    .trainImageSize(128).epochs(40).batchSize(64).lr(2e-3f).weightDecay(0.05f).warmupFraction(0.3f).warmupStartFactor(0.04f)
+                    .trainImageSize(128).epochs(40).validateFromEpoch(31).batchSize(64).lr(2e-3f).weightDecay(0.05f).warmupFraction(0.3f).warmupStartFactor(0.04f)
                     .labelSmoothing(0.1f).augment(true).minCropScale(0.3f).colourJitter(0.3f).precision(Precision.BF16)
                     .cacheMegabytes(2048);
             default -> throw new IllegalArgumentException("unknown preset '" + name + "'; choose seed or flowers-cpu");
@@ -217,6 +222,8 @@ public record Recipe(
         NORMALIZATION("normalization", true, false, r -> r.network.normalization().id(),
                 (b, v) -> b.network(b.network.withNormalization(Normalization.parse(text(v)))), r -> {}),
         EPOCHS("epochs", true, true, Recipe::epochs, (b, v) -> b.epochs(integer(v)), r -> bounded("--epochs", r.epochs, 1, 1000)),
+        VALIDATE_FROM_EPOCH("validateFromEpoch", true, false, Recipe::validateFromEpoch, (b, v) -> b.validateFromEpoch(integer(v)),
+                r -> bounded("--validate-from-epoch", r.validateFromEpoch, 1, 1000)),
         BATCH_SIZE("batchSize", true, true, Recipe::batchSize, (b, v) -> b.batchSize(integer(v)),
                 r -> bounded("--batch-size", r.batchSize, 1, 4096)),
         LR("lr", true, true, Recipe::lr, (b, v) -> b.lr(number(v)), r -> require(r.lr > 0 && r.lr <= 10, "--lr must be in (0, 10]")),
@@ -374,6 +381,7 @@ public record Recipe(
         private NetworkSpec network = NetworkSpec.of(Architecture.RESNET18, 224);
         private int trainImageSize;
         private int epochs = 1;
+        private int validateFromEpoch = 1;
         private int batchSize = 4;
         private float lr = 1e-4f;
         private float weightDecay = 0.01f;
@@ -405,6 +413,7 @@ public record Recipe(
             network = r.network;
             trainImageSize = r.trainImageSize;
             epochs = r.epochs;
+            validateFromEpoch = r.validateFromEpoch;
             batchSize = r.batchSize;
             lr = r.lr;
             weightDecay = r.weightDecay;
@@ -434,6 +443,7 @@ public record Recipe(
         public Builder network(NetworkSpec v) { network = v; return this; }
         public Builder trainImageSize(int v) { trainImageSize = v; return this; }
         public Builder epochs(int v) { epochs = v; return this; }
+        public Builder validateFromEpoch(int v) { validateFromEpoch = v; return this; }
         public Builder batchSize(int v) { batchSize = v; return this; }
         public Builder lr(float v) { lr = v; return this; }
         public Builder weightDecay(float v) { weightDecay = v; return this; }
@@ -459,7 +469,7 @@ public record Recipe(
         public Builder dataset(String v) { dataset = v; return this; }
 
         public Recipe build() {
-            return new Recipe(modelName, network, trainImageSize, epochs, batchSize, lr, weightDecay, warmupIters, warmupFraction, warmupStartFactor,
+            return new Recipe(modelName, network, trainImageSize, epochs, validateFromEpoch, batchSize, lr, weightDecay, warmupIters, warmupFraction, warmupStartFactor,
                     labelSmoothing,
                     augment, minCropScale, colourJitter, seed, zeroInitResidual, precision, device, resume, warmStart, initWeights,
                     stopAfterEpochs, checkpointIntervalSeconds, decodeThreads, prefetchBatches, cacheMegabytes, dataset);

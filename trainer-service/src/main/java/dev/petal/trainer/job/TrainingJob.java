@@ -186,7 +186,7 @@ public final class TrainingJob {
             Recipe gateRecipe = recipe;
             PromotionGate.ChampionScore champion = PromotionGate.scoreChampion(registry, checkpoints, recipe.modelName(), index,
                     () -> new BatchLoader(index, new RecordFetcher(consumer, Topics.TRAIN, store, limits.maxBytes()), decoder,
-                            gateRecipe.decodeThreads(), 0), device);
+                            gateRecipe.decodeThreads(), 0, 0), device);
             int stepsPerEpoch = (index.train().size() + recipe.batchSize() - 1) / recipe.batchSize();
             long totalSteps = (long) stepsPerEpoch * recipe.epochs();
             TrainingSettings settings = new TrainingSettings(recipe.lr(), recipe.weightDecay(), recipe.warmupSteps(totalSteps),
@@ -199,7 +199,8 @@ public final class TrainingJob {
                     stepsPerEpoch, totalSteps);
             try (ModelSession session = new ModelSession(spec, settings, device, initial, recipe.precision(), recipe.trainingImageSize());
                  BatchLoader loader = new BatchLoader(index, new RecordFetcher(consumer, Topics.TRAIN, store, limits.maxBytes()), decoder,
-                         recipe.decodeThreads(), recipe.prefetchBatchesOn(device));
+                         recipe.decodeThreads(), recipe.prefetchBatchesOn(device),
+                         Math.max(0, (recipe.cacheMegabytes() << 20) - index.cachedBytes()));
                  CheckpointPublisher publisher = new CheckpointPublisher(checkpoints, producer, s3.bucket(), parent, listener,
                          Duration.ofSeconds(1), Duration.ofSeconds(30), uploadGiveUpAfter)) {
                 LOG.infof("training %s %s at %d px%s on %s in %s, batch %d, %d steps", recipe.modelName(), recipe.arch(),
@@ -217,6 +218,16 @@ public final class TrainingJob {
                     EpochProgress epochStart = progress != null && progress.epoch() == epoch + 1 ? progress : new EpochProgress(epoch + 1);
                     Map<String, Object> metrics = trainEpoch(session, loader, publisher, run, epochStart, step);
                     step = (long) (epoch + 1) * stepsPerEpoch;
+                    boolean last = epoch + 1 == recipe.epochs() || epoch + 1 == lastEpoch;
+                    if (epoch + 1 < recipe.validateFromEpoch() && !last) {
+                        metrics.put("epoch", epoch + 1);
+                        history.add(metrics);
+                        LOG.infof("epoch %d/%d: train loss %.4f acc %.3f | validation from epoch %d", epoch + 1, recipe.epochs(),
+                                (Double) metrics.get("trainLoss"), (Double) metrics.get("trainAccuracy"), recipe.validateFromEpoch());
+                        listener.onEpoch(epoch + 1, (Double) metrics.get("trainLoss"), Double.NaN);
+                        checkpoint(publisher, session, run, epoch + 1, step, new LinkedHashMap<>(metrics), null, null);
+                        continue;
+                    }
                     Evaluation valid = evaluate(session, loader, run);
                     metrics.put("validLoss", valid.loss());
                     metrics.put("validAccuracy", valid.accuracy());
@@ -229,7 +240,7 @@ public final class TrainingJob {
                     LOG.infof("epoch %d/%d: train loss %.4f acc %.3f | valid loss %.4f acc %.3f %s", epoch + 1, recipe.epochs(),
                             (Double) metrics.get("trainLoss"), (Double) metrics.get("trainAccuracy"), valid.loss(), valid.accuracy(),
                             valid.perClassAccuracy());
-                    if (epoch + 1 == recipe.epochs() || epoch + 1 == lastEpoch) {
+                    if (last) {
                         LOG.info("valid confusion matrix (rows: true, columns: predicted)\n" + valid.confusionTable());
                     }
                     listener.onEpoch(epoch + 1, (Double) metrics.get("trainLoss"), valid.accuracy());
@@ -245,16 +256,16 @@ public final class TrainingJob {
     private PromotionGate.Outcome gate(ModelRegistry registry, String name, List<CheckpointManifest> published,
                                        PromotionGate.ChampionScore champion) {
         List<PromotionGate.Candidate> epochs = new ArrayList<>();
-        List<String> midEpoch = new ArrayList<>();
+        List<String> unvalidated = new ArrayList<>();
         for (CheckpointManifest m : published) {
             Object accuracy = m.metrics() == null ? null : m.metrics().get("validAccuracy");
             if (m.metrics() != null && m.metrics().containsKey(EPOCH_PROGRESS) || !(accuracy instanceof Number)) {
-                midEpoch.add(m.version());
+                unvalidated.add(m.version());
             } else {
                 epochs.add(new PromotionGate.Candidate(m.version(), m.epoch(), ((Number) accuracy).doubleValue()));
             }
         }
-        return PromotionGate.decide(registry, name, epochs, midEpoch, champion, gateSettings);
+        return PromotionGate.decide(registry, name, epochs, unvalidated, champion, gateSettings);
     }
 
     /** An alias move on petal.models, through the run's producer. */

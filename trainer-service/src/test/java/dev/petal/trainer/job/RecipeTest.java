@@ -38,6 +38,21 @@ class RecipeTest {
         assertTrue(e.getMessage().contains("--train-image-size"), e.getMessage());
     }
 
+    @Test
+    void theFlowersPresetValidatesItsLastTenEpochsAndTheSeedRecipeEveryEpoch() {
+        Recipe flowers = Recipe.preset("flowers-cpu").build().validated();
+        assertEquals(31, flowers.validateFromEpoch());
+        Recipe seed = Recipe.seedRecipe();
+        assertEquals(1, seed.validateFromEpoch());
+        assertEquals(31, seed.resumedFrom(flowers.toManifest()).validateFromEpoch(), "a resume keeps it");
+        Map<String, Object> older = new java.util.HashMap<>(flowers.toManifest());
+        older.remove("validateFromEpoch"); // a checkpoint from before the field validated every epoch
+        assertEquals(1, seed.resumedFrom(older).validateFromEpoch());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> seed.toBuilder().validateFromEpoch(0).build().validated());
+        assertTrue(e.getMessage().contains("--validate-from-epoch"), e.getMessage());
+    }
+
     private static Recipe withPrefetch(Recipe r, int prefetch) {
         return r.toBuilder().prefetchBatches(prefetch).build();
     }

@@ -123,7 +123,9 @@ class TrainingJobTest {
     @Test
     void learnsWellAboveChanceAndPublishesAVerifiableCheckpoint() throws Exception {
         String hmac = "hmac-sha256:" + Base64.getEncoder().encodeToString("a trainer secret of 32 bytes...".getBytes(StandardCharsets.UTF_8));
-        TrainingJob.Result result = new TrainingJob(recipe("job-learns", 6), clients(), stack.s3Settings(), ImageLimits.defaults(), null)
+        // Validated from epoch 4: the first three publish their training metrics only, and only validated epochs compete.
+        Recipe recipe = recipe("job-learns", 6).toBuilder().validateFromEpoch(4).build();
+        TrainingJob.Result result = new TrainingJob(recipe, clients(), stack.s3Settings(), ImageLimits.defaults(), null)
                 .signedWith(ManifestSigner.parse(hmac)).run();
         CheckpointManifest manifest = result.manifest();
         double accuracy = ((Number) manifest.metrics().get("validAccuracy")).doubleValue();
@@ -131,6 +133,12 @@ class TrainingJobTest {
         assertEquals(6, manifest.epoch());
         assertEquals(List.of("circle", "cross", "square", "triangle"), manifest.model().labels());
         assertEquals(6, result.history().size());
+        for (int epoch = 1; epoch <= 6; epoch++) {
+            Map<String, Object> metrics = result.history().get(epoch - 1);
+            assertEquals(epoch >= 4, metrics.containsKey("validAccuracy"), "epoch " + epoch + ": " + metrics.keySet());
+            assertTrue(metrics.containsKey("trainLoss"), "epoch " + epoch + " still reports its training");
+        }
+        assertTrue(result.gate().version().matches(".*-e00[4-6]"), "only a validated epoch is promoted: " + result.gate());
 
         CheckpointStore store = new CheckpointStore(stack.objectStore());
         assertEquals(manifest.version(), store.latestVersion("job-learns").orElseThrow());
