@@ -5,6 +5,7 @@
 # and the CPU it ran on.
 #   bench/flowers_preset.sh [DATASET_DIR] [SEED...]     (default: ../shared/datasets/flowers, seeds 100 and 200)
 # Extra trainer flags: PRESET_FLAGS="--epochs 50" bench/flowers_preset.sh
+# Models are named MODEL_PREFIX-SEED (default flowers-preset); a new prefix times a first version, with no champion to score.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dataset="${1:-../shared/datasets/flowers}"
@@ -21,16 +22,18 @@ cpu="$(lscpu | sed -n 's/^Model name: *//p' | head -1), family $(lscpu | sed -n 
 for seed in "${seeds[@]}"; do
   started=$(date +%s.%N)
   # shellcheck disable=SC2086
-  summary=$(./petal train --preset flowers-cpu --dataset flowers --seed "$seed" --model-name "flowers-preset-$seed" ${PRESET_FLAGS:-} | tail -1)
+  summary=$(./petal train --preset flowers-cpu --dataset flowers --seed "$seed" --model-name "${MODEL_PREFIX:-flowers-preset}-$seed" ${PRESET_FLAGS:-} | tail -1)
   ended=$(date +%s.%N)
   python3 - "$summary" "$seed" "$started" "$ended" "$cpu" "${PRESET_FLAGS:-}" <<'PY'
 import json, sys
 summary, seed, started, ended, cpu, flags = sys.argv[1:]
 run = json.loads(summary)
 m, gate = run["metrics"], run.get("gate") or {}
-# validAccuracy: the last epoch's; servedAccuracy: the epoch the promotion gate chose, the version that serves.
+# validAccuracy: the last epoch's; bestAccuracy: the run's best validated epoch, which the gate then promoted (the version
+# that serves) unless an earlier champion scored higher (gateDecision).
 print(json.dumps({"preset": "flowers-cpu", "flags": flags, "seed": int(seed), "validAccuracy": round(m["validAccuracy"], 4),
-                  "servedAccuracy": gate.get("candidateAccuracy"), "servedVersion": gate.get("version"),
+                  "bestAccuracy": gate.get("candidateAccuracy"), "bestVersion": gate.get("version"),
+                  "gateDecision": gate.get("decision"),
                   "validImages": m.get("validImages"), "epochs": run["epoch"],
                   "minutes": round((float(ended) - float(started)) / 60, 2), "cpu": cpu}))
 PY
