@@ -71,31 +71,36 @@ record Augmenter(float minCropScale, float colourJitter) {
         return out;
     }
 
-    /** Brightness, contrast and saturation, each by a factor in [1 - jitter, 1 + jitter], as torchvision's ColorJitter blends them. */
+    /**
+     * Brightness, contrast and saturation, each by a factor in [1 - jitter, 1 + jitter], as torchvision's ColorJitter blends
+     * them. In floats, with the image's channels in one buffer: this runs for every training image of every epoch.
+     */
     private void jitter(int[] pixels, SplittableRandom random) {
-        double brightness = factor(random);
-        double contrast = factor(random);
-        double saturation = factor(random);
-        float[] r = new float[pixels.length];
-        float[] gr = new float[pixels.length];
-        float[] b = new float[pixels.length];
+        float brightness = (float) factor(random);
+        float contrast = (float) factor(random);
+        float saturation = (float) factor(random);
+        int n = pixels.length;
+        float[] rgb = new float[3 * n];
         double graySum = 0;
-        for (int i = 0; i < pixels.length; i++) {
+        for (int i = 0; i < n; i++) {
             int p = pixels[i];
-            r[i] = clamp(((p >> 16) & 0xFF) * brightness);
-            gr[i] = clamp(((p >> 8) & 0xFF) * brightness);
-            b[i] = clamp((p & 0xFF) * brightness);
-            graySum += gray(r[i], gr[i], b[i]);
+            float r = clamp(((p >> 16) & 0xFF) * brightness);
+            float g = clamp(((p >> 8) & 0xFF) * brightness);
+            float b = clamp((p & 0xFF) * brightness);
+            rgb[3 * i] = r;
+            rgb[3 * i + 1] = g;
+            rgb[3 * i + 2] = b;
+            graySum += gray(r, g, b);
         }
-        float mean = (float) (graySum / pixels.length);
-        for (int i = 0; i < pixels.length; i++) {
-            r[i] = clamp(mean + (r[i] - mean) * contrast);
-            gr[i] = clamp(mean + (gr[i] - mean) * contrast);
-            b[i] = clamp(mean + (b[i] - mean) * contrast);
-            float gray = gray(r[i], gr[i], b[i]);
-            int rr = Math.round(clamp(gray + (r[i] - gray) * saturation));
-            int gg = Math.round(clamp(gray + (gr[i] - gray) * saturation));
-            int bb = Math.round(clamp(gray + (b[i] - gray) * saturation));
+        float mean = (float) (graySum / n);
+        for (int i = 0; i < n; i++) {
+            float r = clamp(mean + (rgb[3 * i] - mean) * contrast);
+            float g = clamp(mean + (rgb[3 * i + 1] - mean) * contrast);
+            float b = clamp(mean + (rgb[3 * i + 2] - mean) * contrast);
+            float gray = gray(r, g, b);
+            int rr = Math.round(clamp(gray + (r - gray) * saturation));
+            int gg = Math.round(clamp(gray + (g - gray) * saturation));
+            int bb = Math.round(clamp(gray + (b - gray) * saturation));
             pixels[i] = (rr << 16) | (gg << 8) | bb;
         }
     }
@@ -109,7 +114,7 @@ record Augmenter(float minCropScale, float colourJitter) {
         return 0.299f * r + 0.587f * g + 0.114f * b;
     }
 
-    private static float clamp(double v) {
-        return (float) Math.max(0, Math.min(255, v));
+    private static float clamp(float v) {
+        return v < 0f ? 0f : v > 255f ? 255f : v;
     }
 }
