@@ -219,32 +219,30 @@ public final class TrainingJob {
                     Map<String, Object> metrics = trainEpoch(session, loader, publisher, run, epochStart, step);
                     step = (long) (epoch + 1) * stepsPerEpoch;
                     boolean last = epoch + 1 == recipe.epochs() || epoch + 1 == lastEpoch;
-                    if (epoch + 1 < recipe.validateFromEpoch() && !last) {
-                        metrics.put("epoch", epoch + 1);
-                        history.add(metrics);
-                        LOG.infof("epoch %d/%d: train loss %.4f acc %.3f | validation from epoch %d", epoch + 1, recipe.epochs(),
-                                (Double) metrics.get("trainLoss"), (Double) metrics.get("trainAccuracy"), recipe.validateFromEpoch());
-                        listener.onEpoch(epoch + 1, (Double) metrics.get("trainLoss"), Double.NaN);
-                        checkpoint(publisher, session, run, epoch + 1, step, new LinkedHashMap<>(metrics), null, null);
-                        continue;
+                    Evaluation valid = epoch + 1 >= recipe.validateFromEpoch() || last ? evaluate(session, loader, run) : null;
+                    if (valid != null) {
+                        metrics.put("validLoss", valid.loss());
+                        metrics.put("validAccuracy", valid.accuracy());
+                        metrics.put("validImages", valid.count());
+                        metrics.put("perClassValidAccuracy", valid.perClassAccuracy());
                     }
-                    Evaluation valid = evaluate(session, loader, run);
-                    metrics.put("validLoss", valid.loss());
-                    metrics.put("validAccuracy", valid.accuracy());
-                    metrics.put("validImages", valid.count());
-                    metrics.put("perClassValidAccuracy", valid.perClassAccuracy());
                     metrics.put("epoch", epoch + 1);
                     history.add(metrics);
                     Map<String, Object> withGate = new LinkedHashMap<>(metrics);
-                    withGate.put("gate", champion.toManifest(valid.accuracy()));
-                    LOG.infof("epoch %d/%d: train loss %.4f acc %.3f | valid loss %.4f acc %.3f %s", epoch + 1, recipe.epochs(),
-                            (Double) metrics.get("trainLoss"), (Double) metrics.get("trainAccuracy"), valid.loss(), valid.accuracy(),
-                            valid.perClassAccuracy());
-                    if (last) {
-                        LOG.info("valid confusion matrix (rows: true, columns: predicted)\n" + valid.confusionTable());
+                    if (valid == null) {
+                        LOG.infof("epoch %d/%d: train loss %.4f acc %.3f | validation from epoch %d", epoch + 1, recipe.epochs(),
+                                (Double) metrics.get("trainLoss"), (Double) metrics.get("trainAccuracy"), recipe.validateFromEpoch());
+                    } else {
+                        withGate.put("gate", champion.toManifest(valid.accuracy()));
+                        LOG.infof("epoch %d/%d: train loss %.4f acc %.3f | valid loss %.4f acc %.3f %s", epoch + 1, recipe.epochs(),
+                                (Double) metrics.get("trainLoss"), (Double) metrics.get("trainAccuracy"), valid.loss(), valid.accuracy(),
+                                valid.perClassAccuracy());
+                        if (last) {
+                            LOG.info("valid confusion matrix (rows: true, columns: predicted)\n" + valid.confusionTable());
+                        }
                     }
-                    listener.onEpoch(epoch + 1, (Double) metrics.get("trainLoss"), valid.accuracy());
-                    checkpoint(publisher, session, run, epoch + 1, step, withGate, null, valid.forReport(epoch + 1));
+                    listener.onEpoch(epoch + 1, (Double) metrics.get("trainLoss"), valid == null ? Double.NaN : valid.accuracy());
+                    checkpoint(publisher, session, run, epoch + 1, step, withGate, null, valid == null ? null : valid.forReport(epoch + 1));
                 }
                 CheckpointManifest published = publisher.awaitAll();
                 return new Result(published, history, false, gate(registry, recipe.modelName(), publisher.published(), champion));
