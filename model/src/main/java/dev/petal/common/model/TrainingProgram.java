@@ -65,41 +65,31 @@ public final class TrainingProgram implements AutoCloseable {
         if (!(labelSmoothing >= 0 && labelSmoothing < 1)) {
             throw new IllegalArgumentException("label smoothing must be in [0, 1), was " + labelSmoothing);
         }
-        Writer w = new Writer(params, precision, routes);
-        LayerPlan plan = params.plan();
-        w.line("h = torch.contiguous(" + w.in("x") + ", memory_format=" + ServingProgram.CHANNELS_LAST + ")");
-        w.conv("h", "h", plan.stem());
-        if (plan.stemPool()) {
-            // The ReLU commutes with the max-pool (monotone, -inf padding), values and gradients alike:
-            // after it, the ReLU and its saved output cover a quarter of the elements.
-            w.line("h = torch.max_pool2d(h, [3, 3], [2, 2], [1, 1], [1, 1])");
-        }
-        w.line("h = torch.relu_(h)");
-        for (LayerPlan.Block block : plan.blocks()) {
-            String input = "h";
-            for (LayerPlan.ConvUnit unit : block.main()) {
-                w.conv("o", input, unit);
-                if (unit.relu()) {
-                    w.line("o = torch.relu_(o)");
-                }
-                input = "o";
-            }
-            if (block.shortcut() != null) {
-                w.conv("h", "h", block.shortcut());
-            }
-            w.line("o = torch.add_(o, h)");
-            w.line("h = torch.relu_(o)");
-        }
-        LayerPlan.Head head = plan.head();
-        w.line("h = torch.flatten(torch.adaptive_avg_pool2d(h, [1, 1]), 1)");
-        if (precision != Precision.FP32) {
-            w.line("h = torch.to(h, " + Precision.FP32.scalarType + ")");
-        }
-        w.line("logits = torch.linear(h, " + w.trainable(head.name() + ".weight") + ", " + w.trainable(head.name() + ".bias") + ")");
+        Writer w = new Writer(params, precision, routes, literal(NORM_MOMENTUM));
+        w.forwardToLogits();
         w.line("loss = torch.cross_entropy_loss(logits, y, None, 1, -100, " + literal(labelSmoothing) + ")");
         w.line("return (loss, logits)");
         String methods = "    def forward(self, x: Tensor, y: Tensor, ps: List[Tensor], rs: List[Tensor]) -> Tuple[Tensor, Tensor]:\n"
                 + w.body + RELAYOUT_METHOD + ConvolutionRoute.GEMM_METHOD;
+        return compile(w, methods, precision, manager);
+    }
+
+    /**
+     * The same forward without the loss, for re-estimating the BatchNorm running statistics at its plan's input
+     * size ({@link #updateStatistics}): each call's momentum is given, so a pass can weigh its batches equally.
+     */
+    public static TrainingProgram forStatistics(ModelParameters params, Precision precision, Map<LayerPlan.Shape, ConvolutionRoute> routes,
+            NDManager manager) {
+        Writer w = new Writer(params, precision, routes, "momentum");
+        w.line("momentum = float(m)");
+        w.forwardToLogits();
+        w.line("return logits");
+        String methods = "    def forward(self, x: Tensor, m: Tensor, ps: List[Tensor], rs: List[Tensor]) -> Tensor:\n"
+                + w.body + RELAYOUT_METHOD + ConvolutionRoute.GEMM_METHOD;
+        return compile(w, methods, precision, manager);
+    }
+
+    private static TrainingProgram compile(Writer w, String methods, Precision precision, NDManager manager) {
         PtSymbolBlock module = TorchScriptArchive.load(manager, CLASS_NAME, methods);
         layOutChannelsLast(module, w.trainable.stream().filter(p -> p.getShape().dimension() == 4).toList());
         return new TrainingProgram(module, w.trainable, w.statistics, precision);
@@ -134,10 +124,25 @@ public final class TrainingProgram implements AutoCloseable {
      * BatchNorm running statistics.
      */
     public NDList lossAndLogits(NDArray x, NDArray labels) {
+        return run(x, labels);
+    }
+
+    /**
+     * Runs a {@link #forStatistics} program on an NCHW float32 batch {@code x}: each BatchNorm's running
+     * statistics become {@code (1 - momentum) * running + momentum * batch} (PyTorch's rule, the variance
+     * unbiased). Call it with gradients off; the logits it returns are training-mode ones.
+     */
+    public NDList updateStatistics(NDArray x, float momentum) {
+        try (NDArray m = x.getManager().create(momentum)) {
+            return run(x, m);
+        }
+    }
+
+    private NDList run(NDArray x, NDArray second) {
         JniUtils.setGraphExecutorOptimize(false); // per thread; the interpreter alone, no profiling runs
         NDList inputs = new NDList(trainable.size() + statistics.size() + 2);
         inputs.add(x);
-        inputs.add(labels);
+        inputs.add(second);
         List<String> names = new ArrayList<>();
         // DJL passes a list argument as arrays named "<list>[]"; the parameters' own names are put back at once.
         for (NDArray p : trainable) {
@@ -180,10 +185,48 @@ public final class TrainingProgram implements AutoCloseable {
         final List<NDArray> statistics = new ArrayList<>();
         final Map<String, String> indexed = new HashMap<>();
 
-        Writer(ModelParameters params, Precision precision, Map<LayerPlan.Shape, ConvolutionRoute> routes) {
+        /** The BatchNorms' momentum: a literal, or the name of a variable of the program. */
+        final String momentum;
+
+        Writer(ModelParameters params, Precision precision, Map<LayerPlan.Shape, ConvolutionRoute> routes, String momentum) {
             this.params = params;
             this.precision = precision;
             this.routes = routes;
+            this.momentum = momentum;
+        }
+
+        /** The network from input {@code x} to {@code logits} (fp32), one definition for training and for statistics. */
+        void forwardToLogits() {
+            LayerPlan plan = params.plan();
+            line("h = torch.contiguous(" + in("x") + ", memory_format=" + ServingProgram.CHANNELS_LAST + ")");
+            conv("h", "h", plan.stem());
+            if (plan.stemPool()) {
+                // The ReLU commutes with the max-pool (monotone, -inf padding), values and gradients alike:
+                // after it, the ReLU and its saved output cover a quarter of the elements.
+                line("h = torch.max_pool2d(h, [3, 3], [2, 2], [1, 1], [1, 1])");
+            }
+            line("h = torch.relu_(h)");
+            for (LayerPlan.Block block : plan.blocks()) {
+                String input = "h";
+                for (LayerPlan.ConvUnit unit : block.main()) {
+                    conv("o", input, unit);
+                    if (unit.relu()) {
+                        line("o = torch.relu_(o)");
+                    }
+                    input = "o";
+                }
+                if (block.shortcut() != null) {
+                    conv("h", "h", block.shortcut());
+                }
+                line("o = torch.add_(o, h)");
+                line("h = torch.relu_(o)");
+            }
+            LayerPlan.Head head = plan.head();
+            line("h = torch.flatten(torch.adaptive_avg_pool2d(h, [1, 1]), 1)");
+            if (precision != Precision.FP32) {
+                line("h = torch.to(h, " + Precision.FP32.scalarType + ")");
+            }
+            line("logits = torch.linear(h, " + trainable(head.name() + ".weight") + ", " + trainable(head.name() + ".bias") + ")");
         }
 
         void line(String code) {
@@ -223,7 +266,7 @@ public final class TrainingProgram implements AutoCloseable {
             String n = unit.norm();
             line(out + " = torch.batch_norm(" + out + ", " + trainable(n + ".weight") + ", " + trainable(n + ".bias") + ", "
                     + statistic(n + ".running_mean") + ", " + statistic(n + ".running_var") + ", True, "
-                    + literal(NORM_MOMENTUM) + ", " + literal(NORM_EPSILON) + ", True)");
+                    + momentum + ", " + literal(NORM_EPSILON) + ", True)");
         }
     }
 }

@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
+import dev.petal.common.engine.GradModeOff;
 import dev.petal.common.engine.InputStaging;
 import dev.petal.common.engine.PyTorchEngine;
 import dev.petal.common.model.ConvolutionRoute;
@@ -17,6 +18,7 @@ import dev.petal.common.model.ModelSpec;
 import dev.petal.common.model.Precision;
 import dev.petal.common.model.ServingProgram;
 import dev.petal.common.model.TrainingProgram;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.function.Consumer;
 
@@ -34,9 +36,14 @@ public final class ModelSession implements AutoCloseable {
     private final Device device;
     private final ModelParameters params;
     private final AdamW adamW;
-    private final TrainingProgram forward;
+    private final Precision precision;
+    private final float labelSmoothing;
+    /** The training forward per batch size in pixels: {@link #trainingImageSize}'s, and others made on first use. */
+    private final Map<Integer, TrainingProgram> forwards = new HashMap<>();
     private final InputStaging input = new InputStaging();
     private Map<LayerPlan.Shape, ConvolutionRoute> servingRoutes;
+    /** The training forward at the serving size, made on the first {@link #recalibration}. */
+    private TrainingProgram servingSizeStatistics;
 
     /** Loss of the batch and how many of its predictions were right. */
     public record StepResult(float loss, int correct, int size) {}
@@ -73,8 +80,9 @@ public final class ModelSession implements AutoCloseable {
             }
             params.requireGradients();
             this.adamW = new AdamW(settings.schedule(), settings.weightDecay());
-            Map<LayerPlan.Shape, ConvolutionRoute> routes = KernelCheck.routes(plan, precision, KernelCheck.Use.TRAINING, device);
-            this.forward = TrainingProgram.of(params, precision, routes, settings.labelSmoothing(), manager);
+            this.precision = precision;
+            this.labelSmoothing = settings.labelSmoothing();
+            forwardAt(trainingImageSize);
         } catch (RuntimeException e) {
             manager.close();
             throw e;
@@ -86,7 +94,19 @@ public final class ModelSession implements AutoCloseable {
     }
 
     public Precision precision() {
-        return forward.precision();
+        return precision;
+    }
+
+    /** The training forward for batches {@code size} pixels square; the weights fit any size, the programs' kernels are per size. */
+    private TrainingProgram forwardAt(int size) {
+        TrainingProgram program = forwards.get(size);
+        if (program == null) {
+            LayerPlan plan = spec.withImageSize(size).plan();
+            program = TrainingProgram.of(params, precision, KernelCheck.routes(plan, precision, KernelCheck.Use.TRAINING, device),
+                    labelSmoothing, manager);
+            forwards.put(size, program);
+        }
+        return program;
     }
 
     /** The optimizer, whose state (moments, step) a checkpoint saves and a resume restores. */
@@ -110,9 +130,18 @@ public final class ModelSession implements AutoCloseable {
 
     /** One forward/backward/update on a batch of NCHW float pixels, {@link #trainingImageSize} square. */
     public StepResult trainStep(float[] pixels, int[] labels) {
+        return trainStep(pixels, labels, trainingImageSize);
+    }
+
+    /**
+     * {@link #trainStep(float[], int[])} on images {@code size} pixels square: progressive resizing trains
+     * the first epochs smaller (the first step at a new size compiles its program).
+     */
+    public StepResult trainStep(float[] pixels, int[] labels, int size) {
         int batch = labels.length;
+        TrainingProgram forward = forwardAt(size);
         try (NDManager step = manager.newSubManager()) {
-            NDArray x = input.upload(step, pixels, new Shape(batch, 3, trainingImageSize, trainingImageSize));
+            NDArray x = input.upload(step, pixels, new Shape(batch, 3, size, size));
             NDArray y = step.create(labels).toType(DataType.INT64, false);
             NDList out;
             boolean gradMode = JniUtils.isGradMode();
@@ -127,6 +156,45 @@ public final class ModelSession implements AutoCloseable {
             adamW.minimize(loss, params.trainableNames(), params.trainable());
             int correct = (int) logits.argMax(1).eq(y).sum().getLong();
             return new StepResult(loss.getFloat(), correct, batch);
+        }
+    }
+
+    /**
+     * Starts re-estimating every BatchNorm's running statistics at the serving size ({@link #imageSize}):
+     * each {@link Recalibration#add} takes a batch, and every image weighs the same (PyTorch's cumulative
+     * average, {@code momentum=None}). Training smaller than serving leaves statistics of smaller objects;
+     * FixRes (Touvron et al., 2019) corrects them so. The weights are unchanged and training (batch
+     * statistics) is not affected; the next steps' running updates start from the new statistics.
+     */
+    public Recalibration recalibration() {
+        if (servingSizeStatistics == null) {
+            LayerPlan serving = spec.plan();
+            servingSizeStatistics = TrainingProgram.forStatistics(params, precision,
+                    KernelCheck.routes(serving, precision, KernelCheck.Use.TRAINING, device), manager);
+        }
+        return new Recalibration();
+    }
+
+    /** One pass of {@link #recalibration()}. */
+    public final class Recalibration {
+        private long images;
+
+        private Recalibration() {}
+
+        /** Adds the first {@code batch} images of {@code pixels} (NCHW, {@link #imageSize} square) to the statistics. */
+        public void add(float[] pixels, int batch) {
+            if (batch <= 0) {
+                return;
+            }
+            images += batch;
+            try (GradModeOff off = new GradModeOff(); NDManager step = manager.newSubManager()) {
+                NDArray x = input.upload(step, pixels, new Shape(batch, 3, spec.imageSize(), spec.imageSize()));
+                servingSizeStatistics.updateStatistics(x, (float) batch / images);
+            }
+        }
+
+        public long images() {
+            return images;
         }
     }
 
@@ -166,7 +234,10 @@ public final class ModelSession implements AutoCloseable {
 
     @Override
     public void close() {
-        forward.close();
+        if (servingSizeStatistics != null) {
+            servingSizeStatistics.close();
+        }
+        forwards.values().forEach(TrainingProgram::close);
         adamW.close();
         manager.close();
     }

@@ -34,11 +34,20 @@ public class TrainCommand implements Callable<Integer> {
     @Option(names = "--train-image-size", paramLabel = "PIXELS", description = "Train at this size, validate and serve at --image-size"
             + " (smaller is faster, and with --augment scores better at the larger size). Default: 0, the --image-size.")
     Integer trainImageSize;
+    @Option(names = "--early-image-size", paramLabel = "PIXELS", description = "Train the first --early-epochs at this size"
+            + " (progressive resizing: cheaper early epochs). Default: 0, off.")
+    Integer earlyImageSize;
+    @Option(names = "--early-epochs", paramLabel = "N", description = "How many of the first epochs train at --early-image-size.")
+    Integer earlyEpochs;
     @Option(names = "--epochs", description = "Default: 1.")
     Integer epochs;
     @Option(names = "--validate-from-epoch", paramLabel = "N", description = "Validate epoch N and later (and always the last);"
             + " only validated epochs can be promoted. Default: 1, every epoch.")
     Integer validateFromEpoch;
+    @Option(names = "--recalibration-images", paramLabel = "N", description = "Before each validation, re-estimate the BatchNorm"
+            + " statistics at --image-size from N training images, centre-cropped as served (helps when --train-image-size is"
+            + " smaller). Default: 0, off.")
+    Integer recalibrationImages;
     @Option(names = "--batch-size", description = "Default: 4.")
     Integer batchSize;
     @Option(names = "--lr", description = "Peak AdamW learning rate. Default: 1e-4.")
@@ -131,8 +140,11 @@ public class TrainCommand implements Callable<Integer> {
         b.device(compute.device(config.settings().device()));
         b.precision(compute.precision(preset == null ? config.settings().precision() : base.precision()));
         set(trainImageSize, b::trainImageSize);
+        set(earlyImageSize, b::earlyImageSize);
+        set(earlyEpochs, b::earlyEpochs);
         set(epochs, b::epochs);
         set(validateFromEpoch, b::validateFromEpoch);
+        set(recalibrationImages, b::recalibrationImages);
         set(batchSize, b::batchSize);
         set(lr, b::lr);
         set(weightDecay, b::weightDecay);

@@ -24,6 +24,10 @@ import java.util.function.Function;
  * @param network what is trained (architecture, input size, stem, normalisation); the labels come from the data
  * @param trainImageSize the training batches' size when it differs from the network's input size, at which the
  *        run validates and the checkpoint is served (0: the same); see {@link #trainingImageSize()}
+ * @param earlyImageSize when above 0, the first {@code earlyEpochs} epochs train at this size instead (progressive
+ *        resizing: the network learns coarse features from cheaper, smaller batches, then the later epochs train at
+ *        {@link #trainingImageSize()}); see {@link #trainingImageSize(int)}
+ * @param earlyEpochs how many of the first epochs train at {@code earlyImageSize}
  * @param warmupFraction when above 0, the warm-up lasts this fraction of the run's steps instead of {@code warmupIters}
  * @param warmupStartFactor the learning rate's warm-up starts at this fraction of {@code lr}
  * @param labelSmoothing the cross-entropy's label smoothing
@@ -32,6 +36,9 @@ import java.util.function.Function;
  * @param validateFromEpoch validate (and so offer to the promotion gate) the epochs from this one on, and always the last;
  *        the earlier ones publish checkpoints with their training metrics only. 1: every epoch. On a CPU a validation
  *        takes a few seconds per epoch, and an early epoch is never the run's best
+ * @param recalibrationImages before each validation, re-estimate the BatchNorm running statistics at the serving size from
+ *        this many training images, resized and centre-cropped as served (FixRes; see {@code ModelSession#recalibration}),
+ *        so the checkpoint serves with them; 0: keep the ones gathered in training
  * @param stopAfterEpochs stop after this many epochs of the run (0: run them all); resume later with {@code resume}
  * @param checkpointIntervalSeconds also checkpoint mid-epoch after this many seconds (0: only after each epoch)
  * @param prefetchBatches batches decoded while the step before them runs; {@link #PREFETCH_AUTO}: see
@@ -47,8 +54,11 @@ public record Recipe(
         String modelName,
         NetworkSpec network,
         int trainImageSize,
+        int earlyImageSize,
+        int earlyEpochs,
         int epochs,
         int validateFromEpoch,
+        int recalibrationImages,
         int batchSize,
         float lr,
         float weightDecay,
@@ -93,8 +103,8 @@ public record Recipe(
 
     /**
      * A named starting point for {@code ./petal train --preset NAME}; flags given beside it win.
-     * {@code flowers-cpu}: ResNet-18 from scratch, trained at 128 px and validated and served at 160 px, in
-     * bf16 (fp32 where the CPU lacks bf16), batch 64, 40 epochs (the last 10 validated), AdamW 2e-3 with weight decay 0.05, warm-up over the first 30% then cosine (a
+     * {@code flowers-cpu}: ResNet-18 from scratch, trained at 128 px (the first 24 epochs at 96 px) and validated
+     * and served at 160 px, in bf16 (fp32 where the CPU lacks bf16), batch 64, 44 epochs (the last 10 validated), AdamW 2e-3 with weight decay 0.05, warm-up over the first 30% then cosine (a
      * one-cycle schedule), label smoothing 0.1, random resized crops of 30-100%, flips and colour jitter
      * 0.3, decoded images cached (the README's commands table).
      */
@@ -102,7 +112,7 @@ public record Recipe(
         return switch (name == null ? "" : name.trim().toLowerCase(Locale.ROOT)) {
             case "seed" -> builder();
             case "flowers-cpu" -> builder().network(new NetworkSpec(Architecture.RESNET18, 160, Stem.IMAGENET, Normalization.IMAGENET))
-                    .trainImageSize(128).epochs(40).validateFromEpoch(31).batchSize(64).lr(2e-3f).weightDecay(0.05f).warmupFraction(0.3f).warmupStartFactor(0.04f)
+                    .trainImageSize(128).earlyImageSize(96).earlyEpochs(24).epochs(44).validateFromEpoch(35).batchSize(64).lr(2e-3f).weightDecay(0.05f).warmupFraction(0.3f).warmupStartFactor(0.04f)
                     .labelSmoothing(0.1f).augment(true).minCropScale(0.3f).colourJitter(0.3f).precision(Precision.BF16)
                     .cacheMegabytes(2048);
             default -> throw new IllegalArgumentException("unknown preset '" + name + "'; choose seed or flowers-cpu");
@@ -218,12 +228,21 @@ public record Recipe(
                 r -> require(r.trainImageSize == 0 || r.trainImageSize >= NetworkSpec.MIN_IMAGE_SIZE && r.trainImageSize <= NetworkSpec.MAX_IMAGE_SIZE,
                         "--train-image-size must be 0 (the --image-size) or between " + NetworkSpec.MIN_IMAGE_SIZE + " and "
                                 + NetworkSpec.MAX_IMAGE_SIZE + ", was " + r.trainImageSize)),
+        EARLY_IMAGE_SIZE("earlyImageSize", true, false, Recipe::earlyImageSize, (b, v) -> b.earlyImageSize(integer(v)),
+                r -> require(r.earlyImageSize == 0 || r.earlyImageSize >= NetworkSpec.MIN_IMAGE_SIZE && r.earlyImageSize <= NetworkSpec.MAX_IMAGE_SIZE,
+                        "--early-image-size must be 0 (off) or between " + NetworkSpec.MIN_IMAGE_SIZE + " and "
+                                + NetworkSpec.MAX_IMAGE_SIZE + ", was " + r.earlyImageSize)),
+        EARLY_EPOCHS("earlyEpochs", true, false, Recipe::earlyEpochs, (b, v) -> b.earlyEpochs(integer(v)),
+                r -> require(r.earlyEpochs >= 0 && r.earlyEpochs < r.epochs,
+                        "--early-epochs must be 0 or more and below --epochs (" + r.epochs + "), was " + r.earlyEpochs)),
         STEM("stem", true, false, r -> r.network.stem().id(), (b, v) -> b.network(b.network.withStem(Stem.parse(text(v)))), r -> {}),
         NORMALIZATION("normalization", true, false, r -> r.network.normalization().id(),
                 (b, v) -> b.network(b.network.withNormalization(Normalization.parse(text(v)))), r -> {}),
         EPOCHS("epochs", true, true, Recipe::epochs, (b, v) -> b.epochs(integer(v)), r -> bounded("--epochs", r.epochs, 1, 1000)),
         VALIDATE_FROM_EPOCH("validateFromEpoch", true, false, Recipe::validateFromEpoch, (b, v) -> b.validateFromEpoch(integer(v)),
                 r -> bounded("--validate-from-epoch", r.validateFromEpoch, 1, 1000)),
+        RECALIBRATION_IMAGES("recalibrationImages", true, false, Recipe::recalibrationImages, (b, v) -> b.recalibrationImages(integer(v)),
+                r -> bounded("--recalibration-images", r.recalibrationImages, 0, 1_000_000)),
         BATCH_SIZE("batchSize", true, true, Recipe::batchSize, (b, v) -> b.batchSize(integer(v)),
                 r -> bounded("--batch-size", r.batchSize, 1, 4096)),
         LR("lr", true, true, Recipe::lr, (b, v) -> b.lr(number(v)), r -> require(r.lr > 0 && r.lr <= 10, "--lr must be in (0, 10]")),
@@ -375,13 +394,21 @@ public record Recipe(
         return trainImageSize > 0 ? trainImageSize : network.imageSize();
     }
 
+    /** The training batches' size in epoch {@code epoch} (counted from 1): {@code earlyImageSize} in the early epochs. */
+    public int trainingImageSize(int epoch) {
+        return earlyImageSize > 0 && epoch <= earlyEpochs ? earlyImageSize : trainingImageSize();
+    }
+
     /** Sets a recipe's fields by name; starts from the seed recipe. */
     public static final class Builder {
         private String modelName = DEFAULT_MODEL_NAME;
         private NetworkSpec network = NetworkSpec.of(Architecture.RESNET18, 224);
         private int trainImageSize;
+        private int earlyImageSize;
+        private int earlyEpochs;
         private int epochs = 1;
         private int validateFromEpoch = 1;
+        private int recalibrationImages;
         private int batchSize = 4;
         private float lr = 1e-4f;
         private float weightDecay = 0.01f;
@@ -412,8 +439,11 @@ public record Recipe(
             modelName = r.modelName;
             network = r.network;
             trainImageSize = r.trainImageSize;
+            earlyImageSize = r.earlyImageSize;
+            earlyEpochs = r.earlyEpochs;
             epochs = r.epochs;
             validateFromEpoch = r.validateFromEpoch;
+            recalibrationImages = r.recalibrationImages;
             batchSize = r.batchSize;
             lr = r.lr;
             weightDecay = r.weightDecay;
@@ -442,8 +472,11 @@ public record Recipe(
         public Builder modelName(String v) { modelName = v; return this; }
         public Builder network(NetworkSpec v) { network = v; return this; }
         public Builder trainImageSize(int v) { trainImageSize = v; return this; }
+        public Builder earlyImageSize(int v) { earlyImageSize = v; return this; }
+        public Builder earlyEpochs(int v) { earlyEpochs = v; return this; }
         public Builder epochs(int v) { epochs = v; return this; }
         public Builder validateFromEpoch(int v) { validateFromEpoch = v; return this; }
+        public Builder recalibrationImages(int v) { recalibrationImages = v; return this; }
         public Builder batchSize(int v) { batchSize = v; return this; }
         public Builder lr(float v) { lr = v; return this; }
         public Builder weightDecay(float v) { weightDecay = v; return this; }
@@ -469,7 +502,7 @@ public record Recipe(
         public Builder dataset(String v) { dataset = v; return this; }
 
         public Recipe build() {
-            return new Recipe(modelName, network, trainImageSize, epochs, validateFromEpoch, batchSize, lr, weightDecay, warmupIters, warmupFraction, warmupStartFactor,
+            return new Recipe(modelName, network, trainImageSize, earlyImageSize, earlyEpochs, epochs, validateFromEpoch, recalibrationImages, batchSize, lr, weightDecay, warmupIters, warmupFraction, warmupStartFactor,
                     labelSmoothing,
                     augment, minCropScale, colourJitter, seed, zeroInitResidual, precision, device, resume, warmStart, initWeights,
                     stopAfterEpochs, checkpointIntervalSeconds, decodeThreads, prefetchBatches, cacheMegabytes, dataset);

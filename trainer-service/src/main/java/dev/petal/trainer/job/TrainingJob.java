@@ -203,9 +203,11 @@ public final class TrainingJob {
                          Math.max(0, (recipe.cacheMegabytes() << 20) - index.cachedBytes()));
                  CheckpointPublisher publisher = new CheckpointPublisher(checkpoints, producer, s3.bucket(), parent, listener,
                          Duration.ofSeconds(1), Duration.ofSeconds(30), uploadGiveUpAfter)) {
-                LOG.infof("training %s %s at %d px%s on %s in %s, batch %d, %d steps", recipe.modelName(), recipe.arch(),
+                LOG.infof("training %s %s at %d px%s%s on %s in %s, batch %d, %d steps", recipe.modelName(), recipe.arch(),
                         recipe.trainingImageSize(), recipe.trainingImageSize() == recipe.imageSize() ? ""
                                 : " (validated and served at " + recipe.imageSize() + " px)",
+                        recipe.earlyImageSize() > 0 && recipe.earlyEpochs() > 0
+                                ? ", the first " + recipe.earlyEpochs() + " epochs at " + recipe.earlyImageSize() + " px" : "",
                         device, session.precision().id(), recipe.batchSize(), totalSteps);
                 if (session.precision() == Precision.BF16) {
                     PyTorchEngine.bf16Caveat(device).ifPresent(why -> LOG.warnf("training in bf16, but %s", why));
@@ -338,16 +340,20 @@ public final class TrainingJob {
             LOG.infof("epoch %d: continuing after step %d of %d", epoch + 1, from.stepsDone(), run.stepsPerEpoch());
         }
         List<Sample> rest = order.subList(Math.min(order.size(), from.stepsDone() * recipe.batchSize()), order.size());
-        Preprocessor preprocessor = run.spec().withImageSize(recipe.trainingImageSize()).preprocessor();
+        int size = recipe.trainingImageSize(epoch + 1);
+        Preprocessor preprocessor = run.spec().withImageSize(size).preprocessor();
         Iterator<BatchLoader.Batch> batches = loader.batches(rest, preprocessor, recipe.batchSize(),
                 recipe.augment() ? new Augmenter(recipe.minCropScale(), recipe.colourJitter()) : null, recipe.seed(), epoch);
+        long stepNanos = 0;
         while (batches.hasNext()) {
             BatchLoader.Batch batch = batches.next();
             step++;
             if (batch.size() == 0) {
                 continue;
             }
-            ModelSession.StepResult result = session.trainStep(batch.pixels(), batch.labels());
+            long stepStarted = System.nanoTime();
+            ModelSession.StepResult result = session.trainStep(batch.pixels(), batch.labels(), size);
+            stepNanos += System.nanoTime() - stepStarted;
             // The optimizer's step count is the schedule's position: the rate this step used.
             double learningRate = run.schedule().getNewValue(session.optimizer().step());
             run.steps().add(step, result.loss(), learningRate);
@@ -383,18 +389,25 @@ public final class TrainingJob {
         metrics.put("trainLoss", seen == 0 ? Double.NaN : lossSum / seen);
         metrics.put("trainAccuracy", seen == 0 ? Double.NaN : (double) correct / seen);
         metrics.put("trainImages", seen);
+        metrics.put("trainImageSize", size);
         long ended = System.nanoTime();
         metrics.put("imagesPerSecond", seenHere / ((ended - started) / 1e9));
         if (stepsHere > WARM_UP_STEPS) {
             metrics.put("steadyImagesPerSecond", (seenHere - seenBeforeSteady) / ((ended - steadyFrom) / 1e9));
         }
         metrics.put("skippedImages", loader.skippedTotal());
+        // Where the epoch's time went: the model's steps, and the rest (batches, checkpoints, logging).
+        metrics.put("stepSeconds", stepNanos / 1e9);
+        metrics.put("epochSeconds", (ended - started) / 1e9);
         return metrics;
     }
 
     private static Evaluation evaluate(ModelSession session, BatchLoader loader, Run run) {
         DatasetIndex index = run.index();
         Recipe recipe = run.recipe();
+        if (recipe.recalibrationImages() > 0) {
+            recalibrate(session, loader, run);
+        }
         Evaluation eval = new Evaluation(index.labels(),
                 new MisclassifiedImages(MisclassifiedImages.DEFAULT_LIMIT, run.spec().preprocessor(), index.labels(), recipe.seed()));
         Iterator<BatchLoader.Batch> batches = loader.batches(index.valid(), run.spec().preprocessor(), Math.max(recipe.batchSize(), 32), null, recipe.seed(), 0);
@@ -408,6 +421,26 @@ public final class TrainingJob {
             }
         }
         return eval;
+    }
+
+    /**
+     * The BatchNorm statistics at the serving size ({@link Recipe#recalibrationImages}), from the same training images each
+     * time: the first ones in an order shuffled by the seed, preprocessed as served (no augmentation).
+     */
+    private static void recalibrate(ModelSession session, BatchLoader loader, Run run) {
+        Recipe recipe = run.recipe();
+        List<Sample> order = new ArrayList<>(run.index().train());
+        Collections.shuffle(order, new Random(recipe.seed()));
+        List<Sample> chosen = order.subList(0, Math.min(order.size(), recipe.recalibrationImages()));
+        long started = System.nanoTime();
+        ModelSession.Recalibration pass = session.recalibration();
+        Iterator<BatchLoader.Batch> batches = loader.batches(chosen, run.spec().preprocessor(), recipe.batchSize(), null, recipe.seed(), 0);
+        while (batches.hasNext()) {
+            BatchLoader.Batch batch = batches.next();
+            pass.add(batch.pixels(), batch.size());
+        }
+        LOG.infof("BatchNorm statistics re-estimated at %d px from %d training images in %.1f s", run.spec().imageSize(), pass.images(),
+                (System.nanoTime() - started) / 1e9);
     }
 
     /**

@@ -199,6 +199,9 @@ class TrainingJobTest {
         StepCurve.Points resumedSteps = StepCurve.fromJson(store.fetch(resumed).files().get(TrainingJob.STEPS_FILE)).points();
         assertArrayEquals(straightSteps.loss(), resumedSteps.loss(), "the resumed run continues the per-step curve");
         assertArrayEquals(straightSteps.learningRate(), resumedSteps.learningRate());
+        JsonNode history = JSON.readTree(store.fetch(resumed).files().get(TrainingJob.METRICS_FILE));
+        assertEquals(24, history.get(0).path("trainImageSize").asInt(), "epoch 1 at the early size");
+        assertEquals(SIZE, history.get(1).path("trainImageSize").asInt());
     }
 
     @Test
@@ -343,8 +346,13 @@ class TrainingJobTest {
         assertArrayEquals(new byte[] {1, 2, 3}, store.fetch(store.manifest("job-retry", "v1")).weights());
     }
 
+    /**
+     * The resume tests' runs, which must match bit for bit: epoch 1 trains at 24 px and epoch 2 at 16 (a resume keeps
+     * the sizes), and each validation first re-estimates the BatchNorm statistics (which the next epoch starts from).
+     */
     private static Recipe withBatch(Recipe r, int batchSize, int checkpointInterval, boolean resume) {
-        return r.toBuilder().batchSize(batchSize).checkpointIntervalSeconds(checkpointInterval).resume(resume).warmStart(false).build();
+        return r.toBuilder().batchSize(batchSize).checkpointIntervalSeconds(checkpointInterval).resume(resume).warmStart(false)
+                .earlyImageSize(24).earlyEpochs(1).recalibrationImages(40).build();
     }
 
     private static void sleep(long millis) {
