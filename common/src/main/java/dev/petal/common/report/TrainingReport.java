@@ -25,6 +25,7 @@ public final class TrainingReport {
 
     private static final List<Column> EPOCH_COLUMNS = List.of(
             new Column("train images", "trainImages", Kind.COUNT),
+            new Column("train px", "trainImageSize", Kind.COUNT),
             new Column("train loss", "trainLoss", Kind.DECIMAL),
             new Column("train accuracy", "trainAccuracy", Kind.PERCENT),
             new Column("valid images", "validImages", Kind.COUNT),
