@@ -228,17 +228,17 @@ public record Recipe(
                 r -> require(r.trainImageSize == 0 || r.trainImageSize >= NetworkSpec.MIN_IMAGE_SIZE && r.trainImageSize <= NetworkSpec.MAX_IMAGE_SIZE,
                         "--train-image-size must be 0 (the --image-size) or between " + NetworkSpec.MIN_IMAGE_SIZE + " and "
                                 + NetworkSpec.MAX_IMAGE_SIZE + ", was " + r.trainImageSize)),
+        STEM("stem", true, false, r -> r.network.stem().id(), (b, v) -> b.network(b.network.withStem(Stem.parse(text(v)))), r -> {}),
+        NORMALIZATION("normalization", true, false, r -> r.network.normalization().id(),
+                (b, v) -> b.network(b.network.withNormalization(Normalization.parse(text(v)))), r -> {}),
+        EPOCHS("epochs", true, true, Recipe::epochs, (b, v) -> b.epochs(integer(v)), r -> bounded("--epochs", r.epochs, 1, 1000)),
         EARLY_IMAGE_SIZE("earlyImageSize", true, false, Recipe::earlyImageSize, (b, v) -> b.earlyImageSize(integer(v)),
                 r -> require(r.earlyImageSize == 0 || r.earlyImageSize >= NetworkSpec.MIN_IMAGE_SIZE && r.earlyImageSize <= NetworkSpec.MAX_IMAGE_SIZE,
                         "--early-image-size must be 0 (off) or between " + NetworkSpec.MIN_IMAGE_SIZE + " and "
                                 + NetworkSpec.MAX_IMAGE_SIZE + ", was " + r.earlyImageSize)),
         EARLY_EPOCHS("earlyEpochs", true, false, Recipe::earlyEpochs, (b, v) -> b.earlyEpochs(integer(v)),
-                r -> require(r.earlyEpochs >= 0 && r.earlyEpochs < r.epochs,
-                        "--early-epochs must be 0 or more and below --epochs (" + r.epochs + "), was " + r.earlyEpochs)),
-        STEM("stem", true, false, r -> r.network.stem().id(), (b, v) -> b.network(b.network.withStem(Stem.parse(text(v)))), r -> {}),
-        NORMALIZATION("normalization", true, false, r -> r.network.normalization().id(),
-                (b, v) -> b.network(b.network.withNormalization(Normalization.parse(text(v)))), r -> {}),
-        EPOCHS("epochs", true, true, Recipe::epochs, (b, v) -> b.epochs(integer(v)), r -> bounded("--epochs", r.epochs, 1, 1000)),
+                r -> require(r.earlyEpochs >= 0 && r.earlyEpochs < r.epochs, "--early-epochs (" + r.earlyEpochs
+                        + ") must be 0 or more and below --epochs (" + r.epochs + "); give --early-epochs too (0: off)")),
         VALIDATE_FROM_EPOCH("validateFromEpoch", true, false, Recipe::validateFromEpoch, (b, v) -> b.validateFromEpoch(integer(v)),
                 r -> bounded("--validate-from-epoch", r.validateFromEpoch, 1, 1000)),
         RECALIBRATION_IMAGES("recalibrationImages", true, false, Recipe::recalibrationImages, (b, v) -> b.recalibrationImages(integer(v)),
