@@ -41,11 +41,11 @@ class RecipeTest {
     @Test
     void theFlowersPresetValidatesItsLastTenEpochsAndTheSeedRecipeEveryEpoch() {
         Recipe flowers = Recipe.preset("flowers-cpu").build().validated();
-        assertEquals(35, flowers.validateFromEpoch());
-        assertEquals(44, flowers.epochs());
+        assertEquals(55, flowers.validateFromEpoch());
+        assertEquals(64, flowers.epochs());
         Recipe seed = Recipe.seedRecipe();
         assertEquals(1, seed.validateFromEpoch());
-        assertEquals(35, seed.resumedFrom(flowers.toManifest()).validateFromEpoch(), "a resume keeps it");
+        assertEquals(55, seed.resumedFrom(flowers.toManifest()).validateFromEpoch(), "a resume keeps it");
         Map<String, Object> older = new java.util.HashMap<>(flowers.toManifest());
         older.remove("validateFromEpoch"); // a checkpoint from before the field validated every epoch
         assertEquals(1, seed.resumedFrom(older).validateFromEpoch());
@@ -58,20 +58,20 @@ class RecipeTest {
     void theFlowersPresetTrainsItsEarlyEpochsSmallerAndAResumeKeepsThat() {
         Recipe flowers = Recipe.preset("flowers-cpu").build().validated();
         assertEquals(96, flowers.trainingImageSize(1));
-        assertEquals(96, flowers.trainingImageSize(24));
-        assertEquals(128, flowers.trainingImageSize(25));
-        assertEquals(128, flowers.trainingImageSize(44));
+        assertEquals(96, flowers.trainingImageSize(32));
+        assertEquals(128, flowers.trainingImageSize(33));
+        assertEquals(128, flowers.trainingImageSize(64));
         Recipe seed = Recipe.seedRecipe();
         Recipe resumed = seed.resumedFrom(flowers.toManifest());
-        assertEquals(96, resumed.trainingImageSize(24), "a resume keeps the early size");
-        assertEquals(128, resumed.trainingImageSize(25));
+        assertEquals(96, resumed.trainingImageSize(32), "a resume keeps the early size");
+        assertEquals(128, resumed.trainingImageSize(33));
         Map<String, Object> older = new java.util.HashMap<>(flowers.toManifest());
         older.remove("earlyImageSize"); // a checkpoint from before the fields trained every epoch at one size
         older.remove("earlyEpochs");
         assertEquals(128, seed.resumedFrom(older).trainingImageSize(1));
         assertEquals(seed.imageSize(), seed.trainingImageSize(1), "off in the seed recipe");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> flowers.toBuilder().earlyEpochs(44).build().validated());
+                () -> flowers.toBuilder().earlyEpochs(64).build().validated());
         assertTrue(e.getMessage().contains("--early-epochs"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> flowers.toBuilder().earlyImageSize(8).build().validated());
         assertTrue(e.getMessage().contains("--early-image-size"), e.getMessage());
