@@ -7,6 +7,7 @@
 # and the ratio Petal / Python.
 #   bench/pipeline.sh [DATASET_DIR] [ROUNDS] [COUNT] [PYTHON]
 #   (default: ../shared/datasets/flowers, 3 rounds, 2000 images, /usr/bin/python3)
+# PETAL_INFERENCE_PRECISION=bf16 runs the service in bf16; the Python consumer stays in fp32.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dataset="${1:-../shared/datasets/flowers}"
