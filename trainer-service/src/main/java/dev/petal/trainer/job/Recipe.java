@@ -225,17 +225,13 @@ public record Recipe(
         IMAGE_SIZE("imageSize", true, true, r -> r.network.imageSize(), (b, v) -> b.network(b.network.withImageSize(integer(v))),
                 r -> bounded("--image-size", r.network.imageSize(), NetworkSpec.MIN_IMAGE_SIZE, NetworkSpec.MAX_IMAGE_SIZE)),
         TRAIN_IMAGE_SIZE("trainImageSize", true, false, Recipe::trainImageSize, (b, v) -> b.trainImageSize(integer(v)),
-                r -> require(r.trainImageSize == 0 || r.trainImageSize >= NetworkSpec.MIN_IMAGE_SIZE && r.trainImageSize <= NetworkSpec.MAX_IMAGE_SIZE,
-                        "--train-image-size must be 0 (the --image-size) or between " + NetworkSpec.MIN_IMAGE_SIZE + " and "
-                                + NetworkSpec.MAX_IMAGE_SIZE + ", was " + r.trainImageSize)),
+                r -> zeroOrImageSize("--train-image-size", "the --image-size", r.trainImageSize)),
         STEM("stem", true, false, r -> r.network.stem().id(), (b, v) -> b.network(b.network.withStem(Stem.parse(text(v)))), r -> {}),
         NORMALIZATION("normalization", true, false, r -> r.network.normalization().id(),
                 (b, v) -> b.network(b.network.withNormalization(Normalization.parse(text(v)))), r -> {}),
         EPOCHS("epochs", true, true, Recipe::epochs, (b, v) -> b.epochs(integer(v)), r -> bounded("--epochs", r.epochs, 1, 1000)),
         EARLY_IMAGE_SIZE("earlyImageSize", true, false, Recipe::earlyImageSize, (b, v) -> b.earlyImageSize(integer(v)),
-                r -> require(r.earlyImageSize == 0 || r.earlyImageSize >= NetworkSpec.MIN_IMAGE_SIZE && r.earlyImageSize <= NetworkSpec.MAX_IMAGE_SIZE,
-                        "--early-image-size must be 0 (off) or between " + NetworkSpec.MIN_IMAGE_SIZE + " and "
-                                + NetworkSpec.MAX_IMAGE_SIZE + ", was " + r.earlyImageSize)),
+                r -> zeroOrImageSize("--early-image-size", "off", r.earlyImageSize)),
         EARLY_EPOCHS("earlyEpochs", true, false, Recipe::earlyEpochs, (b, v) -> b.earlyEpochs(integer(v)),
                 r -> require(r.earlyEpochs >= 0 && r.earlyEpochs < r.epochs, "--early-epochs (" + r.earlyEpochs
                         + ") must be 0 or more and below --epochs (" + r.epochs + "); give --early-epochs too (0: off)")),
@@ -328,6 +324,12 @@ public record Recipe(
 
         private static void bounded(String flag, long value, long min, long max) {
             require(value >= min && value <= max, flag + " must be between " + min + " and " + max + ", was " + value);
+        }
+
+        /** An image size where 0 has a meaning of its own ({@code zeroMeans}). */
+        private static void zeroOrImageSize(String flag, String zeroMeans, int value) {
+            require(value == 0 || value >= NetworkSpec.MIN_IMAGE_SIZE && value <= NetworkSpec.MAX_IMAGE_SIZE, flag + " must be 0 ("
+                    + zeroMeans + ") or between " + NetworkSpec.MIN_IMAGE_SIZE + " and " + NetworkSpec.MAX_IMAGE_SIZE + ", was " + value);
         }
 
         private static String text(Object v) {
