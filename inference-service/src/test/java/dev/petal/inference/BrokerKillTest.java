@@ -136,7 +136,7 @@ class BrokerKillTest {
             }
             assertTrue(tally.duplicates() <= 2 * MAX_BATCH, "at most the batch in flight per fault: " + tally.duplicated());
             assertTrue(replica.live(), "live");
-            assertTrue(replica.ready(), "ready with two of three nodes");
+            replica.awaitReady(Duration.ofSeconds(30)); // ready with two of three nodes
             try (Admin admin = cluster.admin()) {
                 TopicDescription images = admin.describeTopics(List.of("bk.images")).allTopicNames().get().get("bk.images");
                 assertEquals(3, images.partitions().get(0).replicas().size(), "replicated three times");

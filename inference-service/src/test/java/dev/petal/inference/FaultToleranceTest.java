@@ -247,7 +247,7 @@ class FaultToleranceTest {
                     }
                 }
                 assertTrue(replica.live(), "the scoring loop survived the outage");
-                assertTrue(replica.ready(), "ready again with the broker back");
+                replica.awaitReady(Duration.ofSeconds(30)); // ready again with the broker back
             }
         }
     }

@@ -115,6 +115,22 @@ final class Replica implements AutoCloseable {
         return get(process.management() + "health/ready").status() == 200;
     }
 
+    /**
+     * Waits for readiness to come back UP: after an outage the checks (the cluster probe, the connector's own) notice
+     * the broker again at their own pace. Throws with the last readiness body when it does not within the timeout.
+     */
+    void awaitReady(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Response ready = get(process.management() + "health/ready");
+        while (ready.status() != 200) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("not ready within " + timeout + ": " + ready.status() + " " + ready.body());
+            }
+            Thread.sleep(250);
+            ready = get(process.management() + "health/ready");
+        }
+    }
+
     boolean live() {
         return get(process.management() + "health/live").status() == 200;
     }

@@ -35,7 +35,7 @@ import org.junit.jupiter.api.Test;
 /**
  * A real {@code ./petal train} process killed mid-epoch (issue #27): the packaged trainer's {@code train} command in a
  * JVM of its own, with the options the launcher gives it ({@code -XX:+UseSerialGC -Xms16m}, offline), on a stack of
- * its own. One run goes uninterrupted; another, with {@code --checkpoint-interval 2}, gets SIGKILL as soon as a
+ * its own. One run goes uninterrupted; another, with {@code --checkpoint-interval 1}, gets SIGKILL as soon as a
  * mid-epoch checkpoint is its latest version, and is run again with {@code --resume}.
  *
  * <p>Asserted: the killed run's latest version is a mid-epoch one (its manifest has {@code epochProgress}) of an
@@ -44,7 +44,9 @@ import org.junit.jupiter.api.Test;
  */
 class KilledTrainProcessResumeTest {
     static final String DATASET = "kill-resume";
-    static final int IMAGES = 160; // 128 to train on: 16 steps an epoch at batch 8
+    // 384 to train on: 48 steps an epoch at batch 8. The doomed run must outlast the publishing of its first
+    // checkpoint (a cold object store takes seconds): with 16 steps it did not, on a fast host.
+    static final int IMAGES = 480;
 
     static Path stateDir;
     static LocalStack stack;
@@ -90,7 +92,7 @@ class KilledTrainProcessResumeTest {
         assertEquals(0, waitFor(straight, "straight"), "the uninterrupted run");
         double straightSeconds = (System.nanoTime() - start) / 1e9;
 
-        Process doomed = train("kill-resumed", "doomed", false, 2);
+        Process doomed = train("kill-resumed", "doomed", false, 1);
         CheckpointManifest atKill;
         try (ObjectStore objects = stack.objectStore()) {
             CheckpointStore store = new CheckpointStore(objects);
