@@ -9,6 +9,7 @@ ratio Petal/PyTorch as one JSON line per mode.
   bench/compare.py infer --precision bf16 --batch-size 32 --steps 10   # Petal in bf16 against PyTorch in fp32
   bench/compare.py infer --precision bf16 --reference-precision bf16  # both in bf16
   bench/compare.py infer --references pytorch,pytorch-frozen,onnxruntime --batch-size 1 --steps 50
+  bench/compare.py infer --runtime libtorch --references onnxruntime   # Petal's libtorch program only
 
 References (alternating with Petal in each round): pytorch (eager, channels-last), pytorch-frozen
 (torch.jit.freeze of a trace, inference only) and onnxruntime (ONNX Runtime's Java API from Maven Central, all
@@ -86,6 +87,8 @@ def main():
     p.add_argument("--reference-precision", choices=["fp32", "bf16"], default="fp32", help="PyTorch's")
     p.add_argument("--reference-memory-format", choices=["channels_last", "contiguous"], default="channels_last",
                    help="PyTorch's; channels_last is its faster setting here, contiguous the tutorial as written")
+    p.add_argument("--runtime", choices=["auto", "libtorch", "onnxruntime"], default="auto",
+                   help="Petal's serving runtime (infer; auto: the faster on this CPU, as the inference service picks)")
     p.add_argument("--references", default="pytorch",
                    help="comma-separated, each alternating with Petal: pytorch, pytorch-frozen, onnxruntime (see above)")
     a = p.parse_args()
@@ -113,7 +116,8 @@ def main():
         commands["onnxruntime"] = onnxruntime_command(a, env) + common
     petal, runs = [], {r: [] for r in references}
     for r in range(a.rounds):
-        petal.append(run([PETAL, "bench", a.mode] + common + ["--precision", a.precision], env))
+        runtime = ["--runtime", a.runtime] if a.mode == "infer" else []
+        petal.append(run([PETAL, "bench", a.mode] + common + ["--precision", a.precision] + runtime, env))
         for ref in references:
             runs[ref].append(run(commands[ref], env))
             if petal[-1]["allocator"] != runs[ref][-1]["allocator"]:
@@ -130,7 +134,7 @@ def main():
         "mode": a.mode, "arch": a.arch, "batchSize": a.batch_size, "imageSize": a.image_size,
         "rounds": a.rounds, "petalPrecision": a.precision, "pytorchPrecision": a.reference_precision,
         "pytorchMemoryFormat": a.reference_memory_format,
-        "petalImagesPerSec": petal_rate,
+        "petalImagesPerSec": petal_rate, "petalRuntime": petal[0].get("runtime", "libtorch"),
         "pytorchImagesPerSec": med(first, "imagesPerSec"),
         "ratio": round(petal_rate / med(first, "imagesPerSec"), 3),
         "petalPeakRssMb": med(petal, "peakRssMb"), "pytorchPeakRssMb": med(first, "peakRssMb"),

@@ -8,6 +8,7 @@
 #   bench/pipeline.sh [DATASET_DIR] [ROUNDS] [COUNT] [PYTHON]
 #   (default: ../shared/datasets/flowers, 3 rounds, 2000 images, /usr/bin/python3)
 # PETAL_INFERENCE_PRECISION=bf16 runs the service in bf16; the Python consumer stays in fp32.
+# PETAL_INFERENCE_RUNTIME=libtorch or onnxruntime pins the service's serving runtime (default auto: the faster one, timed at load).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dataset="${1:-../shared/datasets/flowers}"

@@ -1,6 +1,7 @@
 package dev.petal.inference;
 
 import dev.petal.common.model.Precision;
+import dev.petal.common.model.ServingRuntime;
 import io.smallrye.config.ConfigMapping;
 import java.time.Duration;
 import java.util.Optional;
@@ -62,6 +63,12 @@ public interface InferenceSettings {
      * BF16 or AMX, slower on CPUs without them; see docs/performance.md for its accuracy).
      */
     Precision precision();
+
+    /**
+     * Which runtime computes the forward: auto (the faster of libtorch and ONNX Runtime for this network on this
+     * CPU, timed at its first load; libtorch for bf16 or a GPU), libtorch, or onnxruntime (fp32 on a CPU).
+     */
+    ServingRuntime runtime();
 
     /** Threads that fetch and decode inputs; 0 means one per CPU core. */
     int decodeThreads();

@@ -147,6 +147,9 @@ class InferenceServiceTest {
         assertEquals("v1", model.path("version").asText());
         assertEquals(shaByVersion.get("v1"), model.path("sha256").asText());
         assertEquals(16, model.path("manifest").path("model").path("imageSize").asInt());
+        assertEquals("fp32", model.path("precision").asText());
+        // petal.inference.runtime=auto: whichever computed this network faster here at its load.
+        assertTrue(List.of("libtorch", "onnxruntime").contains(model.path("runtime").asText()), model.toString());
     }
 
     @Test

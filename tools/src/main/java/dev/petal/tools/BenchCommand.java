@@ -6,6 +6,7 @@ import dev.petal.common.cli.ComputeOptions;
 import dev.petal.common.cli.ModelOptions;
 import dev.petal.common.model.NetworkSpec;
 import dev.petal.common.model.Precision;
+import dev.petal.common.model.ServingRuntime;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -46,6 +47,10 @@ public class BenchCommand implements Callable<Integer> {
     int steps;
     @Option(names = "--warmup", defaultValue = "3")
     int warmup;
+    @Option(names = "--runtime", defaultValue = "auto", paramLabel = "RUNTIME",
+            description = "infer: auto (the faster for this network on this CPU, as the inference service picks), libtorch or"
+                    + " onnxruntime (fp32 on a CPU) (default: ${DEFAULT-VALUE}).")
+    String runtime;
     @Option(names = "--profile", paramLabel = "FILE",
             description = "Also write a Chrome trace of the timed steps (libtorch's profiler) to FILE; the timing then includes its overhead.")
     java.nio.file.Path profile;
@@ -64,8 +69,14 @@ public class BenchCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
+        ServingRuntime servingRuntime;
+        try {
+            servingRuntime = ServingRuntime.parse(runtime);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
         System.out.println(new ObjectMapper().writeValueAsString(ModelBenchmark.run(new ModelBenchmark.Options(mode, network, batchSize,
-                steps, warmup, compute.device("cpu"), compute.precision(Precision.FP32), profile))));
+                steps, warmup, compute.device("cpu"), compute.precision(Precision.FP32), servingRuntime, profile))));
         return 0;
     }
 }

@@ -13,7 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 
-/** {@code GET /model}: the version being served, the alias it serves, the canary's version, and its manifest; 503 before one is loaded. */
+/** {@code GET /model}: the version being served, its precision and runtime, the alias it serves, the canary's version, and its manifest; 503 before one is loaded. */
 @RolesAllowed({Roles.SCORER, Roles.ADMIN})
 @Path("/model")
 public class ModelResource {
@@ -36,6 +36,8 @@ public class ModelResource {
         body.put("name", served.get().id().name());
         body.put("version", served.get().id().version());
         body.put("sha256", served.get().id().sha256());
+        body.put("precision", served.get().precision().id());
+        body.put("runtime", served.get().runtime().id());
         body.put("alias", watcher.servedAlias());
         watcher.canaryHolder().version().ifPresent(v -> body.put("canary", v));
         body.put("warm", watcher.warmVersions());

@@ -123,7 +123,7 @@ public class BenchCommand implements Callable<Integer> {
         LoadedModel loaded = loadModel();
         Classifier classifier;
         try (loaded) {
-            classifier = Classifier.load(loaded, PyTorchEngine.device(device), settings.precision());
+            classifier = Classifier.load(loaded, PyTorchEngine.device(device), settings.precision(), settings.runtime());
         }
         int batch = settings.maxBatch();
         ObjectNode out = JSON.createObjectNode();
@@ -132,6 +132,7 @@ public class BenchCommand implements Callable<Integer> {
         out.put("batch", batch);
         out.put("device", PyTorchEngine.device(device).toString());
         out.put("precision", settings.precision().id());
+        out.put("runtime", classifier.runtime().id());
         out.put("cpus", Runtime.getRuntime().availableProcessors());
 
         double bare = bareThroughput(classifier, files, batch);

@@ -3,6 +3,8 @@ package dev.petal.inference.model;
 import dev.petal.common.checkpoint.CheckpointManifest;
 import dev.petal.common.inference.Classifier;
 import dev.petal.common.inference.ModelId;
+import dev.petal.common.model.Precision;
+import dev.petal.common.model.ServingRuntime;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.Optional;
 import org.jboss.logging.Logger;
@@ -71,7 +73,8 @@ public class ModelHolder {
      * What {@code GET /model} describes. Not the checkpoint's weights: the classifier holds them in
      * native memory, and keeping the downloaded bytes too cost a heap the size of the model.
      */
-    public record Served(ModelId id, CheckpointManifest manifest) {}
+    /** What serves: the version, its manifest, and the precision and runtime its forward computes in. */
+    public record Served(ModelId id, CheckpointManifest manifest, Precision precision, ServingRuntime runtime) {}
 
     /** Makes {@code next}, loaded from a checkpoint with {@code manifest}, the model for every batch that starts from now on. */
     public synchronized void swap(Classifier next, CheckpointManifest manifest) {
@@ -84,7 +87,7 @@ public class ModelHolder {
      */
     public synchronized void swap(Classifier next, CheckpointManifest manifest, java.util.function.Consumer<Classifier> whenRetired) {
         Slot old = current;
-        current = new Slot(next, new Served(next.id(), manifest), whenRetired);
+        current = new Slot(next, new Served(next.id(), manifest, next.precision(), next.runtime()), whenRetired);
         notifyAll();
         if (old != null) {
             old.retired = true;

@@ -28,6 +28,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import dev.petal.common.model.Precision;
+import dev.petal.common.model.ServingRuntime;
 import org.jboss.logging.Logger;
 
 /**
@@ -91,6 +92,11 @@ public class ModelWatcher {
         Optional<ManifestVerifier> verifier = storage.manifestVerifier();
         LOG.infof("model manifests: %s", verifier.map(v -> "must be signed (" + v.algorithm() + ", " + CheckpointKeys.VERIFY_KEY + ")")
                 .orElse("signatures not checked (" + CheckpointKeys.VERIFY_KEY + " unset); sha256 of every file checked"));
+        if (settings.runtime() == ServingRuntime.ONNXRUNTIME
+                && (settings.precision() != Precision.FP32 || PyTorchEngine.device(settings.device()).isGpu())) {
+            throw new IllegalArgumentException("petal.inference.runtime=onnxruntime serves fp32 on a CPU: set"
+                    + " petal.inference.precision=fp32 and petal.inference.device=cpu, or petal.inference.runtime=auto");
+        }
         if (settings.precision() == Precision.BF16) {
             PyTorchEngine.bf16Caveat(PyTorchEngine.device(settings.device()))
                     .ifPresent(why -> LOG.warnf("petal.inference.precision=bf16, but %s", why));
@@ -334,8 +340,8 @@ public class ModelWatcher {
         if (holder == this.holder) {
             metrics.reloaded(version);
         }
-        LOG.infof("now serving %s/%s as %s in %s (was %s; weights sha256 %s; %s)", settings.modelName(), version, follow.alias(),
-                ready.classifier().precision().id(), previous, ready.classifier().id().sha256(), warm ? "kept warm, swapped at once" : ready.took());
+        LOG.infof("now serving %s/%s as %s in %s on %s (was %s; weights sha256 %s; %s)", settings.modelName(), version, follow.alias(),
+                ready.classifier().precision().id(), ready.classifier().runtime(), previous, ready.classifier().id().sha256(), warm ? "kept warm, swapped at once" : ready.took());
     }
 
     /**
@@ -384,7 +390,7 @@ public class ModelWatcher {
         }
         long fetched = System.nanoTime();
         try (loaded) { // the downloaded weights file is not needed once they are in the model
-            classifier = Classifier.load(loaded, PyTorchEngine.device(settings.device()), settings.precision());
+            classifier = Classifier.load(loaded, PyTorchEngine.device(settings.device()), settings.precision(), settings.runtime());
         } catch (CheckpointIntegrityException e) {
             // Verified bytes that do not fit the network the manifest describes (architecture, label count).
             refuse(version, CheckpointIntegrityException.Reason.SHAPE.tag(), e);

@@ -10,6 +10,7 @@ import dev.petal.common.inference.ModelSource;
 import dev.petal.common.inference.ModelId;
 import dev.petal.common.model.NetworkSpec;
 import dev.petal.common.model.Precision;
+import dev.petal.common.model.ServingRuntime;
 import dev.petal.common.model.ModelSpec;
 import dev.petal.common.training.ModelSession;
 import dev.petal.common.training.TrainingSettings;
@@ -32,10 +33,11 @@ public final class ModelBenchmark {
 
     /**
      * {@code precision}: what the model computes in (training: mixed, fp32 master weights);
+     * {@code runtime}: what serves the forward (inference only; the faster one for {@link ServingRuntime#AUTO});
      * {@code profile}: where to write a Chrome trace of the timed steps (libtorch's profiler), or null.
      */
     public record Options(Mode mode, NetworkSpec network, int batchSize, int steps, int warmup, String device,
-            Precision precision, Path profile) {}
+            Precision precision, ServingRuntime runtime, Path profile) {}
 
     private ModelBenchmark() {}
 
@@ -54,6 +56,7 @@ public final class ModelBenchmark {
         }
         int totalSteps = o.warmup() + o.steps();
         double seconds;
+        String runtime = ServingRuntime.LIBTORCH.id();
         if (o.mode() == Mode.TRAIN) {
             try (ModelSession session = new ModelSession(spec(o), TrainingSettings.seedRecipe(totalSteps), device, null,
                     o.precision())) {
@@ -62,6 +65,7 @@ public final class ModelBenchmark {
         } else {
             // What the inference service runs: the Classifier (BatchNorm folded, no optimizer, no autograd).
             try (Classifier classifier = freshClassifier(o, device)) {
+                runtime = classifier.runtime().id();
                 seconds = timed(o, i -> classifier.topK(pixels, o.batchSize(), 1));
             }
         }
@@ -75,6 +79,7 @@ public final class ModelBenchmark {
         out.put("steps", o.steps());
         out.put("device", device.toString());
         out.put("precision", o.precision().id());
+        out.put("runtime", runtime);
         out.put("imagesPerSec", Math.round(o.steps() * o.batchSize() / seconds * 1000) / 1000.0);
         out.put("msPerBatch", Math.round(seconds / o.steps() * 1e5) / 100.0);
         out.put("peakRssMb", peakRssMb());
@@ -107,7 +112,7 @@ public final class ModelBenchmark {
      */
     private static Classifier freshClassifier(Options o, Device device) {
         try (LoadedModel loaded = ModelSource.freshlyInitialised(spec(o), new ModelId("bench", "fresh", "-"))) {
-            return Classifier.load(loaded, device, o.precision());
+            return Classifier.load(loaded, device, o.precision(), o.mode() == Mode.INFER ? o.runtime() : ServingRuntime.LIBTORCH);
         }
     }
 

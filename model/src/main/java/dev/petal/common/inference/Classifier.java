@@ -15,23 +15,29 @@ import dev.petal.common.model.LayerPlan;
 import dev.petal.common.model.ModelParameters;
 import dev.petal.common.model.ModelSpec;
 import dev.petal.common.model.Precision;
+import dev.petal.common.model.OnnxServingProgram;
 import dev.petal.common.model.ServingProgram;
+import dev.petal.common.model.ServingRuntime;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A loaded model ready to score: the network of a {@link ModelSpec} with its trained weights, compiled by
  * libtorch as one {@link ServingProgram} (BatchNorms folded, in the chosen {@link Precision}, with the
- * convolution routes {@link KernelCheck} found right on this host) and run without autograd. Each batch
- * gets its own NDManager, closed when the batch is done, so memory stays flat however many batches run.
+ * convolution routes {@link KernelCheck} found right on this host) and run without autograd, or, where the
+ * {@link ServingRuntime} says so, the same folded network on ONNX Runtime ({@link OnnxServingProgram}). Each
+ * libtorch batch gets its own NDManager, closed when the batch is done, so memory stays flat however many
+ * batches run.
  *
  * <p>Thread-safe: batches are scored one at a time.
  */
 public final class Classifier implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(Classifier.class.getName());
     private final ModelSpec spec;
     private final InputStaging input = new InputStaging();
     private final ModelId id;
@@ -39,6 +45,8 @@ public final class Classifier implements AutoCloseable {
     private final Preprocessor preprocessor;
     private final Device device;
     private ServingProgram program;
+    /** Set instead of {@link #program} when ONNX Runtime serves. */
+    private OnnxServingProgram onnx;
 
     private Classifier(ModelSpec spec, ModelId id, Device device) {
         PyTorchEngine.get();
@@ -54,13 +62,37 @@ public final class Classifier implements AutoCloseable {
      * goes; not closed here) and compiles it to compute in {@code precision}.
      */
     public static Classifier load(ModelSpec spec, InputStream weights, ModelId id, Device device, Precision precision) {
+        return load(spec, weights, id, device, precision, ServingRuntime.LIBTORCH);
+    }
+
+    /**
+     * As above, on {@code runtime}. {@link ServingRuntime#AUTO} serves on ONNX Runtime where it computes a batch
+     * faster than libtorch on this CPU, timed on this network the first time its shape loads in this process (fp32
+     * on a CPU only; libtorch otherwise). {@link ServingRuntime#ONNXRUNTIME} needs fp32 on a CPU.
+     */
+    public static Classifier load(ModelSpec spec, InputStream weights, ModelId id, Device device, Precision precision,
+            ServingRuntime runtime) {
+        boolean onnxApplies = precision == Precision.FP32 && !device.isGpu();
+        if (runtime == ServingRuntime.ONNXRUNTIME && !onnxApplies) {
+            throw new IllegalArgumentException("ONNX Runtime serves fp32 on a CPU: give --precision fp32 and a CPU device, "
+                    + "or the libtorch runtime");
+        }
         Classifier classifier = new Classifier(spec, id, device);
         try {
             LayerPlan plan = spec.plan();
-            Map<LayerPlan.Shape, ConvolutionRoute> routes = KernelCheck.routes(plan, precision, KernelCheck.Use.SERVING, device);
             // The loaded weights are closed once folded into the program's copy, so that copy can reuse their memory.
             try (ModelParameters params = WeightsFile.read(plan, classifier.manager, weights)) {
-                classifier.program = ServingProgram.of(params, precision, routes, classifier.manager);
+                ServingRuntime chosen = runtime == ServingRuntime.AUTO && !onnxApplies ? ServingRuntime.LIBTORCH : runtime;
+                if (chosen != ServingRuntime.ONNXRUNTIME) {
+                    Map<LayerPlan.Shape, ConvolutionRoute> routes = KernelCheck.routes(plan, precision, KernelCheck.Use.SERVING, device);
+                    classifier.program = ServingProgram.of(params, precision, routes, classifier.manager);
+                }
+                if (chosen != ServingRuntime.LIBTORCH) {
+                    classifier.onnx = OnnxServingProgram.of(params, Runtime.getRuntime().availableProcessors());
+                }
+            }
+            if (classifier.program != null && classifier.onnx != null) {
+                classifier.keepFaster();
             }
             return classifier;
         } catch (RuntimeException e) {
@@ -73,13 +105,70 @@ public final class Classifier implements AutoCloseable {
         return load(loaded, loaded.spec(), device, precision);
     }
 
+    public static Classifier load(LoadedModel loaded, Device device, Precision precision, ServingRuntime runtime) {
+        return load(loaded, loaded.spec(), device, precision, runtime);
+    }
+
     /** {@code loaded}'s weights in the network of {@code spec}: the same layers, e.g. scoring at another image size. */
     public static Classifier load(LoadedModel loaded, ModelSpec spec, Device device, Precision precision) {
+        return load(loaded, spec, device, precision, ServingRuntime.LIBTORCH);
+    }
+
+    public static Classifier load(LoadedModel loaded, ModelSpec spec, Device device, Precision precision, ServingRuntime runtime) {
         try (InputStream weights = loaded.openWeights()) {
-            return load(spec, weights, loaded.id(), device, precision);
+            return load(spec, weights, loaded.id(), device, precision, runtime);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the weights in " + loaded.weights(), e);
         }
+    }
+
+    /** Which runtime a network's shape measured faster on, in this process: the CPU does not change while it runs. */
+    private static final Map<LayerPlan, ServingRuntime> FASTER = new ConcurrentHashMap<>();
+    /** The batch {@link ServingRuntime#AUTO} times: a backlog's batches are larger, one image at a time is smaller. */
+    static final int TIMED_BATCH = 8;
+    private static final int TIMED_RUNS = 3;
+
+    /** Times both programs (or recalls the verdict for this shape) and closes the slower. */
+    private void keepFaster() {
+        LayerPlan plan = spec.plan();
+        ServingRuntime known = FASTER.get(plan);
+        String verdict;
+        if (known == null) {
+            float[] pixels = new float[TIMED_BATCH * preprocessor.tensorLength()];
+            java.util.Arrays.fill(pixels, 0.5f);
+            long libtorch = fastestOf(() -> libtorchProbabilities(pixels, TIMED_BATCH));
+            long onnxRuntime = fastestOf(() -> onnx.probabilities(pixels, TIMED_BATCH));
+            known = onnxRuntime < libtorch ? ServingRuntime.ONNXRUNTIME : ServingRuntime.LIBTORCH;
+            FASTER.put(plan, known);
+            verdict = String.format(java.util.Locale.ROOT, "%.1f ms a batch of %d against %s's %.1f ms", millis(Math.min(libtorch, onnxRuntime)),
+                    TIMED_BATCH, known == ServingRuntime.ONNXRUNTIME ? "libtorch" : "ONNX Runtime", millis(Math.max(libtorch, onnxRuntime)));
+        } else {
+            verdict = "as timed at this network's first load";
+        }
+        LOG.log(System.Logger.Level.INFO, "serving " + id.name() + "/" + id.version() + " on " + (known == ServingRuntime.ONNXRUNTIME ? "ONNX Runtime" : "libtorch")
+                + ": " + verdict + " (" + spec.architecture().id() + " at " + spec.imageSize() + " px, fp32)");
+        if (known == ServingRuntime.ONNXRUNTIME) {
+            program.close();
+            program = null;
+        } else {
+            onnx.close();
+            onnx = null;
+        }
+    }
+
+    private static long fastestOf(Runnable batch) {
+        batch.run(); // the first run allocates and plans
+        long best = Long.MAX_VALUE;
+        for (int i = 0; i < TIMED_RUNS; i++) {
+            long start = System.nanoTime();
+            batch.run();
+            best = Math.min(best, System.nanoTime() - start);
+        }
+        return best;
+    }
+
+    private static double millis(long nanos) {
+        return nanos / 1e6;
     }
 
     public ModelSpec spec() {
@@ -91,7 +180,12 @@ public final class Classifier implements AutoCloseable {
     }
 
     public Precision precision() {
-        return program.precision();
+        return program == null ? Precision.FP32 : program.precision();
+    }
+
+    /** The runtime that serves: {@link ServingRuntime#LIBTORCH} or {@link ServingRuntime#ONNXRUNTIME}. */
+    public ServingRuntime runtime() {
+        return onnx == null ? ServingRuntime.LIBTORCH : ServingRuntime.ONNXRUNTIME;
     }
 
     /** The preprocessing this model was trained with. */
@@ -109,29 +203,32 @@ public final class Classifier implements AutoCloseable {
      * as the {@code k} best labels per image, best first.
      */
     public synchronized List<List<Prediction.Scored>> topK(float[] pixels, int batch, int k) {
-        int size = spec.imageSize();
         int perImage = preprocessor.tensorLength();
         if (batch < 1 || pixels.length < batch * perImage) {
             throw new IllegalArgumentException("need " + batch + " x " + perImage + " floats, got " + pixels.length);
         }
-        // Autograd mode is per thread in libtorch: switch it off on whichever thread scores.
-        JniUtils.setGradMode(false);
-        float[] probabilities;
+        float[] probabilities = onnx != null ? onnx.probabilities(pixels, batch) : libtorchProbabilities(pixels, batch);
         int classes = spec.labels().size();
-        try (NDManager step = manager.newSubManager(device)) {
-            NDArray x = input.upload(step, pixels, new Shape(batch, 3, size, size));
-            NDArray logits = program.logits(x);
-            x.close();
-            NDArray softmax = logits.softmax(1);
-            logits.close();
-            probabilities = softmax.toFloatArray();
-        }
         List<List<Prediction.Scored>> out = new ArrayList<>(batch);
         int keep = Math.min(Math.max(k, 1), classes);
         for (int i = 0; i < batch; i++) {
             out.add(best(probabilities, i * classes, classes, keep));
         }
         return out;
+    }
+
+    private float[] libtorchProbabilities(float[] pixels, int batch) {
+        int size = spec.imageSize();
+        // Autograd mode is per thread in libtorch: switch it off on whichever thread scores.
+        JniUtils.setGradMode(false);
+        try (NDManager step = manager.newSubManager(device)) {
+            NDArray x = input.upload(step, pixels, new Shape(batch, 3, size, size));
+            NDArray logits = program.logits(x);
+            x.close();
+            NDArray softmax = logits.softmax(1);
+            logits.close();
+            return softmax.toFloatArray();
+        }
     }
 
     private List<Prediction.Scored> best(float[] probabilities, int offset, int classes, int keep) {
@@ -155,6 +252,9 @@ public final class Classifier implements AutoCloseable {
     public void close() {
         if (program != null) {
             program.close();
+        }
+        if (onnx != null) {
+            onnx.close();
         }
         manager.close();
     }

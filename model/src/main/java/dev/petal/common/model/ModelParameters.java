@@ -167,6 +167,30 @@ public final class ModelParameters implements AutoCloseable {
         return array;
     }
 
+    /** A convolution with its BatchNorm folded in, as inference computes it: {@code conv(x, weight) + bias}. */
+    public record FoldedConvolution(NDArray weight, NDArray bias) {}
+
+    /**
+     * {@code unit}'s convolution with its BatchNorm folded in, for inference: each output channel's weights
+     * scaled by {@code gamma / sqrt(var + eps)}, and the bias {@code beta - mean * scale}. The results and
+     * every intermediate land in {@code into}; these parameters are left as they are.
+     */
+    public FoldedConvolution folded(LayerPlan.ConvUnit unit, NDManager into) {
+        NDArray weight = get(unit.conv().name() + ".weight");
+        String n = unit.norm();
+        NDArray shifted = get(n + ".running_var").add((float) TrainingProgram.NORM_EPSILON);
+        NDArray deviation = shifted.sqrt();
+        NDArray scale = get(n + ".weight").div(deviation);
+        NDArray column = scale.reshape(-1, 1, 1, 1);
+        NDArray foldedWeight = weight.mul(column);
+        NDArray shift = get(n + ".running_mean").mul(scale);
+        NDArray foldedBias = get(n + ".bias").sub(shift);
+        for (NDArray a : List.of(shifted, deviation, scale, column, foldedWeight, shift, foldedBias)) {
+            a.attach(into);
+        }
+        return new FoldedConvolution(foldedWeight, foldedBias);
+    }
+
     /** Every array by name, in plan order. */
     public Map<String, NDArray> arrays() {
         return arrays;

@@ -243,24 +243,9 @@ public final class ServingProgram implements AutoCloseable {
 
         /** The unit's convolution with its BatchNorm folded in: {@code w[i]} and {@code w[i + 1]}, weight and bias. */
         private String[] folded(LayerPlan.ConvUnit unit) {
-            NDArray weight = params.get(unit.conv().name() + ".weight");
-            String n = unit.norm();
-            NDArray gamma = params.get(n + ".weight");
-            NDArray beta = params.get(n + ".bias");
-            NDArray mean = params.get(n + ".running_mean");
-            NDArray variance = params.get(n + ".running_var");
-            // Each result lands in the parameters' manager; every one moves to `folding`, closed after compiling.
-            NDArray shifted = variance.add((float) TrainingProgram.NORM_EPSILON);
-            NDArray deviation = shifted.sqrt();
-            NDArray scale = gamma.div(deviation);
-            NDArray column = scale.reshape(-1, 1, 1, 1);
-            NDArray foldedWeight = weight.mul(column);
-            NDArray shift = mean.mul(scale);
-            NDArray foldedBias = beta.sub(shift);
-            for (NDArray a : List.of(shifted, deviation, scale, column, foldedWeight, shift, foldedBias)) {
-                a.attach(folding);
-            }
-            return new String[] {weight(foldedWeight), weight(foldedBias)};
+            // Closed with `folding`, after compiling: the program keeps its own copies.
+            ModelParameters.FoldedConvolution f = params.folded(unit, folding);
+            return new String[] {weight(f.weight()), weight(f.bias())};
         }
 
         private String weight(NDArray array) {

@@ -13,6 +13,7 @@ import dev.petal.common.checkpoint.WeightsFile;
 import dev.petal.common.data.SyntheticShapes;
 import dev.petal.common.image.Preprocessor;
 import dev.petal.common.model.Precision;
+import dev.petal.common.model.ServingRuntime;
 import dev.petal.common.training.ModelSession;
 import dev.petal.common.training.TrainingSettings;
 import java.io.ByteArrayInputStream;
@@ -24,9 +25,10 @@ import org.junit.jupiter.params.provider.CsvSource;
 class ClassifierTest {
     private static final ModelSpec SPEC = new ModelSpec(Architecture.RESNET18, SyntheticShapes.LABELS, 16, Stem.SMALL, Normalization.IMAGENET);
 
+    /** On each serving runtime: the trainer's validation forward is what every runtime must agree with. */
     @ParameterizedTest
-    @CsvSource({"fp32, 1e-4", "bf16, 2e-2"})
-    void scoresLikeTheTrainersValidationAfterASaveAndLoad(String precision, double tolerance) {
+    @CsvSource({"fp32, libtorch, 1e-4", "bf16, libtorch, 2e-2", "fp32, onnxruntime, 1e-4", "fp32, auto, 1e-4", "bf16, auto, 2e-2"})
+    void scoresLikeTheTrainersValidationAfterASaveAndLoad(String precision, String runtime, double tolerance) {
         SyntheticShapes shapes = new SyntheticShapes(16, 3);
         Preprocessor pre = SPEC.preprocessor();
         int batch = 4;
@@ -43,9 +45,15 @@ class ClassifierTest {
             }
             float[][] logits = session.logits(pixels, batch);
             byte[] weights = WeightsFile.toBytes(session.parameters());
+            ServingRuntime asked = ServingRuntime.parse(runtime);
             try (Classifier classifier = Classifier.load(SPEC, new ByteArrayInputStream(weights), new ModelId("t", "1", "x"), Device.cpu(),
-                    Precision.parse(precision))) {
+                    Precision.parse(precision), asked)) {
                 assertEquals(Precision.parse(precision), classifier.precision());
+                if (asked != ServingRuntime.AUTO) {
+                    assertEquals(asked, classifier.runtime());
+                } else if (classifier.precision() == Precision.BF16) {
+                    assertEquals(ServingRuntime.LIBTORCH, classifier.runtime(), "ONNX Runtime serves fp32 only");
+                }
                 List<List<Prediction.Scored>> top = classifier.topK(pixels, batch, 4);
                 for (int i = 0; i < batch; i++) {
                     double[] expected = softmax(logits[i]);
@@ -95,6 +103,15 @@ class ClassifierTest {
             ModelSpec otherHead = served.withLabels(List.of("a", "b"));
             assertThrows(IllegalArgumentException.class, () -> session.parameters().laidOutFor(otherHead.plan()));
         }
+    }
+
+    @Test
+    void onnxRuntimeInBf16IsRefusedWithWhatToGive() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Classifier.load(SPEC,
+                new ByteArrayInputStream(new byte[0]), new ModelId("t", "1", "x"), Device.cpu(), Precision.BF16, ServingRuntime.ONNXRUNTIME));
+        assertEquals("ONNX Runtime serves fp32 on a CPU: give --precision fp32 and a CPU device, or the libtorch runtime", e.getMessage());
+        IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class, () -> ServingRuntime.parse("tensorrt"));
+        assertEquals("unknown serving runtime 'tensorrt': give one of auto, libtorch, onnxruntime", unknown.getMessage());
     }
 
     @Test

@@ -32,6 +32,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Petal's networks against real torchvision: {@code golden/torchvision_resnet.json} holds what
@@ -93,6 +94,21 @@ class TorchvisionParityTest {
                             program.logits(x).toFloatArray(), tolerance);
                 }
             }
+        }
+    }
+
+    /** The other serving runtime: the ONNX graph Petal writes from the same weights, run by ONNX Runtime (fp32). */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"resnet18", "resnet50", "resnext50_32x4d"})
+    void onnxRuntimeProgramMatchesTorchvisionInEvaluationMode(String arch) {
+        JsonNode expected = golden.path("models").path(arch);
+        LayerPlan plan = spec(arch).plan();
+        try (NDManager manager = NDManager.newBaseManager();
+             ModelParameters params = formulaParameters(plan, manager);
+             OnnxServingProgram program = OnnxServingProgram.of(params, 2)) {
+            NDArray x = image(manager);
+            assertClose(arch + " ONNX Runtime evaluation logits", matrix(expected.path("evalLogits")),
+                    program.logits(x.toFloatArray(), Math.toIntExact(x.getShape().get(0))), FP32_TOLERANCE);
         }
     }
 

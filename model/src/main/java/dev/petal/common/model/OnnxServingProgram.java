@@ -1,0 +1,88 @@
+package dev.petal.common.model;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A network's evaluation-mode forward on ONNX Runtime's CPU kernels: the {@link OnnxGraph} Petal writes from its
+ * weights, with every graph optimisation, {@code threads} intra-op threads and none between ops (a ResNet is one
+ * chain). Computes in fp32 only. Training stays on libtorch; this is the other way to serve the same weights,
+ * chosen where it measures faster ({@link ServingRuntime}).
+ *
+ * <p>Thread-safe as ONNX Runtime's sessions are; callers score one batch at a time.
+ */
+public final class OnnxServingProgram implements AutoCloseable {
+    private final OrtEnvironment environment;
+    private final OrtSession session;
+    private final int classes;
+    private final long[] imageShape;
+    /** The input batch, reused: grown to the largest batch seen. */
+    private FloatBuffer staging;
+
+    private OnnxServingProgram(OrtEnvironment environment, OrtSession session, LayerPlan plan) {
+        this.environment = environment;
+        this.session = session;
+        this.classes = plan.head().classes();
+        this.imageShape = new long[] {3, plan.imageSize(), plan.imageSize()};
+    }
+
+    /** Writes {@code params}' graph and opens it in ONNX Runtime; {@code params} can be closed after. */
+    public static OnnxServingProgram of(ModelParameters params, int threads) {
+        byte[] model = OnnxGraph.of(params);
+        OrtEnvironment environment = OrtEnvironment.getEnvironment();
+        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+            options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            options.setIntraOpNumThreads(Math.max(1, threads));
+            options.setInterOpNumThreads(1);
+            options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+            return new OnnxServingProgram(environment, environment.createSession(model, options), params.plan());
+        } catch (OrtException e) {
+            throw new IllegalStateException("ONNX Runtime cannot open the model's graph: " + e.getMessage(), e);
+        }
+    }
+
+    /** The logits of {@code batch} NCHW images laid out one after another in {@code pixels}, row by row. */
+    public float[] logits(float[] pixels, int batch) {
+        return run(pixels, batch, OnnxGraph.LOGITS);
+    }
+
+    /** As {@link #logits}, through a softmax over the classes. */
+    public float[] probabilities(float[] pixels, int batch) {
+        return run(pixels, batch, OnnxGraph.PROBABILITIES);
+    }
+
+    private synchronized float[] run(float[] pixels, int batch, String output) {
+        long[] shape = {batch, imageShape[0], imageShape[1], imageShape[2]};
+        int length = (int) (batch * imageShape[0] * imageShape[1] * imageShape[2]);
+        if (staging == null || staging.capacity() < length) {
+            // ONNX Runtime reads a direct buffer in place; a heap array it would copy into a new direct one per batch.
+            staging = ByteBuffer.allocateDirect(length * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        }
+        FloatBuffer in = staging.clear().put(pixels, 0, length).flip();
+        try (OnnxTensor x = OnnxTensor.createTensor(environment, in, shape);
+             OrtSession.Result result = session.run(Map.of(OnnxGraph.INPUT, x), Set.of(output))) {
+            FloatBuffer out = ((OnnxTensor) result.get(0)).getFloatBuffer();
+            float[] values = new float[batch * classes];
+            out.get(values);
+            return values;
+        } catch (OrtException e) {
+            throw new IllegalStateException("ONNX Runtime failed on a batch of " + batch + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            session.close();
+        } catch (OrtException e) {
+            throw new IllegalStateException("closing the ONNX Runtime session: " + e.getMessage(), e);
+        }
+    }
+}
