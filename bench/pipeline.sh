@@ -9,12 +9,14 @@
 #   (default: ../shared/datasets/flowers, 3 rounds, 2000 images, /usr/bin/python3)
 # PETAL_INFERENCE_PRECISION=bf16 runs the service in bf16; the Python consumer stays in fp32.
 # PETAL_INFERENCE_RUNTIME=libtorch or onnxruntime pins the service's serving runtime (default auto: the faster one, timed at load).
+# LIGHT_RATE=N sends the light-load images at N/s (default 10; lower it for 12 MP photos, bench/make_12mp.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dataset="${1:-../shared/datasets/flowers}"
 rounds="${2:-3}"
 count="${3:-2000}"
 python="${4:-/usr/bin/python3}"
+rate="${LIGHT_RATE:-10}"
 [[ -d "$dataset" ]] || { echo "pipeline: no dataset at $dataset" >&2; exit 2; }
 "$python" -c 'import torch, torchvision, confluent_kafka, PIL' 2>/dev/null || {
   echo "pipeline: $python lacks torch, torchvision, confluent_kafka or PIL" \
@@ -26,10 +28,10 @@ results=()
 for round in $(seq "$rounds"); do
   for side in petal python; do
     if [[ $side == petal ]]; then
-      line=$(./petal inference bench --images "$dataset" --count "$count" --light-count 100 --rate 10 | tail -1)
+      line=$(./petal inference bench --images "$dataset" --count "$count" --light-count 100 --rate "$rate" | tail -1)
     else
       line=$("$python" bench/python_consumer.py --bootstrap "$bootstrap" --images "$dataset" --count "$count" \
-             --light-count 100 --rate 10 | tail -1)
+             --light-count 100 --rate "$rate" | tail -1)
     fi
     echo "{\"round\": $round, \"side\": \"$side\", \"bench\": $line}"
     results+=("$side	$line")
