@@ -234,6 +234,7 @@ public class BenchCommand implements Callable<Integer> {
     private double[] sendAndAwait(KafkaProducer<byte[], byte[]> producer, KafkaConsumer<byte[], byte[]> reader, String topic,
                                   List<byte[]> files, String prefix, int n, double perSecond) throws Exception {
         Map<String, Long> sentAt = new HashMap<>();
+        java.util.concurrent.atomic.AtomicReference<String> refused = new java.util.concurrent.atomic.AtomicReference<>();
         double[] latencies = new double[n];
         int received = 0;
         long begin = System.nanoTime();
@@ -245,11 +246,21 @@ public class BenchCommand implements Callable<Integer> {
             }
             while (sent < n && (perSecond <= 0 || System.nanoTime() - begin >= sent * 1e9 / perSecond)) {
                 String key = prefix + sent;
+                byte[] image = files.get(sent % files.size());
                 sentAt.put(key, System.nanoTime());
-                producer.send(new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8), files.get(sent % files.size())));
+                producer.send(new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8), image), (metadata, error) -> {
+                    if (error != null) {
+                        refused.compareAndSet(null, "Kafka refused a " + image.length + "-byte image (" + error.getMessage()
+                                + "); keep the images under the topic's max.message.bytes");
+                    }
+                });
                 sent++;
             }
             producer.flush();
+            if (refused.get() != null) {
+                // A refused send would never be scored: waiting for its prediction would only time out.
+                throw new IllegalStateException(refused.get());
+            }
             for (ConsumerRecord<byte[], byte[]> r : reader.poll(Duration.ofMillis(perSecond <= 0 ? 100 : 5))) {
                 Long at = sentAt.remove(new String(r.key(), StandardCharsets.UTF_8));
                 if (at != null) {
