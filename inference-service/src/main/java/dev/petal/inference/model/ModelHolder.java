@@ -70,10 +70,10 @@ public class ModelHolder {
     }
 
     /**
-     * What {@code GET /model} describes. Not the checkpoint's weights: the classifier holds them in
-     * native memory, and keeping the downloaded bytes too cost a heap the size of the model.
+     * What {@code GET /model} describes: the version, its manifest, and the precision and runtime its forward
+     * computes in. Not the checkpoint's weights: the classifier holds them in native memory, and keeping the
+     * downloaded bytes too cost a heap the size of the model.
      */
-    /** What serves: the version, its manifest, and the precision and runtime its forward computes in. */
     public record Served(ModelId id, CheckpointManifest manifest, Precision precision, ServingRuntime runtime) {}
 
     /** Makes {@code next}, loaded from a checkpoint with {@code manifest}, the model for every batch that starts from now on. */

@@ -93,7 +93,7 @@ public class ModelWatcher {
         LOG.infof("model manifests: %s", verifier.map(v -> "must be signed (" + v.algorithm() + ", " + CheckpointKeys.VERIFY_KEY + ")")
                 .orElse("signatures not checked (" + CheckpointKeys.VERIFY_KEY + " unset); sha256 of every file checked"));
         if (settings.runtime() == ServingRuntime.ONNXRUNTIME
-                && (settings.precision() != Precision.FP32 || PyTorchEngine.device(settings.device()).isGpu())) {
+                && !ServingRuntime.onnxRuntimeServes(settings.precision(), PyTorchEngine.device(settings.device()))) {
             throw new IllegalArgumentException("petal.inference.runtime=onnxruntime serves fp32 on a CPU: set"
                     + " petal.inference.precision=fp32 and petal.inference.device=cpu, or petal.inference.runtime=auto");
         }

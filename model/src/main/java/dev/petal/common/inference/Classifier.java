@@ -72,7 +72,7 @@ public final class Classifier implements AutoCloseable {
      */
     public static Classifier load(ModelSpec spec, InputStream weights, ModelId id, Device device, Precision precision,
             ServingRuntime runtime) {
-        boolean onnxApplies = precision == Precision.FP32 && !device.isGpu();
+        boolean onnxApplies = ServingRuntime.onnxRuntimeServes(precision, device);
         if (runtime == ServingRuntime.ONNXRUNTIME && !onnxApplies) {
             throw new IllegalArgumentException("ONNX Runtime serves fp32 on a CPU: give --precision fp32 and a CPU device, "
                     + "or the libtorch runtime");
@@ -82,7 +82,9 @@ public final class Classifier implements AutoCloseable {
             LayerPlan plan = spec.plan();
             // The loaded weights are closed once folded into the program's copy, so that copy can reuse their memory.
             try (ModelParameters params = WeightsFile.read(plan, classifier.manager, weights)) {
-                ServingRuntime chosen = runtime == ServingRuntime.AUTO && !onnxApplies ? ServingRuntime.LIBTORCH : runtime;
+                // A shape timed before in this process needs only the program that won: a hot reload builds one.
+                ServingRuntime chosen = runtime != ServingRuntime.AUTO ? runtime
+                        : onnxApplies ? FASTER.getOrDefault(plan, ServingRuntime.AUTO) : ServingRuntime.LIBTORCH;
                 if (chosen != ServingRuntime.ONNXRUNTIME) {
                     Map<LayerPlan.Shape, ConvolutionRoute> routes = KernelCheck.routes(plan, precision, KernelCheck.Use.SERVING, device);
                     classifier.program = ServingProgram.of(params, precision, routes, classifier.manager);
@@ -128,23 +130,16 @@ public final class Classifier implements AutoCloseable {
     static final int TIMED_BATCH = 8;
     private static final int TIMED_RUNS = 3;
 
-    /** Times both programs (or recalls the verdict for this shape) and closes the slower. */
+    /** Times both programs on this network's first load in the process, remembers the verdict, and closes the slower. */
     private void keepFaster() {
-        LayerPlan plan = spec.plan();
-        ServingRuntime known = FASTER.get(plan);
-        String verdict;
-        if (known == null) {
-            float[] pixels = new float[TIMED_BATCH * preprocessor.tensorLength()];
-            java.util.Arrays.fill(pixels, 0.5f);
-            long libtorch = fastestOf(() -> libtorchProbabilities(pixels, TIMED_BATCH));
-            long onnxRuntime = fastestOf(() -> onnx.probabilities(pixels, TIMED_BATCH));
-            known = onnxRuntime < libtorch ? ServingRuntime.ONNXRUNTIME : ServingRuntime.LIBTORCH;
-            FASTER.put(plan, known);
-            verdict = String.format(java.util.Locale.ROOT, "%.1f ms a batch of %d against %s's %.1f ms", millis(Math.min(libtorch, onnxRuntime)),
-                    TIMED_BATCH, known == ServingRuntime.ONNXRUNTIME ? "libtorch" : "ONNX Runtime", millis(Math.max(libtorch, onnxRuntime)));
-        } else {
-            verdict = "as timed at this network's first load";
-        }
+        float[] pixels = new float[TIMED_BATCH * preprocessor.tensorLength()];
+        java.util.Arrays.fill(pixels, 0.5f);
+        long libtorch = fastestOf(() -> libtorchProbabilities(pixels, TIMED_BATCH));
+        long onnxRuntime = fastestOf(() -> onnx.probabilities(pixels, TIMED_BATCH));
+        ServingRuntime known = onnxRuntime < libtorch ? ServingRuntime.ONNXRUNTIME : ServingRuntime.LIBTORCH;
+        FASTER.put(spec.plan(), known);
+        String verdict = String.format(java.util.Locale.ROOT, "%.1f ms a batch of %d against %s's %.1f ms", millis(Math.min(libtorch, onnxRuntime)),
+                TIMED_BATCH, known == ServingRuntime.ONNXRUNTIME ? "libtorch" : "ONNX Runtime", millis(Math.max(libtorch, onnxRuntime)));
         LOG.log(System.Logger.Level.INFO, "serving " + id.name() + "/" + id.version() + " on " + (known == ServingRuntime.ONNXRUNTIME ? "ONNX Runtime" : "libtorch")
                 + ": " + verdict + " (" + spec.architecture().id() + " at " + spec.imageSize() + " px, fp32)");
         if (known == ServingRuntime.ONNXRUNTIME) {

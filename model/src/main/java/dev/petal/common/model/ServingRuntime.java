@@ -20,6 +20,11 @@ public enum ServingRuntime {
         this.id = id;
     }
 
+    /** Whether ONNX Runtime can serve a network computing in {@code precision} on {@code device}: fp32 on a CPU. */
+    public static boolean onnxRuntimeServes(Precision precision, ai.djl.Device device) {
+        return precision == Precision.FP32 && !device.isGpu();
+    }
+
     public String id() {
         return id;
     }
