@@ -59,14 +59,16 @@ public interface InferenceSettings {
     String device();
 
     /**
-     * What the model computes in: fp32, or bf16 (bfloat16; about 1.5x the images/s on CPUs with AVX-512
-     * BF16 or AMX, slower on CPUs without them; see docs/performance.md for its accuracy).
+     * What the model computes in: fp32; bf16 (bfloat16; about 1.5x the images/s on CPUs with AVX-512
+     * BF16 or AMX, slower on CPUs without them); or int8 (ONNX Runtime's integer kernels on a CPU, over the
+     * calibration the trainer stores with each validated version). docs/performance.md gives their speed and accuracy.
      */
     Precision precision();
 
     /**
      * Which runtime computes the forward: auto (the faster of libtorch and ONNX Runtime for this network on this
-     * CPU, timed at its first load; libtorch for bf16 or a GPU), libtorch, or onnxruntime (fp32 on a CPU).
+     * CPU, timed at its first load; libtorch for bf16 or a GPU, ONNX Runtime for int8), libtorch, or onnxruntime (fp32 or
+     * int8 on a CPU).
      */
     ServingRuntime runtime();
 

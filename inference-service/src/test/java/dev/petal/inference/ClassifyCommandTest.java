@@ -136,6 +136,27 @@ class ClassifyCommandTest {
         }
     }
 
+    /** Int8 needs the calibration a validated checkpoint carries: with it, the labels fp32 gives; without, one line. */
+    @Test
+    void scoresInInt8FromACalibratedCheckpointAndSaysWhatToDoWithoutOne() throws Exception {
+        LaunchResult uncalibrated = launch("classify", circle.toString(), "--model", modelDir.toString(), "--precision", "int8");
+        assertEquals(1, uncalibrated.exitCode(), uncalibrated.getErrorOutput());
+        assertTrue(uncalibrated.getErrorOutput().contains("model cli/v1 carries no int8 calibration"), uncalibrated.getErrorOutput());
+        assertTrue(!uncalibrated.getErrorOutput().contains("\tat "), "no stack trace: " + uncalibrated.getErrorOutput());
+
+        byte[] trained = TestModels.trainedWeights();
+        Path calibrated = tmp.resolve("calibrated");
+        TestModels.writeDirectory(calibrated, "cli", "v2", trained, TestModels.calibration(trained));
+        Path fp32Dir = tmp.resolve("uncalibrated-trained");
+        TestModels.writeDirectory(fp32Dir, "cli", "v2", trained);
+        for (Path image : List.of(circle, square)) {
+            JsonNode int8 = json(launch("classify", image.toString(), "--model", calibrated.toString(), "--precision", "int8"));
+            JsonNode fp32 = json(launch("classify", image.toString(), "--model", fp32Dir.toString()));
+            assertEquals(fp32.path("label").asText(), int8.path("label").asText(), image.toString());
+            assertEquals(fp32.path("top").get(0).path("score").asDouble(), int8.path("top").get(0).path("score").asDouble(), 0.05);
+        }
+    }
+
     @Test
     void refusesWeightsThatDoNotMatchTheManifest() throws Exception {
         Path tampered = tmp.resolve("tampered");

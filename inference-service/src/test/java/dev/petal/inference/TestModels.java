@@ -85,6 +85,23 @@ public final class TestModels {
         return trained;
     }
 
+    /** The int8 calibration of {@code weights} ({@link #SPEC}) on 16 generated shapes, as the trainer measures one. */
+    public static dev.petal.common.model.ActivationRanges calibration(byte[] weights) {
+        dev.petal.common.image.Preprocessor pre = SPEC.preprocessor();
+        int batch = 16;
+        float[] pixels = new float[batch * pre.tensorLength()];
+        SyntheticShapes shapes = new SyntheticShapes(SIZE, 11);
+        for (int i = 0; i < batch; i++) {
+            pre.toTensor(shapes.next().image(), pixels, i * pre.tensorLength());
+        }
+        try (NDManager manager = PyTorchEngine.get().newBaseManager();
+             ModelParameters params = WeightsFile.read(SPEC.plan(), manager, new java.io.ByteArrayInputStream(weights));
+             dev.petal.common.model.Int8Calibration calibration = dev.petal.common.model.Int8Calibration.of(params, 1)) {
+            calibration.add(pixels, batch);
+            return calibration.ranges();
+        }
+    }
+
     /** A 40 px shape image of a known label, PNG-encoded. */
     public static SyntheticShapes.Sample shape(long seed) {
         return new SyntheticShapes(40, seed).next();
@@ -97,10 +114,18 @@ public final class TestModels {
 
     /** A checkpoint folder as the store would hold it: weights.safetensors and manifest.json with its sha256. */
     public static CheckpointManifest writeDirectory(Path dir, String name, String version, byte[] weights) throws IOException {
+        return writeDirectory(dir, name, version, weights, null);
+    }
+
+    /** As above, the manifest carrying {@code ranges} as its int8 calibration (null: none). */
+    public static CheckpointManifest writeDirectory(Path dir, String name, String version, byte[] weights,
+            dev.petal.common.model.ActivationRanges ranges) throws IOException {
         Files.createDirectories(dir);
         Files.write(dir.resolve(CheckpointManifest.WEIGHTS_FILE), weights);
-        CheckpointManifest manifest = draft(name, version).withFiles(Map.of(CheckpointManifest.WEIGHTS_FILE,
-                new CheckpointManifest.FileEntry(weights.length, dev.petal.common.checkpoint.Sha256.hex(weights))));
+        CheckpointManifest d = draft(name, version);
+        CheckpointManifest manifest = new CheckpointManifest(d.formatVersion(), d.name(), d.version(), d.parentVersion(), d.createdAt(),
+                d.model(), d.recipe(), d.epoch(), d.step(), d.metrics(), d.dataset(), Map.of(CheckpointManifest.WEIGHTS_FILE,
+                new CheckpointManifest.FileEntry(weights.length, dev.petal.common.checkpoint.Sha256.hex(weights))), null, ranges);
         Files.write(dir.resolve(CheckpointManifest.MANIFEST_FILE), CheckpointStore.toJson(manifest));
         return manifest;
     }

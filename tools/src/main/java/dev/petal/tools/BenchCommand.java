@@ -49,7 +49,7 @@ public class BenchCommand implements Callable<Integer> {
     int warmup;
     @Option(names = "--runtime", defaultValue = "auto", paramLabel = "RUNTIME",
             description = "infer: auto (the faster for this network on this CPU, as the inference service picks), libtorch or"
-                    + " onnxruntime (fp32 on a CPU) (default: ${DEFAULT-VALUE}).")
+                    + " onnxruntime (fp32 or int8 on a CPU; int8 runs nowhere else, calibrated on the random input) (default: ${DEFAULT-VALUE}).")
     String runtime;
     @Option(names = "--profile", paramLabel = "FILE",
             description = "Also write a Chrome trace of the timed steps (libtorch's profiler) to FILE; the timing then includes its overhead.")

@@ -9,7 +9,10 @@ import dev.petal.common.inference.Classifier;
 import dev.petal.common.inference.LoadedModel;
 import dev.petal.common.inference.ModelSource;
 import dev.petal.common.inference.Prediction;
+import dev.petal.common.model.ActivationRanges;
+import dev.petal.common.model.Int8Calibration;
 import dev.petal.common.model.ModelSpec;
+import dev.petal.common.model.ServingRuntime;
 import dev.petal.common.model.Precision;
 import dev.petal.common.checkpoint.CheckpointIntegrityException;
 import dev.petal.common.records.ValidSplit;
@@ -27,12 +30,14 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code ./petal precision-check}: one checkpoint scored on its dataset's held-out (valid) split in
- * fp32 and in bf16, in this process: accuracy of each, how often they pick the same label, the
- * largest probability difference and images/s of the model alone. It answers "does bf16 keep
- * accuracy on my data?" before {@code petal.inference.precision=bf16} goes into a deployment.
+ * fp32, bf16 and int8, in this process: accuracy of each, how often bf16 and int8 pick fp32's label, the
+ * largest probability difference and images/s of the model alone. It answers "does bf16 or int8 keep
+ * accuracy on my data?" before {@code petal.inference.precision} changes in a deployment. Int8 uses the
+ * checkpoint's calibration; a version without one (not validated by the trainer) is calibrated here on the same
+ * split, and the output says so.
  */
 @Command(name = "precision-check", mixinStandardHelpOptions = true,
-        description = "Score a checkpoint's valid split in fp32 and bf16 and compare accuracy, agreement and speed; prints one JSON line.")
+        description = "Score a checkpoint's valid split in fp32, bf16 and int8 and compare accuracy, agreement and speed; prints one JSON line.")
 public class PrecisionCheckCommand implements Callable<Integer> {
     private static final int BATCH = 32;
 
@@ -102,9 +107,15 @@ public class PrecisionCheckCommand implements Callable<Integer> {
             return 1;
         }
         List<Run> runs = new ArrayList<>();
+        ActivationRanges ranges = loaded.manifest().activationRanges();
+        String calibration = "checkpoint";
         try (loaded) {
+            if (ranges == null || imageSize != null) {
+                calibration = "valid split, here (its first " + Math.min(tensors.size(), Int8Calibration.IMAGES) + " images)";
+                ranges = calibrate(loaded, spec, tensors, preprocessor.tensorLength());
+            }
             for (Precision precision : Precision.values()) {
-                runs.add(score(loaded, spec, precision, tensors, preprocessor.tensorLength()));
+                runs.add(score(loaded, spec, precision, ranges, tensors, preprocessor.tensorLength()));
             }
         }
         Map<String, Object> out = new LinkedHashMap<>();
@@ -115,42 +126,66 @@ public class PrecisionCheckCommand implements Callable<Integer> {
         out.put("dataset", dataset);
         out.put("validImages", tensors.size());
         out.put("undecodable", undecodable);
+        out.put("int8Calibration", calibration);
+        Run fp32 = runs.get(0);
         for (Run run : runs) {
+            String id = run.precision().id();
             int correct = 0;
             for (int i = 0; i < truth.size(); i++) {
                 correct += truth.get(i).equals(run.labels().get(i)) ? 1 : 0;
             }
-            out.put(run.precision().id() + "Accuracy", round((double) correct / truth.size()));
-            out.put(run.precision().id() + "ImagesPerSec", round(tensors.size() / run.seconds()));
-        }
-        Run fp32 = runs.get(0);
-        Run bf16 = runs.get(1);
-        int same = 0;
-        double largest = 0;
-        for (int i = 0; i < truth.size(); i++) {
-            if (fp32.labels().get(i).equals(bf16.labels().get(i))) {
-                same++;
-                largest = Math.max(largest, Math.abs(fp32.scores().get(i) - bf16.scores().get(i)));
+            out.put(id + "Accuracy", round((double) correct / truth.size()));
+            out.put(id + "ImagesPerSec", round(tensors.size() / run.seconds()));
+            if (run == fp32) {
+                continue;
             }
+            int same = 0;
+            double largest = 0;
+            for (int i = 0; i < truth.size(); i++) {
+                if (fp32.labels().get(i).equals(run.labels().get(i))) {
+                    same++;
+                    largest = Math.max(largest, Math.abs(fp32.scores().get(i) - run.scores().get(i)));
+                }
+            }
+            out.put(id + "SameLabelAsFp32", round((double) same / truth.size()));
+            out.put(id + "LargestTopProbabilityDifference", round(largest));
         }
-        out.put("sameLabel", round((double) same / truth.size()));
-        out.put("largestTopProbabilityDifference", round(largest));
         System.out.println(new ObjectMapper().writeValueAsString(out));
         return 0;
     }
 
-    private static Run score(LoadedModel loaded, ModelSpec spec, Precision precision, List<float[]> tensors, int perImage) {
+    /** The int8 ranges measured on the first of {@code tensors}, as the trainer measures them on the held-out split. */
+    private static ActivationRanges calibrate(LoadedModel loaded, ModelSpec spec, List<float[]> tensors, int perImage) {
+        try (Int8Calibration calibration = Int8Calibration.of(loaded, spec, Runtime.getRuntime().availableProcessors())) {
+            int images = Math.min(tensors.size(), Int8Calibration.IMAGES);
+            for (int from = 0; from < images; from += BATCH) {
+                int n = Math.min(BATCH, images - from);
+                calibration.add(batch(tensors, from, n, perImage), n);
+            }
+            return calibration.ranges();
+        }
+    }
+
+    private static float[] batch(List<float[]> tensors, int from, int n, int perImage) {
+        float[] pixels = new float[n * perImage];
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(tensors.get(from + i), 0, pixels, i * perImage, perImage);
+        }
+        return pixels;
+    }
+
+    private static Run score(LoadedModel loaded, ModelSpec spec, Precision precision, ActivationRanges ranges, List<float[]> tensors,
+            int perImage) {
         List<String> labels = new ArrayList<>();
         List<Double> scores = new ArrayList<>();
         double seconds = 0;
-        try (Classifier classifier = Classifier.load(loaded, spec, Device.cpu(), precision)) {
+        // fp32 and bf16 on libtorch, as the trainer validates; int8 on ONNX Runtime, its only runtime.
+        ServingRuntime runtime = precision == Precision.INT8 ? ServingRuntime.ONNXRUNTIME : ServingRuntime.LIBTORCH;
+        try (Classifier classifier = Classifier.load(loaded, spec, Device.cpu(), precision, runtime, ranges)) {
             classifier.warmUp(BATCH);
             for (int from = 0; from < tensors.size(); from += BATCH) {
                 int n = Math.min(BATCH, tensors.size() - from);
-                float[] pixels = new float[n * perImage];
-                for (int i = 0; i < n; i++) {
-                    System.arraycopy(tensors.get(from + i), 0, pixels, i * perImage, perImage);
-                }
+                float[] pixels = batch(tensors, from, n, perImage);
                 long start = System.nanoTime();
                 List<List<Prediction.Scored>> top = classifier.topK(pixels, n, 1);
                 seconds += (System.nanoTime() - start) / 1e9;

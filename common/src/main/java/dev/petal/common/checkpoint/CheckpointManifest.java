@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.petal.common.model.ActivationRanges;
 import dev.petal.common.model.ModelSpec;
 import java.io.IOException;
 import java.util.List;
@@ -16,6 +17,8 @@ import java.util.Map;
  * @param files file name (relative to the version folder) to its size and sha256
  * @param dataset the topic and per-partition offset ranges the model trained on
  * @param signature optional HMAC/Ed25519 signature over the manifest without this field
+ * @param activationRanges the int8 calibration, measured on the held-out split: absent where the version was not
+ *     validated (a mid-epoch checkpoint, an epoch before validation starts)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonIgnoreProperties(ignoreUnknown = true)
@@ -32,13 +35,21 @@ public record CheckpointManifest(
         Map<String, Object> metrics,
         DatasetRange dataset,
         Map<String, FileEntry> files,
-        String signature) {
+        String signature,
+        ActivationRanges activationRanges) {
 
     /** 2: weights as safetensors under torchvision's names, and the model spec typed (1: DJL's parameter format). */
     public static final int FORMAT_VERSION = 2;
     public static final String MANIFEST_FILE = "manifest.json";
     public static final String WEIGHTS_FILE = "weights.safetensors";
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** A manifest without an int8 calibration. */
+    public CheckpointManifest(int formatVersion, String name, String version, String parentVersion, String createdAt, ModelSpec model,
+            Map<String, Object> recipe, int epoch, long step, Map<String, Object> metrics, DatasetRange dataset,
+            Map<String, FileEntry> files, String signature) {
+        this(formatVersion, name, version, parentVersion, createdAt, model, recipe, epoch, step, metrics, dataset, files, signature, null);
+    }
 
     /**
      * Parses a manifest read from {@code where}; a manifest of another format, or one that does not parse,
@@ -88,11 +99,11 @@ public record CheckpointManifest(
 
     public CheckpointManifest withFiles(Map<String, FileEntry> newFiles) {
         return new CheckpointManifest(formatVersion, name, version, parentVersion, createdAt, model, recipe,
-                epoch, step, metrics, dataset, Map.copyOf(newFiles), signature);
+                epoch, step, metrics, dataset, Map.copyOf(newFiles), signature, activationRanges);
     }
 
     public CheckpointManifest withSignature(String newSignature) {
         return new CheckpointManifest(formatVersion, name, version, parentVersion, createdAt, model, recipe,
-                epoch, step, metrics, dataset, files, newSignature);
+                epoch, step, metrics, dataset, files, newSignature, activationRanges);
     }
 }

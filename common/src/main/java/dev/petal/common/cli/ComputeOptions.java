@@ -12,7 +12,8 @@ public final class ComputeOptions {
     String device;
 
     @Option(names = "--precision", paramLabel = "PRECISION", converter = ParsedBy.PrecisionName.class,
-            description = "fp32, or bf16: faster on CPUs with AVX-512 BF16 or AMX (training: mixed precision, fp32 weights).")
+            description = "fp32; bf16: faster on CPUs with AVX-512 BF16 or AMX (training: mixed precision, fp32 weights);"
+                    + " or int8 (scoring only): ONNX Runtime's integer kernels, calibrated by the trainer.")
     Precision precision;
 
     public String device(String fallback) {

@@ -85,7 +85,15 @@ public class ClassifyCommand implements Callable<Integer> {
             return 1;
         }
         int failures = 0;
-        try (loaded; Classifier classifier = Classifier.load(loaded, PyTorchEngine.device(compute.device("cpu")), computeIn)) {
+        Classifier classifier;
+        try {
+            classifier = Classifier.load(loaded, PyTorchEngine.device(compute.device("cpu")), computeIn);
+        } catch (IllegalArgumentException e) { // a precision this model or device cannot serve in
+            loaded.close();
+            System.err.println("petal classify: cannot use the model " + model + ": " + e.getMessage());
+            return 1;
+        }
+        try (loaded; classifier) {
             for (int from = 0; from < images.size(); from += BATCH) {
                 List<Path> chunk = images.subList(from, Math.min(images.size(), from + BATCH));
                 List<ImageInput> inputs = new ArrayList<>();

@@ -92,11 +92,10 @@ public class ModelWatcher {
         Optional<ManifestVerifier> verifier = storage.manifestVerifier();
         LOG.infof("model manifests: %s", verifier.map(v -> "must be signed (" + v.algorithm() + ", " + CheckpointKeys.VERIFY_KEY + ")")
                 .orElse("signatures not checked (" + CheckpointKeys.VERIFY_KEY + " unset); sha256 of every file checked"));
-        if (settings.runtime() == ServingRuntime.ONNXRUNTIME
-                && !ServingRuntime.onnxRuntimeServes(settings.precision(), PyTorchEngine.device(settings.device()))) {
-            throw new IllegalArgumentException("petal.inference.runtime=onnxruntime serves fp32 on a CPU: set"
-                    + " petal.inference.precision=fp32 and petal.inference.device=cpu, or petal.inference.runtime=auto");
-        }
+        ServingRuntime.refusal(settings.runtime(), settings.precision(), PyTorchEngine.device(settings.device())).ifPresent(why -> {
+            throw new IllegalArgumentException("petal.inference.runtime=" + settings.runtime() + " with petal.inference.precision="
+                    + settings.precision().id() + " on " + settings.device() + ": " + why);
+        });
         if (settings.precision() == Precision.BF16) {
             PyTorchEngine.bf16Caveat(PyTorchEngine.device(settings.device()))
                     .ifPresent(why -> LOG.warnf("petal.inference.precision=bf16, but %s", why));

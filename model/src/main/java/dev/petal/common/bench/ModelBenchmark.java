@@ -8,6 +8,8 @@ import dev.petal.common.inference.Classifier;
 import dev.petal.common.inference.LoadedModel;
 import dev.petal.common.inference.ModelSource;
 import dev.petal.common.inference.ModelId;
+import dev.petal.common.model.ActivationRanges;
+import dev.petal.common.model.Int8Calibration;
 import dev.petal.common.model.NetworkSpec;
 import dev.petal.common.model.Precision;
 import dev.petal.common.model.ServingRuntime;
@@ -42,6 +44,9 @@ public final class ModelBenchmark {
     private ModelBenchmark() {}
 
     public static Map<String, Object> run(Options o) {
+        if (o.mode() == Mode.TRAIN && !o.precision().trains()) {
+            throw new IllegalArgumentException(o.precision().id() + " serves only: train in fp32 or bf16");
+        }
         Engine engine = PyTorchEngine.get();
         Device device = PyTorchEngine.device(o.device());
         Random random = new Random(100);
@@ -64,7 +69,7 @@ public final class ModelBenchmark {
             }
         } else {
             // What the inference service runs: the Classifier (BatchNorm folded, no optimizer, no autograd).
-            try (Classifier classifier = freshClassifier(o, device)) {
+            try (Classifier classifier = freshClassifier(o, device, pixels)) {
                 runtime = classifier.runtime().id();
                 seconds = timed(o, i -> classifier.topK(pixels, o.batchSize(), 1));
             }
@@ -108,11 +113,19 @@ public final class ModelBenchmark {
 
     /**
      * A Classifier over freshly initialised weights (speed does not depend on their values), loaded as the
-     * inference service loads a checkpoint: streamed from a weights file.
+     * inference service loads a checkpoint: streamed from a weights file. In int8, calibrated on the benchmark's
+     * {@code pixels}.
      */
-    private static Classifier freshClassifier(Options o, Device device) {
+    private static Classifier freshClassifier(Options o, Device device, float[] pixels) {
         try (LoadedModel loaded = ModelSource.freshlyInitialised(spec(o), new ModelId("bench", "fresh", "-"))) {
-            return Classifier.load(loaded, device, o.precision(), o.mode() == Mode.INFER ? o.runtime() : ServingRuntime.LIBTORCH);
+            ActivationRanges ranges = null;
+            if (o.precision() == Precision.INT8) {
+                try (Int8Calibration calibration = Int8Calibration.of(loaded, spec(o), Runtime.getRuntime().availableProcessors())) {
+                    calibration.add(pixels, o.batchSize());
+                    ranges = calibration.ranges();
+                }
+            }
+            return Classifier.load(loaded, spec(o), device, o.precision(), o.runtime(), ranges);
         }
     }
 

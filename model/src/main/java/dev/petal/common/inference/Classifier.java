@@ -9,6 +9,7 @@ import dev.petal.common.checkpoint.WeightsFile;
 import dev.petal.common.engine.InputStaging;
 import dev.petal.common.engine.PyTorchEngine;
 import dev.petal.common.image.Preprocessor;
+import dev.petal.common.model.ActivationRanges;
 import dev.petal.common.model.ConvolutionRoute;
 import dev.petal.common.model.KernelCheck;
 import dev.petal.common.model.LayerPlan;
@@ -62,7 +63,7 @@ public final class Classifier implements AutoCloseable {
      * goes; not closed here) and compiles it to compute in {@code precision}.
      */
     public static Classifier load(ModelSpec spec, InputStream weights, ModelId id, Device device, Precision precision) {
-        return load(spec, weights, id, device, precision, ServingRuntime.LIBTORCH);
+        return load(spec, weights, id, device, precision, onlyRuntime(precision));
     }
 
     /**
@@ -72,25 +73,39 @@ public final class Classifier implements AutoCloseable {
      */
     public static Classifier load(ModelSpec spec, InputStream weights, ModelId id, Device device, Precision precision,
             ServingRuntime runtime) {
-        boolean onnxApplies = ServingRuntime.onnxRuntimeServes(precision, device);
-        if (runtime == ServingRuntime.ONNXRUNTIME && !onnxApplies) {
-            throw new IllegalArgumentException("ONNX Runtime serves fp32 on a CPU: give --precision fp32 and a CPU device, "
-                    + "or the libtorch runtime");
+        return load(spec, weights, id, device, precision, runtime, null);
+    }
+
+    /**
+     * As above; {@link Precision#INT8} quantizes each activation over its range in {@code ranges} (the checkpoint's
+     * calibration) and runs on ONNX Runtime, on a CPU.
+     */
+    public static Classifier load(ModelSpec spec, InputStream weights, ModelId id, Device device, Precision precision,
+            ServingRuntime runtime, ActivationRanges ranges) {
+        ServingRuntime.refusal(runtime, precision, device).ifPresent(why -> {
+            throw new IllegalArgumentException(why);
+        });
+        if (precision == Precision.INT8 && ranges == null) {
+            throw new IllegalArgumentException("model " + id.name() + "/" + id.version() + " carries no int8 calibration (the trainer"
+                    + " measures one for each validated epoch): serve it in fp32 or bf16, or a validated version");
         }
+        boolean onnxApplies = ServingRuntime.onnxRuntimeServes(precision, device);
         Classifier classifier = new Classifier(spec, id, device);
         try {
             LayerPlan plan = spec.plan();
             // The loaded weights are closed once folded into the program's copy, so that copy can reuse their memory.
             try (ModelParameters params = WeightsFile.read(plan, classifier.manager, weights)) {
                 // A shape timed before in this process needs only the program that won: a hot reload builds one.
-                ServingRuntime chosen = runtime != ServingRuntime.AUTO ? runtime
+                ServingRuntime chosen = precision == Precision.INT8 ? ServingRuntime.ONNXRUNTIME
+                        : runtime != ServingRuntime.AUTO ? runtime
                         : onnxApplies ? FASTER.getOrDefault(plan, ServingRuntime.AUTO) : ServingRuntime.LIBTORCH;
                 if (chosen != ServingRuntime.ONNXRUNTIME) {
                     Map<LayerPlan.Shape, ConvolutionRoute> routes = KernelCheck.routes(plan, precision, KernelCheck.Use.SERVING, device);
                     classifier.program = ServingProgram.of(params, precision, routes, classifier.manager);
                 }
                 if (chosen != ServingRuntime.LIBTORCH) {
-                    classifier.onnx = OnnxServingProgram.of(params, Runtime.getRuntime().availableProcessors());
+                    classifier.onnx = OnnxServingProgram.of(params, precision == Precision.INT8 ? ranges : null,
+                            Runtime.getRuntime().availableProcessors());
                 }
             }
             if (classifier.program != null && classifier.onnx != null) {
@@ -113,15 +128,27 @@ public final class Classifier implements AutoCloseable {
 
     /** {@code loaded}'s weights in the network of {@code spec}: the same layers, e.g. scoring at another image size. */
     public static Classifier load(LoadedModel loaded, ModelSpec spec, Device device, Precision precision) {
-        return load(loaded, spec, device, precision, ServingRuntime.LIBTORCH);
+        return load(loaded, spec, device, precision, onlyRuntime(precision));
     }
 
+    /** As above; int8 uses the calibration in {@code loaded}'s manifest. */
     public static Classifier load(LoadedModel loaded, ModelSpec spec, Device device, Precision precision, ServingRuntime runtime) {
+        return load(loaded, spec, device, precision, runtime, loaded.manifest() == null ? null : loaded.manifest().activationRanges());
+    }
+
+    /** As above, with int8's calibration given: for a model whose manifest carries none, calibrated by the caller. */
+    public static Classifier load(LoadedModel loaded, ModelSpec spec, Device device, Precision precision, ServingRuntime runtime,
+            ActivationRanges ranges) {
         try (InputStream weights = loaded.openWeights()) {
-            return load(spec, weights, loaded.id(), device, precision, runtime);
+            return load(spec, weights, loaded.id(), device, precision, runtime, ranges);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the weights in " + loaded.weights(), e);
         }
+    }
+
+    /** Where no runtime is asked for: libtorch, but int8, which only ONNX Runtime computes. */
+    private static ServingRuntime onlyRuntime(Precision precision) {
+        return ServingRuntime.libtorchServes(precision) ? ServingRuntime.LIBTORCH : ServingRuntime.ONNXRUNTIME;
     }
 
     /** Which runtime a network's shape measured faster on, in this process: the CPU does not change while it runs. */
@@ -175,7 +202,7 @@ public final class Classifier implements AutoCloseable {
     }
 
     public Precision precision() {
-        return program == null ? Precision.FP32 : program.precision();
+        return program == null ? onnx.precision() : program.precision();
     }
 
     /** The runtime that serves: {@link ServingRuntime#LIBTORCH} or {@link ServingRuntime#ONNXRUNTIME}. */

@@ -8,12 +8,22 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * A network's evaluation-mode forward as an ONNX model (opset 13), written from its {@link LayerPlan} and weights
  * with BatchNorms folded into the convolutions, as {@link ServingProgram} computes it: what ONNX Runtime serves
  * where it measures faster than libtorch ({@link OnnxServingProgram}). Input {@value #INPUT}: float32 NCHW
  * pixels, any batch size; outputs {@value #LOGITS} and {@value #PROBABILITIES} (softmax over the classes).
+ *
+ * <p>Three forms of the same network: fp32 ({@link #of}); fp32 with every {@link ActivationRanges} site as an extra
+ * output, to measure the ranges ({@link #probing}); and int8 ({@link #quantized}), in ONNX's QDQ form: each site's
+ * tensor passes a QuantizeLinear/DequantizeLinear pair (uint8, per tensor, from its range), each convolution's weights
+ * are int8 per output channel and its bias int32, which ONNX Runtime fuses into its integer kernels. The head
+ * (pooling and the classifier) stays fp32.
  *
  * <p>The bytes are the ONNX protobuf wire format (onnx.proto's field numbers), written with protobuf's own encoder:
  * only the handful of messages a ResNet needs, so no generated classes.
@@ -25,24 +35,65 @@ public final class OnnxGraph {
     static final int OPSET = 13;
     /** ONNX IR version 7: the first to go with opset 13. */
     private static final int IR_VERSION = 7;
-    private static final int FLOAT = 1; // TensorProto.DataType
+    // TensorProto.DataType
+    private static final int FLOAT = 1;
+    private static final int UINT8 = 2;
+    private static final int INT8 = 3;
+    private static final int INT32 = 6;
+    /** Weights map onto [-127, 127]: symmetric, so their zero point is 0. */
+    private static final int WEIGHT_LEVELS = 127;
     private static final int ATTRIBUTE_INT = 2;
     private static final int ATTRIBUTE_INTS = 7;
 
     private final ModelParameters params;
     private final NDManager folding;
+    /** Null: fp32. */
+    private final ActivationRanges ranges;
+    private final boolean probing;
     private final Message graph = new Message();
+    /** The uint8 levels of each dequantized tensor, by its name (int8 only). */
+    private final Map<String, Levels> levels = new HashMap<>();
     private int names;
 
-    private OnnxGraph(ModelParameters params, NDManager folding) {
+    private OnnxGraph(ModelParameters params, NDManager folding, ActivationRanges ranges, boolean probing) {
         this.params = params;
         this.folding = folding;
+        this.ranges = ranges;
+        this.probing = probing;
     }
 
     /** The ONNX model of {@code params}' network, in fp32; {@code params} are left as they are. */
     public static byte[] of(ModelParameters params) {
+        return write(params, null, false);
+    }
+
+    /** As {@link #of}, with each site but the input as an extra output named after the site ({@link #sites}). */
+    public static byte[] probing(ModelParameters params) {
+        return write(params, null, true);
+    }
+
+    /** The network in int8 (QDQ), each site's tensor quantized over its range in {@code ranges}. */
+    public static byte[] quantized(ModelParameters params, ActivationRanges ranges) {
+        return write(params, java.util.Objects.requireNonNull(ranges, "ranges"), false);
+    }
+
+    /** The sites {@link #probing} outputs, in the order the network computes them: every site but the input. */
+    public static List<String> sites(LayerPlan plan) {
+        List<String> out = new ArrayList<>();
+        out.add(plan.stem().conv().name());
+        for (LayerPlan.Block block : plan.blocks()) {
+            block.main().forEach(unit -> out.add(unit.conv().name()));
+            if (block.shortcut() != null) {
+                out.add(block.shortcut().conv().name());
+            }
+            out.add(block.name());
+        }
+        return out;
+    }
+
+    private static byte[] write(ModelParameters params, ActivationRanges ranges, boolean probing) {
         try (NDManager folding = params.manager().newSubManager()) {
-            OnnxGraph g = new OnnxGraph(params, folding);
+            OnnxGraph g = new OnnxGraph(params, folding, ranges, probing);
             g.build();
             return new Message()
                     .int64(1, IR_VERSION)
@@ -56,12 +107,14 @@ public final class OnnxGraph {
     private void build() {
         LayerPlan plan = params.plan();
         graph.string(2, "petal-" + plan.blocks().size() + "-blocks");
-        String h = conv(INPUT, plan.stem(), plan.stem().relu());
+        String x = ranges == null ? INPUT : quantDequant(INPUT, Levels.of(ranges.of(ActivationRanges.INPUT), false));
+        String h = conv(x, plan.stem(), plan.stem().relu());
         if (plan.stemPool()) {
             String pooled = name("pool");
             graph.message(1, node("MaxPool", new String[] {h}, pooled)
                     .message(5, ints("kernel_shape", 3, 3)).message(5, ints("strides", 2, 2)).message(5, ints("pads", 1, 1, 1, 1)));
-            h = pooled;
+            // A max of uint8 levels is a level of the same scale: the pair lets ONNX Runtime pool the integers.
+            h = ranges == null ? pooled : quantDequant(pooled, levels.get(h));
         }
         for (LayerPlan.Block block : plan.blocks()) {
             String o = h;
@@ -71,16 +124,17 @@ public final class OnnxGraph {
             String shortcut = block.shortcut() == null ? h : conv(h, block.shortcut(), false);
             String sum = name("sum");
             graph.message(1, node("Add", new String[] {o, shortcut}, sum));
-            h = name("relu");
-            graph.message(1, node("Relu", new String[] {sum}, h));
+            h = site(sum, block.name(), true);
         }
         LayerPlan.Head head = plan.head();
         String pooled = name("avgpool");
         graph.message(1, node("GlobalAveragePool", new String[] {h}, pooled));
         String flat = name("flatten");
         graph.message(1, node("Flatten", new String[] {pooled}, flat).message(5, integer("axis", 1)));
-        String weight = initializer(params.get(head.name() + ".weight"));
-        String bias = initializer(params.get(head.name() + ".bias"));
+        NDArray headWeight = params.get(head.name() + ".weight");
+        NDArray headBias = params.get(head.name() + ".bias");
+        String weight = initializer(headWeight.getShape().getShape(), headWeight.toFloatArray());
+        String bias = initializer(headBias.getShape().getShape(), headBias.toFloatArray());
         graph.message(1, node("Gemm", new String[] {flat, weight, bias}, LOGITS).message(5, integer("transB", 1)));
         graph.message(1, node("Softmax", new String[] {LOGITS}, PROBABILITIES).message(5, integer("axis", 1)));
         graph.message(11, valueInfo(INPUT, -1, 3, plan.imageSize(), plan.imageSize()));
@@ -92,32 +146,136 @@ public final class OnnxGraph {
     private String conv(String input, LayerPlan.ConvUnit unit, boolean relu) {
         LayerPlan.Convolution c = unit.conv();
         ModelParameters.FoldedConvolution f = params.folded(unit, folding);
+        String weight;
+        String bias;
+        if (ranges == null) {
+            weight = initializer(f.weight().getShape().getShape(), f.weight().toFloatArray());
+            bias = initializer(f.bias().getShape().getShape(), f.bias().toFloatArray());
+        } else {
+            String[] wb = quantizedWeights(f, levels.get(input).scale());
+            weight = wb[0];
+            bias = wb[1];
+        }
         String out = name(c.name());
-        graph.message(1, node("Conv", new String[] {input, initializer(f.weight()), initializer(f.bias())}, out)
+        graph.message(1, node("Conv", new String[] {input, weight, bias}, out)
                 .message(5, ints("kernel_shape", c.kernel(), c.kernel()))
                 .message(5, ints("strides", c.stride(), c.stride()))
                 .message(5, ints("pads", c.padding(), c.padding(), c.padding(), c.padding()))
                 .message(5, integer("group", c.groups())));
-        if (!relu) {
-            return out;
-        }
-        String activated = name(c.name() + ".relu");
-        graph.message(1, node("Relu", new String[] {out}, activated));
-        return activated;
+        return site(out, c.name(), relu);
     }
 
-    /** Adds {@code array} (float32) as an initializer (TensorProto, raw little-endian data); returns its name. */
-    private String initializer(NDArray array) {
-        String name = name("w");
-        float[] values = array.toFloatArray();
+    /**
+     * Where {@code value} becomes {@code site}'s tensor: through a ReLU if {@code relu}. In int8 a QuantizeLinear/
+     * DequantizeLinear pair over the site's range instead; after a ReLU that range starts at 0, so its zero point is 0
+     * and the quantize saturates negatives to 0: it is the ReLU. Returns the name the next nodes read.
+     */
+    private String site(String value, String site, boolean relu) {
+        if (ranges != null) {
+            return quantDequant(value, Levels.of(ranges.of(site), relu));
+        }
+        String out = value;
+        if (relu) {
+            out = probing ? site : name(site + ".relu");
+            graph.message(1, node("Relu", new String[] {value}, out));
+        } else if (probing) {
+            graph.message(1, node("Identity", new String[] {value}, site));
+            out = site;
+        }
+        if (probing) {
+            graph.message(12, new Message().string(1, site).message(2, new Message().message(1, new Message().int32(1, FLOAT))));
+        }
+        return out;
+    }
+
+    /** {@code value} through QuantizeLinear then DequantizeLinear with {@code l}; returns the dequantized name. */
+    private String quantDequant(String value, Levels l) {
+        String scale = initializer(FLOAT, new long[0], ByteBuffer.allocate(Float.BYTES).order(ByteOrder.LITTLE_ENDIAN).putFloat(l.scale()).array());
+        String zero = initializer(UINT8, new long[0], new byte[] {(byte) l.zeroPoint()});
+        String q = name(value + ".q");
+        String dq = name(value + ".dq");
+        graph.message(1, node("QuantizeLinear", new String[] {value, scale, zero}, q));
+        graph.message(1, node("DequantizeLinear", new String[] {q, scale, zero}, dq));
+        levels.put(dq, l);
+        return dq;
+    }
+
+    /**
+     * The folded weights as int8 per output channel (scale: the channel's largest magnitude over 127) and the bias as
+     * int32 at the scale of input times weight, as ONNX Runtime's integer convolution wants it; each dequantized by a
+     * DequantizeLinear on axis 0. Returns the weight's and the bias's dequantized names.
+     */
+    private String[] quantizedWeights(ModelParameters.FoldedConvolution f, float inputScale) {
+        long[] shape = f.weight().getShape().getShape();
+        float[] w = f.weight().toFloatArray();
+        float[] b = f.bias().toFloatArray();
+        int channels = (int) shape[0];
+        int perChannel = w.length / channels;
+        byte[] q = new byte[w.length];
+        ByteBuffer scales = ByteBuffer.allocate(channels * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer biasScales = ByteBuffer.allocate(channels * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer biasLevels = ByteBuffer.allocate(channels * Integer.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        for (int c = 0; c < channels; c++) {
+            float largest = 0;
+            for (int i = c * perChannel; i < (c + 1) * perChannel; i++) {
+                largest = Math.max(largest, Math.abs(w[i]));
+            }
+            float scale = largest > 0 ? largest / WEIGHT_LEVELS : 1f;
+            for (int i = c * perChannel; i < (c + 1) * perChannel; i++) {
+                q[i] = (byte) Math.max(-WEIGHT_LEVELS, Math.min(WEIGHT_LEVELS, Math.rint(w[i] / scale)));
+            }
+            float biasScale = inputScale * scale;
+            scales.putFloat(scale);
+            biasScales.putFloat(biasScale);
+            biasLevels.putInt((int) Math.max(Integer.MIN_VALUE + 1, Math.min(Integer.MAX_VALUE, Math.rint(b[c] / biasScale))));
+        }
+        long[] perAxis = {channels};
+        String weight = dequantized(initializer(INT8, shape, q), initializer(FLOAT, perAxis, scales.array()),
+                initializer(INT8, perAxis, new byte[channels]));
+        String bias = dequantized(initializer(INT32, perAxis, biasLevels.array()), initializer(FLOAT, perAxis, biasScales.array()),
+                initializer(INT32, perAxis, new byte[channels * Integer.BYTES]));
+        return new String[] {weight, bias};
+    }
+
+    private String dequantized(String levels, String scale, String zero) {
+        String out = name("dq");
+        graph.message(1, node("DequantizeLinear", new String[] {levels, scale, zero}, out).message(5, integer("axis", 0)));
+        return out;
+    }
+
+    /** Adds float32 {@code values} of {@code shape} as an initializer; returns its name. */
+    private String initializer(long[] shape, float[] values) {
         ByteBuffer raw = ByteBuffer.allocate(values.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
         raw.asFloatBuffer().put(values);
+        return initializer(FLOAT, shape, raw.array());
+    }
+
+    /** Adds an initializer of {@code type} (TensorProto, raw little-endian data); returns its name. */
+    private String initializer(int type, long[] shape, byte[] raw) {
+        String name = name("w");
         Message tensor = new Message();
-        for (long d : array.getShape().getShape()) {
+        for (long d : shape) {
             tensor.int64(1, d);
         }
-        graph.message(5, tensor.int32(2, FLOAT).string(8, name).bytes(9, raw.array()));
+        graph.message(5, tensor.int32(2, type).string(8, name).bytes(9, raw));
         return name;
+    }
+
+    /**
+     * A tensor's uint8 levels: {@code value = scale * (level - zeroPoint)}, as ONNX's QuantizeLinear defines them. The range
+     * is widened to hold 0 (so 0 is exact: padding, and ReLU's floor); {@code relu} starts it at 0.
+     */
+    record Levels(float scale, int zeroPoint) {
+        static Levels of(ActivationRanges.Range range, boolean relu) {
+            float low = relu ? 0f : Math.min(0f, range.min());
+            float high = Math.max(0f, range.max());
+            if (high - low <= 0f) {
+                return new Levels(1f, 0); // a tensor that was always 0
+            }
+            float scale = (high - low) / 255f;
+            int zero = (int) Math.max(0, Math.min(255, Math.rint(-low / scale)));
+            return new Levels(scale, zero);
+        }
     }
 
     private String name(String stem) {

@@ -13,8 +13,9 @@ import java.util.Set;
 /**
  * A network's evaluation-mode forward on ONNX Runtime's CPU kernels: the {@link OnnxGraph} Petal writes from its
  * weights, with every graph optimisation, {@code threads} intra-op threads and none between ops (a ResNet is one
- * chain). Computes in fp32 only. Training stays on libtorch; this is the other way to serve the same weights,
- * chosen where it measures faster ({@link ServingRuntime}).
+ * chain). Computes in fp32 or int8. Training stays on libtorch; this is the other way to serve the same weights,
+ * chosen where it measures faster ({@link ServingRuntime}); and the one that serves {@link Precision#INT8}, from the
+ * network's {@link ActivationRanges}.
  *
  * <p>Thread-safe as ONNX Runtime's sessions are; callers score one batch at a time.
  */
@@ -22,30 +23,48 @@ public final class OnnxServingProgram implements AutoCloseable {
     private final OrtEnvironment environment;
     private final OrtSession session;
     private final int classes;
+    private final Precision precision;
     private final long[] imageShape;
     /** The input batch, reused: grown to the largest batch seen. */
     private FloatBuffer staging;
 
-    private OnnxServingProgram(OrtEnvironment environment, OrtSession session, LayerPlan plan) {
+    private OnnxServingProgram(OrtEnvironment environment, OrtSession session, LayerPlan plan, Precision precision) {
         this.environment = environment;
         this.session = session;
+        this.precision = precision;
         this.classes = plan.head().classes();
         this.imageShape = new long[] {3, plan.imageSize(), plan.imageSize()};
     }
 
-    /** Writes {@code params}' graph and opens it in ONNX Runtime; {@code params} can be closed after. */
+    /** Writes {@code params}' graph in fp32 and opens it in ONNX Runtime; {@code params} can be closed after. */
     public static OnnxServingProgram of(ModelParameters params, int threads) {
-        byte[] model = OnnxGraph.of(params);
+        return of(params, null, threads);
+    }
+
+    /** As above, in int8 over {@code ranges}; fp32 where {@code ranges} is null. */
+    public static OnnxServingProgram of(ModelParameters params, ActivationRanges ranges, int threads) {
+        byte[] model = ranges == null ? OnnxGraph.of(params) : OnnxGraph.quantized(params, ranges);
         OrtEnvironment environment = OrtEnvironment.getEnvironment();
-        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
-            options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-            options.setIntraOpNumThreads(Math.max(1, threads));
-            options.setInterOpNumThreads(1);
-            options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
-            return new OnnxServingProgram(environment, environment.createSession(model, options), params.plan());
+        try (OrtSession.SessionOptions options = options(threads)) {
+            return new OnnxServingProgram(environment, environment.createSession(model, options), params.plan(),
+                    ranges == null ? Precision.FP32 : Precision.INT8);
         } catch (OrtException e) {
             throw new IllegalStateException("ONNX Runtime cannot open the model's graph: " + e.getMessage(), e);
         }
+    }
+
+    /** Every graph optimisation (the int8 fusions among them), {@code threads} threads in each op, ops one after another. */
+    static OrtSession.SessionOptions options(int threads) throws OrtException {
+        OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+        options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+        options.setIntraOpNumThreads(Math.max(1, threads));
+        options.setInterOpNumThreads(1);
+        options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+        return options;
+    }
+
+    public Precision precision() {
+        return precision;
     }
 
     /** The logits of {@code batch} NCHW images laid out one after another in {@code pixels}, row by row. */

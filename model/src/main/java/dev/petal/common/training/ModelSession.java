@@ -11,6 +11,7 @@ import dev.petal.common.engine.GradModeOff;
 import dev.petal.common.engine.InputStaging;
 import dev.petal.common.engine.PyTorchEngine;
 import dev.petal.common.model.ConvolutionRoute;
+import dev.petal.common.model.Int8Calibration;
 import dev.petal.common.model.KernelCheck;
 import dev.petal.common.model.LayerPlan;
 import dev.petal.common.model.ModelParameters;
@@ -208,6 +209,14 @@ public final class ModelSession implements AutoCloseable {
             servingRoutes = KernelCheck.routes(serving, Precision.FP32, KernelCheck.Use.SERVING, device);
         }
         return ServingProgram.of(params.laidOutFor(serving), Precision.FP32, servingRoutes, manager);
+    }
+
+    /**
+     * An int8 calibration of the current weights at the serving size, on ONNX Runtime's CPU kernels: like
+     * {@link #evaluation()}, close it before the next training step.
+     */
+    public Int8Calibration int8Calibration() {
+        return Int8Calibration.of(params.laidOutFor(spec.plan()), Runtime.getRuntime().availableProcessors());
     }
 
     /** Evaluation-mode logits of {@code batch} images from {@code program}, row-major [batch][classes]. */

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import ai.djl.Device;
 import dev.petal.common.checkpoint.CheckpointIntegrityException;
+import dev.petal.common.model.ActivationRanges;
+import dev.petal.common.model.Int8Calibration;
 import dev.petal.common.model.ModelSpec;
 import dev.petal.common.model.Architecture;
 import dev.petal.common.model.Stem;
@@ -109,9 +111,67 @@ class ClassifierTest {
     void onnxRuntimeInBf16IsRefusedWithWhatToGive() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Classifier.load(SPEC,
                 new ByteArrayInputStream(new byte[0]), new ModelId("t", "1", "x"), Device.cpu(), Precision.BF16, ServingRuntime.ONNXRUNTIME));
-        assertEquals("ONNX Runtime serves fp32 on a CPU: give --precision fp32 and a CPU device, or the libtorch runtime", e.getMessage());
+        assertEquals("ONNX Runtime serves fp32 and int8 on a CPU: choose precision fp32 or int8 and a CPU device, or the libtorch runtime",
+                e.getMessage());
         IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class, () -> ServingRuntime.parse("tensorrt"));
         assertEquals("unknown serving runtime 'tensorrt': give one of auto, libtorch, onnxruntime", unknown.getMessage());
+    }
+
+    /**
+     * Int8 on ONNX Runtime, calibrated by the trainer's session on the images it then scores: within rounding of the
+     * trainer's fp32 forward (torchvision's own numbers: TorchvisionParityTest), whatever runtime was asked but libtorch.
+     */
+    @ParameterizedTest
+    @CsvSource({"onnxruntime", "auto"})
+    void int8ScoresWithinRoundingOfTheTrainersForward(String runtime) {
+        SyntheticShapes shapes = new SyntheticShapes(16, 7);
+        Preprocessor pre = SPEC.preprocessor();
+        int batch = 8;
+        float[] pixels = new float[batch * pre.tensorLength()];
+        int[] labels = new int[batch];
+        for (int i = 0; i < batch; i++) {
+            SyntheticShapes.Sample s = shapes.next();
+            pre.toTensor(s.image(), pixels, i * pre.tensorLength());
+            labels[i] = s.label();
+        }
+        try (ModelSession session = new ModelSession(SPEC, TrainingSettings.seedRecipe(3), Device.cpu())) {
+            for (int step = 0; step < 3; step++) {
+                session.trainStep(pixels, labels);
+            }
+            float[][] logits = session.logits(pixels, batch);
+            ActivationRanges ranges;
+            try (Int8Calibration calibration = session.int8Calibration()) {
+                calibration.add(pixels, batch);
+                ranges = calibration.ranges();
+            }
+            byte[] weights = WeightsFile.toBytes(session.parameters());
+            try (Classifier classifier = Classifier.load(SPEC, new ByteArrayInputStream(weights), new ModelId("t", "1", "x"), Device.cpu(),
+                    Precision.INT8, ServingRuntime.parse(runtime), ranges)) {
+                assertEquals(Precision.INT8, classifier.precision());
+                assertEquals(ServingRuntime.ONNXRUNTIME, classifier.runtime());
+                List<List<Prediction.Scored>> top = classifier.topK(pixels, batch, 4);
+                for (int i = 0; i < batch; i++) {
+                    double[] expected = softmax(logits[i]);
+                    for (Prediction.Scored s : top.get(i)) {
+                        assertEquals(expected[SPEC.labels().indexOf(s.label())], s.score(), 0.05, "image " + i + " " + s.label());
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void int8IsRefusedOnLibtorchAndWithoutACalibration() {
+        ModelId id = new ModelId("flowers", "v3", "x");
+        IllegalArgumentException onLibtorch = assertThrows(IllegalArgumentException.class, () -> Classifier.load(SPEC,
+                new ByteArrayInputStream(new byte[0]), id, Device.cpu(), Precision.INT8, ServingRuntime.LIBTORCH));
+        assertEquals("int8 runs on ONNX Runtime: give the auto or onnxruntime runtime, or fp32 or bf16 on libtorch", onLibtorch.getMessage());
+        IllegalArgumentException uncalibrated = assertThrows(IllegalArgumentException.class, () -> Classifier.load(SPEC,
+                new ByteArrayInputStream(new byte[0]), id, Device.cpu(), Precision.INT8, ServingRuntime.AUTO));
+        assertEquals("model flowers/v3 carries no int8 calibration (the trainer measures one for each validated epoch): serve it in"
+                + " fp32 or bf16, or a validated version", uncalibrated.getMessage());
+        assertEquals("unknown precision 'int4'; choose fp32, bf16 or int8",
+                assertThrows(IllegalArgumentException.class, () -> Precision.parse("int4")).getMessage());
     }
 
     @Test

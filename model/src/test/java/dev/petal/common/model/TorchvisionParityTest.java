@@ -55,6 +55,7 @@ class TorchvisionParityTest {
     private static final double GRADIENT_VALUE_TOLERANCE = 0.2;
     /** bf16 keeps 8 bits of mantissa: about 0.4% per rounding, a few percent through 50 layers. */
     private static final double BF16_TOLERANCE = 0.1;
+    private static final double INT8_TOLERANCE = 0.05;
     private static JsonNode golden;
 
     @BeforeAll
@@ -86,7 +87,7 @@ class TorchvisionParityTest {
         try (NDManager manager = NDManager.newBaseManager();
              ModelParameters params = formulaParameters(plan, manager)) {
             NDArray x = image(manager);
-            for (Precision precision : Precision.values()) {
+            for (Precision precision : List.of(Precision.FP32, Precision.BF16)) {
                 try (ServingProgram program = ServingProgram.of(params, precision, routes(plan, precision, KernelCheck.Use.SERVING, routes),
                         manager)) {
                     double tolerance = precision == Precision.FP32 ? FP32_TOLERANCE : BF16_TOLERANCE;
@@ -110,6 +111,54 @@ class TorchvisionParityTest {
             assertClose(arch + " ONNX Runtime evaluation logits", matrix(expected.path("evalLogits")),
                     program.logits(x.toFloatArray(), Math.toIntExact(x.getShape().get(0))), FP32_TOLERANCE);
         }
+    }
+
+    /**
+     * Int8 on ONNX Runtime, calibrated on the batch it scores, against torchvision's float64: each activation is rounded
+     * to 1 of 256 levels of its range and each weight to 1 of 255 of its channel's, so about 0.4% of a range per
+     * rounding, compounding through the layers (hence a few percent, as bf16), and every label must stay the same.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"resnet18", "resnet50", "resnext50_32x4d"})
+    void int8ProgramStaysWithinRoundingOfTorchvision(String arch) {
+        JsonNode expected = golden.path("models").path(arch);
+        LayerPlan plan = spec(arch).plan();
+        try (NDManager manager = NDManager.newBaseManager();
+             ModelParameters params = formulaParameters(plan, manager)) {
+            NDArray x = image(manager);
+            int batch = Math.toIntExact(x.getShape().get(0));
+            ActivationRanges ranges;
+            try (Int8Calibration calibration = Int8Calibration.of(params, 2)) {
+                calibration.add(x.toFloatArray(), batch);
+                ranges = calibration.ranges();
+            }
+            assertEquals(OnnxGraph.sites(plan).size() + 1, ranges.sites().size(), "a range for the input and each site");
+            try (OnnxServingProgram program = OnnxServingProgram.of(params, ranges, 2)) {
+                double[] golden = matrix(expected.path("evalLogits"));
+                float[] logits = program.logits(x.toFloatArray(), batch);
+                assertClose(arch + " int8 evaluation logits", golden, logits, INT8_TOLERANCE);
+                int classes = golden.length / batch;
+                for (int i = 0; i < batch; i++) {
+                    assertEquals(argmax(golden, i * classes, classes), argmax(logits, i * classes, classes), arch + " image " + i + "'s label");
+                }
+            }
+        }
+    }
+
+    private static int argmax(double[] values, int from, int n) {
+        int best = from;
+        for (int i = from; i < from + n; i++) {
+            best = values[i] > values[best] ? i : best;
+        }
+        return best - from;
+    }
+
+    private static int argmax(float[] values, int from, int n) {
+        double[] d = new double[n];
+        for (int i = 0; i < n; i++) {
+            d[i] = values[from + i];
+        }
+        return argmax(d, 0, n);
     }
 
     @ParameterizedTest(name = "{0}, {1} routes")

@@ -156,7 +156,8 @@ final class CheckpointPublisher implements AutoCloseable {
 
     private static CheckpointManifest withParent(CheckpointManifest m, CheckpointManifest parent) {
         return new CheckpointManifest(m.formatVersion(), m.name(), m.version(), parent == null ? null : parent.version(),
-                m.createdAt(), m.model(), m.recipe(), m.epoch(), m.step(), m.metrics(), m.dataset(), m.files(), m.signature());
+                m.createdAt(), m.model(), m.recipe(), m.epoch(), m.step(), m.metrics(), m.dataset(), m.files(), m.signature(),
+                m.activationRanges());
     }
 
     private void throwIfFailed() {

@@ -1,5 +1,6 @@
 package dev.petal.trainer.job;
 
+import dev.petal.common.model.ActivationRanges;
 import dev.petal.common.report.TrainingReport;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -7,10 +8,11 @@ import java.util.Map;
 
 /**
  * Loss, top-1 accuracy, per-class accuracy and confusion matrix over a split, from logits; and, for the
- * report, a bounded sample of the images it got wrong.
+ * report, a bounded sample of the images it got wrong; and the int8 calibration measured in the same pass.
  */
 final class Evaluation {
     private final int[][] confusion;
+    private ActivationRanges activationRanges;
     private final List<String> labels;
     private final MisclassifiedImages misclassified;
     private double lossSum;
@@ -21,6 +23,15 @@ final class Evaluation {
         this.labels = labels;
         this.confusion = new int[labels.size()][labels.size()];
         this.misclassified = misclassified;
+    }
+
+    /** The int8 calibration measured on the split's first images (null until set). */
+    ActivationRanges activationRanges() {
+        return activationRanges;
+    }
+
+    void activationRanges(ActivationRanges ranges) {
+        this.activationRanges = ranges;
     }
 
     /**

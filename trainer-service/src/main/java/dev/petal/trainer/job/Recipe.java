@@ -259,7 +259,9 @@ public record Recipe(
                 r -> require(r.colourJitter >= 0 && r.colourJitter <= 1, "--colour-jitter must be in [0, 1]")),
         SEED("seed", true, true, Recipe::seed, (b, v) -> b.seed(whole(v)), r -> {}),
         ZERO_INIT_RESIDUAL("zeroInitResidual", true, false, Recipe::zeroInitResidual, (b, v) -> b.zeroInitResidual(bool(v)), r -> {}),
-        PRECISION("precision", true, false, r -> r.precision.id(), (b, v) -> b.precision(Precision.parse(text(v))), r -> {}),
+        PRECISION("precision", true, false, r -> r.precision.id(), (b, v) -> b.precision(Precision.parse(text(v))),
+                r -> require(r.precision.trains(), "--precision " + r.precision.id() + " serves only: train in fp32 or bf16"
+                        + " (every validated checkpoint carries its int8 calibration)")),
         DATASET("dataset", true, false, Recipe::dataset, (b, v) -> b.dataset(v == null ? null : text(v)),
                 r -> require(r.dataset == null || r.dataset.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}"),
                         "--dataset must be 1-64 letters, digits, '.', '_' or '-'")),

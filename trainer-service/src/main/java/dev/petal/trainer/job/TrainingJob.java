@@ -13,6 +13,8 @@ import dev.petal.common.image.ImageLimits;
 import dev.petal.common.image.Preprocessor;
 import dev.petal.common.model.ModelParameters;
 import dev.petal.common.model.ModelSpec;
+import dev.petal.common.model.ActivationRanges;
+import dev.petal.common.model.Int8Calibration;
 import dev.petal.common.model.Precision;
 import dev.petal.common.model.ServingProgram;
 import dev.petal.common.records.ModelEvent;
@@ -244,7 +246,8 @@ public final class TrainingJob {
                         }
                     }
                     listener.onEpoch(epoch + 1, (Double) metrics.get("trainLoss"), valid == null ? Double.NaN : valid.accuracy());
-                    checkpoint(publisher, session, run, epoch + 1, step, withGate, null, valid == null ? null : valid.forReport(epoch + 1));
+                    checkpoint(publisher, session, run, epoch + 1, step, withGate, null, valid == null ? null : valid.forReport(epoch + 1),
+                            valid == null ? null : valid.activationRanges());
                 }
                 CheckpointManifest published = publisher.awaitAll();
                 return new Result(published, history, false, gate(registry, recipe.modelName(), publisher.published(), champion));
@@ -381,7 +384,7 @@ public final class TrainingJob {
                 partial.put("trainLoss", lossSum / seen);
                 partial.put("trainAccuracy", (double) correct / seen);
                 partial.put(EPOCH_PROGRESS, new EpochProgress(epoch + 1, stepsDone, lossSum, correct, seen).toMap());
-                checkpoint(publisher, session, run, epoch, step, partial, epoch + 1, null);
+                checkpoint(publisher, session, run, epoch, step, partial, epoch + 1, null, null);
                 lastCheckpoint = System.nanoTime();
             }
         }
@@ -411,13 +414,21 @@ public final class TrainingJob {
         Evaluation eval = new Evaluation(index.labels(),
                 new MisclassifiedImages(MisclassifiedImages.DEFAULT_LIMIT, run.spec().preprocessor(), index.labels(), recipe.seed()));
         Iterator<BatchLoader.Batch> batches = loader.batches(index.valid(), run.spec().preprocessor(), Math.max(recipe.batchSize(), 32), null, recipe.seed(), 0);
-        // Scored by the serving program (BatchNorms folded, evaluation mode): what inference will serve.
-        try (ServingProgram program = session.evaluation()) {
+        // Scored by the serving program (BatchNorms folded, evaluation mode): what inference will serve. The same
+        // batches calibrate int8 serving, up to Int8Calibration.IMAGES of them.
+        try (ServingProgram program = session.evaluation();
+             Int8Calibration calibration = session.int8Calibration()) {
             while (batches.hasNext()) {
                 BatchLoader.Batch batch = batches.next();
                 if (batch.size() > 0) {
                     eval.add(session.logits(program, batch.pixels(), batch.size()), batch.labels(), batch.size(), batch.pixels());
+                    if (calibration.images() < Int8Calibration.IMAGES) {
+                        calibration.add(batch.pixels(), (int) Math.min(batch.size(), Int8Calibration.IMAGES - calibration.images()));
+                    }
                 }
+            }
+            if (calibration.images() > 0) {
+                eval.activationRanges(calibration.ranges());
             }
         }
         return eval;
@@ -446,10 +457,11 @@ public final class TrainingJob {
     /**
      * Snapshots the run now and hands it to the publisher. {@code epoch} counts finished epochs;
      * {@code inEpoch} is the epoch in progress for a mid-epoch checkpoint, else null; {@code validation}
-     * is the epoch's evaluation for the report (null mid-epoch).
+     * is the epoch's evaluation for the report and {@code ranges} its int8 calibration (both null mid-epoch).
      */
     private void checkpoint(CheckpointPublisher publisher, ModelSession session, Run run, int epoch, long step,
-                            Map<String, Object> metrics, Integer inEpoch, TrainingReport.Validation validation) throws IOException {
+                            Map<String, Object> metrics, Integer inEpoch, TrainingReport.Validation validation,
+                            ActivationRanges ranges) throws IOException {
         Recipe recipe = run.recipe();
         String version = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC).format(Instant.now())
                 + (inEpoch == null ? String.format("-e%03d", epoch) : String.format("-e%03d-s%06d", inEpoch, step));
@@ -462,7 +474,7 @@ public final class TrainingJob {
                 .getBytes(StandardCharsets.UTF_8));
         CheckpointManifest draft = new CheckpointManifest(CheckpointManifest.FORMAT_VERSION, recipe.modelName(), version,
                 null, Instant.now().toString(), run.spec(), recipe.toManifest(), epoch, step, new LinkedHashMap<>(metrics),
-                new CheckpointManifest.DatasetRange(run.index().topic(), run.index().offsets()), null, null);
+                new CheckpointManifest.DatasetRange(run.index().topic(), run.index().offsets()), null, null, ranges);
         if (inEpoch != null) {
             LOG.infof("mid-epoch checkpoint %s at step %d", version, step);
         }

@@ -66,7 +66,7 @@ public final class RequestableFields {
         b.put(Recipe.Field.COLOUR_JITTER, Bound.number(0, 1, false, "colour jitter strength"));
         b.put(Recipe.Field.SEED, Bound.integer(Long.MIN_VALUE, Long.MAX_VALUE, "random seed"));
         b.put(Recipe.Field.ZERO_INIT_RESIDUAL, Bound.bool("zero-initialise each block's last BatchNorm"));
-        b.put(Recipe.Field.PRECISION, Bound.choice(Arrays.stream(Precision.values()).map(Precision::id).toList(), "compute precision"));
+        b.put(Recipe.Field.PRECISION, Bound.choice(Arrays.stream(Precision.values()).filter(Precision::trains).map(Precision::id).toList(), "compute precision"));
         b.put(Recipe.Field.DATASET, Bound.text("dataset name on petal.train (1-64 letters, digits, '.', '_' or '-'); empty: all"));
         b.put(Recipe.Field.WARM_START, Bound.bool("start from the latest version's weights"));
         b.put(Recipe.Field.MODEL_NAME, Bound.text("model name; one the trainer allows (petal.trainer.allowed-model-names)"));

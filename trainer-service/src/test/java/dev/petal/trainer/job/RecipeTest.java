@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
+import dev.petal.common.model.Precision;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -84,6 +85,14 @@ class RecipeTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> Recipe.seedRecipe().toBuilder().recalibrationImages(-1).build().validated());
         assertTrue(e.getMessage().contains("--recalibration-images"), e.getMessage());
+    }
+
+    @Test
+    void int8ServesButDoesNotTrain() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Recipe.seedRecipe().toBuilder().precision(Precision.INT8).build().validated());
+        assertEquals("--precision int8 serves only: train in fp32 or bf16 (every validated checkpoint carries its int8 calibration)",
+                e.getMessage());
     }
 
     private static Recipe withPrefetch(Recipe r, int prefetch) {

@@ -14,6 +14,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.petal.common.checkpoint.CheckpointManifest;
+import dev.petal.common.model.ActivationRanges;
+import dev.petal.common.model.LayerPlan;
+import dev.petal.common.model.OnnxGraph;
 import dev.petal.common.checkpoint.CheckpointStore;
 import dev.petal.common.checkpoint.ManifestSigner;
 import dev.petal.common.checkpoint.ManifestVerifier;
@@ -35,7 +38,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -142,6 +147,15 @@ class TrainingJobTest {
 
         CheckpointStore store = new CheckpointStore(stack.objectStore());
         assertEquals(manifest.version(), store.latestVersion("job-learns").orElseThrow());
+        // A validated version carries its int8 calibration, as stored: a range for the input and every site, and
+        // none below 0 where a ReLU ends the site (each block's output).
+        ActivationRanges ranges = store.manifest("job-learns", manifest.version()).activationRanges();
+        LayerPlan plan = manifest.model().plan();
+        Set<String> sites = new HashSet<>(OnnxGraph.sites(plan));
+        sites.add(ActivationRanges.INPUT);
+        assertEquals(sites, ranges.sites().keySet());
+        ranges.sites().forEach((site, range) -> assertTrue(range.min() <= range.max(), site + " " + range));
+        plan.blocks().forEach(block -> assertTrue(ranges.of(block.name()).min() >= 0, block.name() + " ends in a ReLU"));
         CheckpointStore.Checkpoint fetched = store.fetch(store.manifest("job-learns", manifest.version()));
         assertTrue(fetched.files().keySet().containsAll(List.of(CheckpointManifest.WEIGHTS_FILE, TrainingJob.OPTIMIZER_FILE,
                 TrainingJob.METRICS_FILE, TrainingJob.STEPS_FILE, TrainingJob.REPORT_FILE)), fetched.files().keySet().toString());
