@@ -10,10 +10,12 @@ ratio Petal/PyTorch as one JSON line per mode.
   bench/compare.py infer --precision bf16 --reference-precision bf16  # both in bf16
   bench/compare.py infer --references pytorch,pytorch-frozen,onnxruntime --batch-size 1 --steps 50
   bench/compare.py infer --runtime libtorch --references onnxruntime   # Petal's libtorch program only
+  bench/compare.py infer --precision int8 --references petal-fp32,pytorch-frozen,onnxruntime   # int8 against fp32
 
 References (alternating with Petal in each round): pytorch (eager, channels-last), pytorch-frozen
 (torch.jit.freeze of a trace, inference only) and onnxruntime (ONNX Runtime's Java API from Maven Central, all
-graph optimisations, 2 intra-op threads, the same torchvision network exported to ONNX; inference only, fp32).
+graph optimisations, 2 intra-op threads, the same torchvision network exported to ONNX; inference only, fp32), and
+petal-fp32 (Petal itself in fp32 on the same runtime choice: what --precision bf16 or int8 gains; inference only).
 The onnxruntime reference fetches its jar through Maven once (explicit, checksummed), then runs offline.
 """
 import argparse
@@ -83,23 +85,24 @@ def main():
     p = bench_arguments(argparse.ArgumentParser())
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--python", default="/usr/bin/python3")
-    p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32", help="Petal's")
+    p.add_argument("--precision", choices=["fp32", "bf16", "int8"], default="fp32",
+                   help="Petal's (int8: inference, calibrated on the benchmark's input)")
     p.add_argument("--reference-precision", choices=["fp32", "bf16"], default="fp32", help="PyTorch's")
     p.add_argument("--reference-memory-format", choices=["channels_last", "contiguous"], default="channels_last",
                    help="PyTorch's; channels_last is its faster setting here, contiguous the tutorial as written")
     p.add_argument("--runtime", choices=["auto", "libtorch", "onnxruntime"], default="auto",
                    help="Petal's serving runtime (infer; auto: the faster on this CPU, as the inference service picks)")
     p.add_argument("--references", default="pytorch",
-                   help="comma-separated, each alternating with Petal: pytorch, pytorch-frozen, onnxruntime (see above)")
+                   help="comma-separated, each alternating with Petal: pytorch, pytorch-frozen, onnxruntime, petal-fp32 (see above)")
     a = p.parse_args()
     references = [r.strip() for r in a.references.split(",") if r.strip()]
-    unknown = [r for r in references if r not in ("pytorch", "pytorch-frozen", "onnxruntime")]
+    unknown = [r for r in references if r not in ("pytorch", "pytorch-frozen", "onnxruntime", "petal-fp32")]
     if unknown or not references:
-        sys.exit(f"--references: choose from pytorch, pytorch-frozen, onnxruntime (was {a.references})")
-    if a.mode == "train" and references != ["pytorch"]:
-        sys.exit("train compares with pytorch only: pytorch-frozen and onnxruntime are inference references")
-    if "onnxruntime" in references and (a.precision, a.reference_precision) != ("fp32", "fp32"):
-        sys.exit("the onnxruntime reference runs fp32 only: leave out --precision/--reference-precision bf16")
+        sys.exit(f"--references: choose from pytorch, pytorch-frozen, onnxruntime, petal-fp32 (was {a.references})")
+    if a.mode == "train" and (references != ["pytorch"] or a.precision == "int8"):
+        sys.exit("train compares with pytorch only, in fp32 or bf16: the other references and int8 are for inference")
+    if "onnxruntime" in references and a.reference_precision != "fp32":
+        sys.exit("the onnxruntime reference runs fp32 only: leave out --reference-precision bf16")
 
     probe = subprocess.run([a.python, "-c", "import torch, torchvision"], capture_output=True)
     if not shutil.which(a.python) or probe.returncode != 0:
@@ -111,7 +114,8 @@ def main():
               "--steps", str(a.steps)]
     pytorch = [a.python, os.path.join(ROOT, "bench", "pytorch_reference.py"), a.mode] + common + [
         "--precision", a.reference_precision, "--memory-format", a.reference_memory_format]
-    commands = {"pytorch": pytorch, "pytorch-frozen": pytorch + ["--jit-freeze"]}
+    commands = {"pytorch": pytorch, "pytorch-frozen": pytorch + ["--jit-freeze"],
+                "petal-fp32": [PETAL, "bench", a.mode] + common + ["--precision", "fp32", "--runtime", a.runtime]}
     if "onnxruntime" in references:
         commands["onnxruntime"] = onnxruntime_command(a, env) + common
     petal, runs = [], {r: [] for r in references}

@@ -7,7 +7,8 @@
 # and the ratio Petal / Python.
 #   bench/pipeline.sh [DATASET_DIR] [ROUNDS] [COUNT] [PYTHON]
 #   (default: ../shared/datasets/flowers, 3 rounds, 2000 images, /usr/bin/python3)
-# PETAL_INFERENCE_PRECISION=bf16 runs the service in bf16; the Python consumer stays in fp32.
+# PETAL_INFERENCE_PRECISION=bf16 or int8 runs the service in that precision (int8 calibrated on 256 of the images); the
+# Python consumer stays in fp32.
 # PETAL_INFERENCE_RUNTIME=libtorch or onnxruntime pins the service's serving runtime (default auto: the faster one, timed at load).
 # LIGHT_RATE=N sends the light-load images at N/s (default 10; lower it for 12 MP photos, bench/make_12mp.py).
 set -euo pipefail

@@ -7,6 +7,9 @@ import dev.petal.common.engine.PyTorchEngine;
 import dev.petal.common.image.ImageDecoder;
 import dev.petal.common.image.Preprocessor;
 import dev.petal.common.inference.Classifier;
+import dev.petal.common.model.ActivationRanges;
+import dev.petal.common.model.Int8Calibration;
+import dev.petal.common.model.Precision;
 import dev.petal.common.inference.LoadedModel;
 import dev.petal.common.inference.ModelId;
 import dev.petal.common.inference.ModelSource;
@@ -122,8 +125,20 @@ public class BenchCommand implements Callable<Integer> {
         List<byte[]> files = readImages();
         LoadedModel loaded = loadModel();
         Classifier classifier;
+        ActivationRanges ranges = null;
+        String calibration = null;
         try (loaded) {
-            classifier = Classifier.load(loaded, PyTorchEngine.device(device), settings.precision(), settings.runtime());
+            if (settings.precision() == Precision.INT8) {
+                ranges = loaded.manifest() == null ? null : loaded.manifest().activationRanges();
+                calibration = "checkpoint";
+                if (ranges == null) { // a fresh model, or a version never validated: calibrated on the bench's own images
+                    int n = Math.min(files.size(), Int8Calibration.IMAGES);
+                    ranges = calibrate(loaded, files, n);
+                    calibration = n + " of the bench's images";
+                }
+            }
+            classifier = Classifier.load(loaded, loaded.spec(), PyTorchEngine.device(device), settings.precision(), settings.runtime(),
+                    ranges);
         }
         int batch = settings.maxBatch();
         ObjectNode out = JSON.createObjectNode();
@@ -133,6 +148,9 @@ public class BenchCommand implements Callable<Integer> {
         out.put("device", PyTorchEngine.device(device).toString());
         out.put("precision", settings.precision().id());
         out.put("runtime", classifier.runtime().id());
+        if (calibration != null) {
+            out.put("int8Calibration", calibration);
+        }
         out.put("cpus", Runtime.getRuntime().availableProcessors());
 
         double bare = bareThroughput(classifier, files, batch);
@@ -269,6 +287,21 @@ public class BenchCommand implements Callable<Integer> {
             }
         }
         return latencies;
+    }
+
+    /** Int8 ranges from {@code n} of {@code files}, spread over the set (its class folders are in order). */
+    private static ActivationRanges calibrate(LoadedModel loaded, List<byte[]> files, int n) {
+        Preprocessor preprocessor = loaded.spec().preprocessor();
+        ImageDecoder decoder = new ImageDecoder();
+        float[] pixels = new float[n * preprocessor.tensorLength()];
+        for (int i = 0; i < n; i++) {
+            preprocessor.toTensor(decoder.decode(files.get((int) ((long) i * files.size() / n)), preprocessor.size()).image(), pixels,
+                    i * preprocessor.tensorLength());
+        }
+        try (Int8Calibration calibration = Int8Calibration.of(loaded, loaded.spec(), Runtime.getRuntime().availableProcessors())) {
+            calibration.add(pixels, n);
+            return calibration.ranges();
+        }
     }
 
     private double bareThroughput(Classifier classifier, List<byte[]> files, int batch) {

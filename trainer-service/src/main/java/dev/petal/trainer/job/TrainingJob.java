@@ -416,6 +416,7 @@ public final class TrainingJob {
         Iterator<BatchLoader.Batch> batches = loader.batches(index.valid(), run.spec().preprocessor(), Math.max(recipe.batchSize(), 32), null, recipe.seed(), 0);
         // Scored by the serving program (BatchNorms folded, evaluation mode): what inference will serve. The same
         // batches calibrate int8 serving, up to Int8Calibration.IMAGES of them.
+        long calibrating = 0;
         try (ServingProgram program = session.evaluation();
              Int8Calibration calibration = session.int8Calibration()) {
             while (batches.hasNext()) {
@@ -423,12 +424,15 @@ public final class TrainingJob {
                 if (batch.size() > 0) {
                     eval.add(session.logits(program, batch.pixels(), batch.size()), batch.labels(), batch.size(), batch.pixels());
                     if (calibration.images() < Int8Calibration.IMAGES) {
+                        long start = System.nanoTime();
                         calibration.add(batch.pixels(), (int) Math.min(batch.size(), Int8Calibration.IMAGES - calibration.images()));
+                        calibrating += System.nanoTime() - start;
                     }
                 }
             }
             if (calibration.images() > 0) {
                 eval.activationRanges(calibration.ranges());
+                LOG.infof("int8 calibration from %d held-out images in %.1f s", calibration.images(), calibrating / 1e9);
             }
         }
         return eval;
