@@ -31,20 +31,10 @@ class ClassifierTest {
     @ParameterizedTest
     @CsvSource({"fp32, libtorch, 1e-4", "bf16, libtorch, 2e-2", "fp32, onnxruntime, 1e-4", "fp32, auto, 1e-4", "bf16, auto, 2e-2"})
     void scoresLikeTheTrainersValidationAfterASaveAndLoad(String precision, String runtime, double tolerance) {
-        SyntheticShapes shapes = new SyntheticShapes(16, 3);
-        Preprocessor pre = SPEC.preprocessor();
         int batch = 4;
-        float[] pixels = new float[batch * pre.tensorLength()];
-        int[] labels = new int[batch];
-        for (int i = 0; i < batch; i++) {
-            SyntheticShapes.Sample s = shapes.next();
-            pre.toTensor(s.image(), pixels, i * pre.tensorLength());
-            labels[i] = s.label();
-        }
-        try (ModelSession session = new ModelSession(SPEC, TrainingSettings.seedRecipe(3), Device.cpu())) {
-            for (int step = 0; step < 3; step++) {
-                session.trainStep(pixels, labels); // moves the BatchNorm running statistics away from their start
-            }
+        Shapes shapes = Shapes.of(batch, 3);
+        float[] pixels = shapes.pixels();
+        try (ModelSession session = shapes.trainedOn()) {
             float[][] logits = session.logits(pixels, batch);
             byte[] weights = WeightsFile.toBytes(session.parameters());
             ServingRuntime asked = ServingRuntime.parse(runtime);
@@ -124,20 +114,10 @@ class ClassifierTest {
     @ParameterizedTest
     @CsvSource({"onnxruntime", "auto"})
     void int8ScoresWithinRoundingOfTheTrainersForward(String runtime) {
-        SyntheticShapes shapes = new SyntheticShapes(16, 7);
-        Preprocessor pre = SPEC.preprocessor();
         int batch = 8;
-        float[] pixels = new float[batch * pre.tensorLength()];
-        int[] labels = new int[batch];
-        for (int i = 0; i < batch; i++) {
-            SyntheticShapes.Sample s = shapes.next();
-            pre.toTensor(s.image(), pixels, i * pre.tensorLength());
-            labels[i] = s.label();
-        }
-        try (ModelSession session = new ModelSession(SPEC, TrainingSettings.seedRecipe(3), Device.cpu())) {
-            for (int step = 0; step < 3; step++) {
-                session.trainStep(pixels, labels);
-            }
+        Shapes shapes = Shapes.of(batch, 7);
+        float[] pixels = shapes.pixels();
+        try (ModelSession session = shapes.trainedOn()) {
             float[][] logits = session.logits(pixels, batch);
             ActivationRanges ranges;
             try (Int8Calibration calibration = session.int8Calibration()) {
@@ -183,6 +163,31 @@ class ClassifierTest {
         }
         assertThrows(CheckpointIntegrityException.class,
                 () -> Classifier.load(five, new ByteArrayInputStream(fourClasses), new ModelId("t", "1", "x"), Device.cpu(), Precision.FP32));
+    }
+
+    /** {@code batch} generated shapes at 16 px, preprocessed one after another, and their labels. */
+    private record Shapes(float[] pixels, int[] labels) {
+        static Shapes of(int batch, long seed) {
+            SyntheticShapes shapes = new SyntheticShapes(16, seed);
+            Preprocessor pre = SPEC.preprocessor();
+            float[] pixels = new float[batch * pre.tensorLength()];
+            int[] labels = new int[batch];
+            for (int i = 0; i < batch; i++) {
+                SyntheticShapes.Sample s = shapes.next();
+                pre.toTensor(s.image(), pixels, i * pre.tensorLength());
+                labels[i] = s.label();
+            }
+            return new Shapes(pixels, labels);
+        }
+
+        /** A session trained 3 steps on these: the BatchNorm running statistics moved away from their start. */
+        ModelSession trainedOn() {
+            ModelSession session = new ModelSession(SPEC, TrainingSettings.seedRecipe(3), Device.cpu());
+            for (int step = 0; step < 3; step++) {
+                session.trainStep(pixels, labels);
+            }
+            return session;
+        }
     }
 
     private static double[] softmax(float[] logits) {
