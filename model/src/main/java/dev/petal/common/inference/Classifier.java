@@ -31,7 +31,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * A loaded model ready to score: the network of a {@link ModelSpec} with its trained weights, compiled by
  * libtorch as one {@link ServingProgram} (BatchNorms folded, in the chosen {@link Precision}, with the
  * convolution routes {@link KernelCheck} found right on this host) and run without autograd, or, where the
- * {@link ServingRuntime} says so, the same folded network on ONNX Runtime ({@link OnnxServingProgram}). Each
+ * {@link ServingRuntime} says so, the same folded network on ONNX Runtime ({@link OnnxServingProgram}), which also
+ * serves int8 over the checkpoint's {@link ActivationRanges}. Each
  * libtorch batch gets its own NDManager, closed when the batch is done, so memory stays flat however many
  * batches run.
  *

@@ -135,6 +135,9 @@ public final class KernelCheck {
      * @throws IllegalStateException when a shape computes wrong on every route
      */
     public static Map<LayerPlan.Shape, ConvolutionRoute> routes(LayerPlan plan, Precision precision, Use use, Device device) {
+        if (!ServingRuntime.libtorchServes(precision)) {
+            throw new IllegalArgumentException(precision.id() + " runs on ONNX Runtime's kernels, not libtorch's: nothing to check");
+        }
         if (device.isGpu() || off()) {
             return Map.of();
         }

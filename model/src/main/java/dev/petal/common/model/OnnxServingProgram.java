@@ -13,8 +13,8 @@ import java.util.Set;
 /**
  * A network's evaluation-mode forward on ONNX Runtime's CPU kernels: the {@link OnnxGraph} Petal writes from its
  * weights, with every graph optimisation, {@code threads} intra-op threads and none between ops (a ResNet is one
- * chain). Computes in fp32 or int8. Training stays on libtorch; this is the other way to serve the same weights,
- * chosen where it measures faster ({@link ServingRuntime}); and the one that serves {@link Precision#INT8}, from the
+ * chain). Training stays on libtorch; this is the other way to serve the same weights in fp32, chosen where it
+ * measures faster ({@link ServingRuntime}), and the only way to serve them in {@link Precision#INT8}, over the
  * network's {@link ActivationRanges}.
  *
  * <p>Thread-safe as ONNX Runtime's sessions are; callers score one batch at a time.

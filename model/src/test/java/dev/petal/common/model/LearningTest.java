@@ -8,6 +8,7 @@ import dev.petal.common.image.Normalization;
 import dev.petal.common.image.Preprocessor;
 import dev.petal.common.training.ModelSession;
 import dev.petal.common.training.TrainingSettings;
+import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.BeforeAll;
@@ -25,7 +26,7 @@ class LearningTest {
     @BeforeAll
     static void checkKernels() {
         LayerPlan plan = new ModelSpec(Architecture.RESNET18, SyntheticShapes.LABELS, SIZE, Stem.SMALL, Normalization.IMAGENET).plan();
-        for (Precision precision : Precision.values()) {
+        for (Precision precision : List.of(Precision.FP32, Precision.BF16)) {
             KernelCheck.routes(plan, precision, KernelCheck.Use.TRAINING, Device.cpu());
             KernelCheck.routes(plan, Precision.FP32, KernelCheck.Use.SERVING, Device.cpu());
         }
