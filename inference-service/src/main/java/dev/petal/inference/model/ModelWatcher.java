@@ -27,7 +27,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import dev.petal.common.model.Precision;
 import dev.petal.common.model.ServingRuntime;
 import org.jboss.logging.Logger;
 
@@ -96,10 +95,8 @@ public class ModelWatcher {
             throw new IllegalArgumentException("petal.inference.runtime=" + settings.runtime() + " with petal.inference.precision="
                     + settings.precision().id() + " on " + settings.device() + ": " + why);
         });
-        if (settings.precision() == Precision.BF16) {
-            PyTorchEngine.bf16Caveat(PyTorchEngine.device(settings.device()))
-                    .ifPresent(why -> LOG.warnf("petal.inference.precision=bf16, but %s", why));
-        }
+        PyTorchEngine.precisionCaveat(settings.precision(), PyTorchEngine.device(settings.device()))
+                .ifPresent(why -> LOG.warnf("petal.inference.precision=%s, but %s", settings.precision().id(), why));
         follows.clear();
         follows.add(new Follow(servedAlias(), holder));
         if (settings.canaryPercent() > 0 && !isShadow()) {

@@ -2,6 +2,7 @@ package dev.petal.common.engine;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
+import dev.petal.common.model.Precision;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -68,29 +69,34 @@ public final class PyTorchEngine {
     }
 
     /**
-     * Why bf16 would be slow here, or empty: on an x86 CPU without AVX-512 BF16 or AMX (read from
-     * {@code /proc/cpuinfo}) libtorch emulates bfloat16 arithmetic, slower than fp32. Empty on a GPU
-     * and where the CPU's flags cannot be read.
+     * Why {@code precision} would cost here, or empty, from the CPU's flags in {@code /proc/cpuinfo}: bf16 on an x86 CPU
+     * without AVX-512 BF16 or AMX (libtorch emulates bfloat16, slower than fp32); int8 on one without VNNI or AMX (ONNX
+     * Runtime's uint8-by-int8 kernels fall back to AVX2's saturating multiply-add, which gains less and can cost
+     * accuracy). Empty for fp32, on a GPU, and where the flags cannot be read.
      */
-    public static Optional<String> bf16Caveat(Device device) {
-        if (device.isGpu()) {
+    public static Optional<String> precisionCaveat(Precision precision, Device device) {
+        if (device.isGpu() || precision == Precision.FP32) {
             return Optional.empty();
         }
         try (Stream<String> lines = Files.lines(Path.of("/proc/cpuinfo"))) {
-            return lines.filter(l -> l.startsWith("flags")).findFirst().flatMap(PyTorchEngine::bf16Caveat);
+            return lines.filter(l -> l.startsWith("flags")).findFirst().flatMap(flags -> precisionCaveat(precision, flags));
         } catch (IOException | UncheckedIOException e) {
             return Optional.empty(); // not Linux: nothing known
         }
     }
 
-    /** {@link #bf16Caveat(Device)} for a CPU with this {@code flags} line of /proc/cpuinfo. */
-    static Optional<String> bf16Caveat(String cpuFlags) {
-        String[] flags = cpuFlags.split("\\s+");
-        if (List.of(flags).contains("avx512_bf16") || List.of(flags).contains("amx_bf16")) {
-            return Optional.empty();
-        }
-        return Optional.of("this CPU has neither AVX-512 BF16 nor AMX: libtorch emulates bf16 here, "
-                + "slower than fp32; use fp32 on this machine");
+    /** {@link #precisionCaveat(Precision, Device)} for a CPU with this {@code flags} line of /proc/cpuinfo. */
+    static Optional<String> precisionCaveat(Precision precision, String cpuFlags) {
+        List<String> flags = List.of(cpuFlags.split("\\s+"));
+        return switch (precision) {
+            case FP32 -> Optional.empty();
+            case BF16 -> flags.contains("avx512_bf16") || flags.contains("amx_bf16") ? Optional.empty()
+                    : Optional.of("this CPU has neither AVX-512 BF16 nor AMX: libtorch emulates bf16 here, slower than fp32; use fp32"
+                            + " on this machine");
+            case INT8 -> flags.contains("avx512_vnni") || flags.contains("avx_vnni") || flags.contains("amx_int8") ? Optional.empty()
+                    : Optional.of("this CPU has neither VNNI nor AMX: ONNX Runtime's int8 kernels use AVX2's saturating multiply-add"
+                            + " here, which gains less over fp32 and can cost accuracy; check with ./petal precision-check");
+        };
     }
 
     static String platformClassifier() {

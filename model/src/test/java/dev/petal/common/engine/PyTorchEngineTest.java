@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
+import dev.petal.common.model.Precision;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
@@ -12,11 +13,22 @@ class PyTorchEngineTest {
     @Test
     void bf16IsFlaggedOnlyOnCpusWithoutBf16Instructions() {
         String plain = "flags\t\t: fpu vme sse2 avx2 avx512f avx512bw avx512_vnni";
-        assertTrue(PyTorchEngine.bf16Caveat(plain).orElseThrow().contains("neither AVX-512 BF16 nor AMX"));
-        assertEquals(Optional.empty(), PyTorchEngine.bf16Caveat(plain + " avx512_bf16"));
-        assertEquals(Optional.empty(), PyTorchEngine.bf16Caveat(plain + " amx_tile amx_bf16 amx_int8"));
+        assertTrue(PyTorchEngine.precisionCaveat(Precision.BF16, plain).orElseThrow().contains("neither AVX-512 BF16 nor AMX"));
+        assertEquals(Optional.empty(), PyTorchEngine.precisionCaveat(Precision.BF16, plain + " avx512_bf16"));
+        assertEquals(Optional.empty(), PyTorchEngine.precisionCaveat(Precision.BF16, plain + " amx_tile amx_bf16 amx_int8"));
         // A prefix of a flag is not the flag.
-        assertTrue(PyTorchEngine.bf16Caveat("flags : avx512_bf16x").isPresent());
-        assertEquals(Optional.empty(), PyTorchEngine.bf16Caveat(Device.gpu()));
+        assertTrue(PyTorchEngine.precisionCaveat(Precision.BF16, "flags : avx512_bf16x").isPresent());
+        assertEquals(Optional.empty(), PyTorchEngine.precisionCaveat(Precision.BF16, Device.gpu()));
+    }
+
+    /** Int8's integer kernels want VNNI (AVX-512 or AVX) or AMX; fp32 never gets a caveat. */
+    @Test
+    void int8IsFlaggedOnlyOnCpusWithoutVnniOrAmx() {
+        String avx2 = "flags\t\t: fpu vme sse2 avx2 fma";
+        assertTrue(PyTorchEngine.precisionCaveat(Precision.INT8, avx2).orElseThrow().contains("neither VNNI nor AMX"));
+        assertEquals(Optional.empty(), PyTorchEngine.precisionCaveat(Precision.INT8, avx2 + " avx512f avx512_vnni"));
+        assertEquals(Optional.empty(), PyTorchEngine.precisionCaveat(Precision.INT8, avx2 + " avx_vnni"));
+        assertEquals(Optional.empty(), PyTorchEngine.precisionCaveat(Precision.INT8, avx2 + " amx_tile amx_int8"));
+        assertEquals(Optional.empty(), PyTorchEngine.precisionCaveat(Precision.FP32, avx2));
     }
 }

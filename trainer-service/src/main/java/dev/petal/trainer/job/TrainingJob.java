@@ -212,7 +212,7 @@ public final class TrainingJob {
                                 ? ", the first " + recipe.earlyEpochs() + " epochs at " + recipe.earlyImageSize() + " px" : "",
                         device, session.precision().id(), recipe.batchSize(), totalSteps);
                 if (session.precision() == Precision.BF16) {
-                    PyTorchEngine.bf16Caveat(device).ifPresent(why -> LOG.warnf("training in bf16, but %s", why));
+                    PyTorchEngine.precisionCaveat(Precision.BF16, device).ifPresent(why -> LOG.warnf("training in bf16, but %s", why));
                 }
                 if (resuming) {
                     session.optimizer().restore(SafeTensors.read(from.files().get(OPTIMIZER_FILE)));
