@@ -156,14 +156,8 @@ public class PrecisionCheckCommand implements Callable<Integer> {
 
     /** The int8 ranges measured on the first of {@code tensors}, as the trainer measures them on the held-out split. */
     private static ActivationRanges calibrate(LoadedModel loaded, ModelSpec spec, List<float[]> tensors, int perImage) {
-        try (Int8Calibration calibration = Int8Calibration.of(loaded, spec, Runtime.getRuntime().availableProcessors())) {
-            int images = Math.min(tensors.size(), Int8Calibration.IMAGES);
-            for (int from = 0; from < images; from += BATCH) {
-                int n = Math.min(BATCH, images - from);
-                calibration.add(batch(tensors, from, n, perImage), n);
-            }
-            return calibration.ranges();
-        }
+        int images = Math.min(tensors.size(), Int8Calibration.IMAGES);
+        return Int8Calibration.measure(loaded, spec, batch(tensors, 0, images, perImage), images);
     }
 
     private static float[] batch(List<float[]> tensors, int from, int n, int perImage) {

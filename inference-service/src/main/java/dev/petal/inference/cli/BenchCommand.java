@@ -298,10 +298,7 @@ public class BenchCommand implements Callable<Integer> {
             preprocessor.toTensor(decoder.decode(files.get((int) ((long) i * files.size() / n)), preprocessor.size()).image(), pixels,
                     i * preprocessor.tensorLength());
         }
-        try (Int8Calibration calibration = Int8Calibration.of(loaded, loaded.spec(), Runtime.getRuntime().availableProcessors())) {
-            calibration.add(pixels, n);
-            return calibration.ranges();
-        }
+        return Int8Calibration.measure(loaded, loaded.spec(), pixels, n);
     }
 
     private double bareThroughput(Classifier classifier, List<byte[]> files, int batch) {

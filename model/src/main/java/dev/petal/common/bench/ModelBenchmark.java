@@ -118,13 +118,7 @@ public final class ModelBenchmark {
      */
     private static Classifier freshClassifier(Options o, Device device, float[] pixels) {
         try (LoadedModel loaded = ModelSource.freshlyInitialised(spec(o), new ModelId("bench", "fresh", "-"))) {
-            ActivationRanges ranges = null;
-            if (o.precision() == Precision.INT8) {
-                try (Int8Calibration calibration = Int8Calibration.of(loaded, spec(o), Runtime.getRuntime().availableProcessors())) {
-                    calibration.add(pixels, o.batchSize());
-                    ranges = calibration.ranges();
-                }
-            }
+            ActivationRanges ranges = o.precision() == Precision.INT8 ? Int8Calibration.measure(loaded, spec(o), pixels, o.batchSize()) : null;
             return Classifier.load(loaded, spec(o), device, o.precision(), o.runtime(), ranges);
         }
     }

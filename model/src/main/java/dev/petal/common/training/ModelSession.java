@@ -212,8 +212,8 @@ public final class ModelSession implements AutoCloseable {
     }
 
     /**
-     * An int8 calibration of the current weights at the serving size, on ONNX Runtime's CPU kernels: like
-     * {@link #evaluation()}, close it before the next training step.
+     * An int8 calibration of the weights as they are now, at the serving size, on ONNX Runtime's CPU kernels (its graph
+     * holds a copy of them, so later steps do not change it).
      */
     public Int8Calibration int8Calibration() {
         return Int8Calibration.of(params.laidOutFor(spec.plan()), Runtime.getRuntime().availableProcessors());
