@@ -59,6 +59,9 @@ public final class OnnxServingProgram implements AutoCloseable {
         options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
         options.setIntraOpNumThreads(Math.max(1, threads));
         options.setInterOpNumThreads(1);
+        // Idle intra-op threads block instead of spinning: a service decodes the next batch between runs, and spinning
+        // threads would take its cores (docs/performance.md).
+        options.addConfigEntry("session.intra_op.allow_spinning", "0");
         options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
         return options;
     }
