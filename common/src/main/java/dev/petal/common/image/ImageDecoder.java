@@ -35,7 +35,8 @@ import javax.imageio.spi.ImageReaderSpi;
  *
  * <p>Thread-safe: ImageIO readers are not, so each call borrows one from a small pool per
  * format and returns it. JPEG is read by TwelveMonkeys (CMYK, YCCK, broken ICC profiles), WebP
- * by TwelveMonkeys, PNG, GIF and BMP by the JDK. A JPEG's embedded RGB profile is taken out first
+ * by TwelveMonkeys, PNG, GIF and BMP by the JDK; a JPEG decoded for a much smaller model input by
+ * libjpeg-turbo at a reduced scale ({@link #decode(byte[], int)}). A JPEG's embedded RGB profile is taken out first
  * and applied with a transform kept per profile ({@link JpegColourProfile}, {@link ProfileTreatment}):
  * making the transform for every image cost most of such a photo's decode.
  */
@@ -78,11 +79,13 @@ public final class ImageDecoder {
     }
 
     /**
-     * {@link #inspect} and a decode that may skip source pixels (ImageIO source subsampling) so
-     * that each side stays at least {@code targetSize}: a 1000 x 700 image decoded for 224 keeps
-     * every 4th column and every 3rd row and comes back 250 x 234. Faster and smaller for large sources; pass the model's input size and use
-     * the same value for training and serving, as it slightly changes the pixels. A
-     * {@code targetSize} of 0 or less decodes at full size.
+     * {@link #inspect} and a decode for a model of input {@code targetSize}, at the smallest size that
+     * keeps each side at least {@code targetSize}. An RGB or gray JPEG at least twice that size decodes
+     * at 1/2, 1/4 or 1/8 in the DCT domain ({@link ScaledJpegDecoder}: a 4000 x 3000 photo for 224
+     * comes back 500 x 375); other images skip source pixels (ImageIO subsampling: a 1000 x 700 PNG
+     * for 224 keeps every 4th column and every 3rd row and comes back 250 x 234). Use the model's input
+     * size, the same for training and serving, as it changes the pixels slightly. A {@code targetSize}
+     * of 0 or less decodes at full size.
      *
      * @throws RejectedImageException when the bytes are not an acceptable image
      */
@@ -121,6 +124,13 @@ public final class ImageDecoder {
             ImageInfo info = new ImageInfo(format, width, height, describe(reader), bytes.length);
             BufferedImage image = null;
             if (decodePixels) {
+                int scale = ScaledJpegDecoder.scale(width, height, targetSize);
+                if (scale > 1 && format == ImageFormat.JPEG && ScaledJpegDecoder.available()
+                        && (profile == null || treatment.strip()) && ("rgb".equals(info.colorModel()) || "gray".equals(info.colorModel()))) {
+                    image = ScaledJpegDecoder.decode(source, scale);
+                }
+            }
+            if (decodePixels && image == null) {
                 ImageReadParam param = reader.getDefaultReadParam();
                 if (targetSize > 0) {
                     int stepX = Math.max(1, width / targetSize);
@@ -135,9 +145,9 @@ public final class ImageDecoder {
                 if (warnings.warning != null) {
                     throw new RejectedImageException(Kind.TRUNCATED, format.id() + " decoder: " + warnings.warning);
                 }
-                if (source != bytes) {
-                    image = treatment.apply(image);
-                }
+            }
+            if (image != null && source != bytes) {
+                image = treatment.apply(image);
             }
             healthy = true;
             return new DecodedImage(info, image);

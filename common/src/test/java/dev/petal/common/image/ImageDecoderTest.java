@@ -231,15 +231,20 @@ class ImageDecoderTest {
     }
 
     @Test
-    void targetSizeSubsamplesLargeSourcesButNeverBelowTheTarget() {
-        byte[] jpeg = TestImages.jpeg(TestImages.photo(1000, 700, 6), false);
+    void targetSizeShrinksLargeSourcesButNeverBelowTheTarget() {
+        BufferedImage photo = TestImages.photo(1000, 700, 6);
+        byte[] jpeg = TestImages.jpeg(photo, false);
         DecodedImage full = DECODER.decode(jpeg);
         assertEquals(1000, full.width());
-        DecodedImage small = DECODER.decode(jpeg, 224);
-        assertEquals(250, small.width());
-        assertEquals(234, small.height());
-        assertEquals(1000, small.info().width()); // the header's size, not the decoded one
+        DecodedImage halved = DECODER.decode(jpeg, 224); // 1/4 would be 175 rows: libjpeg-turbo's 1/2
+        assertEquals(500, halved.width());
+        assertEquals(350, halved.height());
+        assertEquals(1000, halved.info().width()); // the header's size, not the decoded one
+        DecodedImage subsampled = DECODER.decode(encode(photo, "png"), 224); // every 4th column, every 3rd row
+        assertEquals(250, subsampled.width());
+        assertEquals(234, subsampled.height());
         assertEquals(300, DECODER.decode(TestImages.jpeg(TestImages.photo(300, 300, 6), false), 224).width());
+        assertEquals(300, DECODER.decode(TestImages.jpeg(TestImages.photo(300, 300, 6), false), 151).width()); // half of 300 is under 151
     }
 
     @Test
