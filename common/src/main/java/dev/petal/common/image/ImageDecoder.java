@@ -36,9 +36,9 @@ import javax.imageio.spi.ImageReaderSpi;
  * <p>Thread-safe: ImageIO readers are not, so each call borrows one from a small pool per
  * format and returns it. JPEG is read by TwelveMonkeys (CMYK, YCCK, broken ICC profiles), WebP
  * by TwelveMonkeys, PNG, GIF and BMP by the JDK; a JPEG decoded for a much smaller model input by
- * libjpeg-turbo at a reduced scale ({@link #decode(byte[], int)}). A JPEG's embedded RGB profile is taken out first
- * and applied with a transform kept per profile ({@link JpegColourProfile}, {@link ProfileTreatment}):
- * making the transform for every image cost most of such a photo's decode.
+ * libjpeg-turbo at a reduced scale ({@link #decode(byte[], int)}). A JPEG's embedded RGB profile is
+ * taken out first and applied with a transform kept per profile ({@link JpegColourProfile},
+ * {@link ProfileTreatment}): making the transform for every image cost most of such a photo's decode.
  */
 public final class ImageDecoder {
     private static final int MAX_POOLED_READERS = 64;

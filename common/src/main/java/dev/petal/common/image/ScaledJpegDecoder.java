@@ -19,9 +19,11 @@ import org.bytedeco.opencv.opencv_core.Mat;
  * limits, that the markers run to the end of the image, and the colour profile. One check is weaker
  * than ImageIO's: OpenCV does not pass on libjpeg's warnings, so scan data that ends early inside
  * complete markers (corruption, not a cut file) decodes with grey where ImageIO would warn and the
- * image be refused as {@code truncated}; libjpeg prints its warning on standard error. The native libraries load on first use; where they cannot (another
- * platform, no writable cache folder: {@code -Dorg.bytedeco.javacpp.cachedir}), {@link #available()} says so
- * once and ImageIO decodes instead.
+ * image be refused as {@code truncated}; libjpeg prints its warning on standard error.
+ *
+ * <p>The native libraries load on first use; where they cannot (another platform, no writable cache
+ * folder: {@code -Dorg.bytedeco.javacpp.cachedir}), {@link #available()} says so once and ImageIO
+ * decodes instead.
  */
 final class ScaledJpegDecoder {
     private static final System.Logger LOG = System.getLogger(ScaledJpegDecoder.class.getName());
