@@ -15,7 +15,6 @@ import dev.petal.common.model.ModelParameters;
 import dev.petal.common.model.ModelSpec;
 import dev.petal.common.model.ActivationRanges;
 import dev.petal.common.model.Int8Calibration;
-import dev.petal.common.model.Precision;
 import dev.petal.common.model.ServingProgram;
 import dev.petal.common.records.ModelEvent;
 import dev.petal.common.records.Topics;
@@ -211,9 +210,8 @@ public final class TrainingJob {
                         recipe.earlyImageSize() > 0 && recipe.earlyEpochs() > 0
                                 ? ", the first " + recipe.earlyEpochs() + " epochs at " + recipe.earlyImageSize() + " px" : "",
                         device, session.precision().id(), recipe.batchSize(), totalSteps);
-                if (session.precision() == Precision.BF16) {
-                    PyTorchEngine.precisionCaveat(Precision.BF16, device).ifPresent(why -> LOG.warnf("training in bf16, but %s", why));
-                }
+                PyTorchEngine.precisionCaveat(session.precision(), device)
+                        .ifPresent(why -> LOG.warnf("training in %s, but %s", session.precision().id(), why));
                 if (resuming) {
                     session.optimizer().restore(SafeTensors.read(from.files().get(OPTIMIZER_FILE)));
                 }
