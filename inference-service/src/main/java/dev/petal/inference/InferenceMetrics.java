@@ -35,10 +35,11 @@ public class InferenceMetrics {
     /**
      * Where a batch's wall time goes, the {@code stage} tag of {@code petal_inference_stage_seconds}: waiting for the
      * next batch (the consumer's poll and the connector's hand-over), decoding and preprocessing its images (on the
-     * decode pool), the model's forward pass, building the output records, and publishing them until the broker has
-     * acknowledged every one.
+     * decode pool), waiting for the batch before to leave the model and be published ({@code model-wait}: with
+     * {@code petal.inference.decode-ahead}, decoding runs beside the batch before's model, publishing and waiting), the
+     * model's forward pass, building the output records, and publishing them until the broker has acknowledged every one.
      */
-    public static final List<String> STAGES = List.of("wait", "decode", "model", "serialise", "publish");
+    public static final List<String> STAGES = List.of("wait", "decode", "model-wait", "model", "serialise", "publish");
     /**
      * The decode stage per image, summed over the decode pool's threads ({@code petal_inference_image_seconds}):
      * reading the file (JPEG/PNG decoding with subsampling, colour conversion), then scaling to the model's input
@@ -117,6 +118,15 @@ public class InferenceMetrics {
         inputs.increment(size);
         batchSize.record(size);
         batchDuration.record(took);
+    }
+
+    /** A batch decoded while the batch before was on the model ({@code petal.inference.decode-ahead}). */
+    public void decodedAhead() {
+        registry.counter("petal.inference.batches.decoded.ahead").increment();
+    }
+
+    public double batchesDecodedAhead() {
+        return registry.counter("petal.inference.batches.decoded.ahead").count();
     }
 
     public void prediction(double latencyMs) {

@@ -75,6 +75,18 @@ public interface InferenceSettings {
     /** Threads that fetch and decode inputs; 0 means one per CPU core. */
     int decodeThreads();
 
+    /** {@link #decodeThreads()} with 0 resolved to this machine's cores. */
+    default int decodeThreadCount() {
+        return decodeThreads() > 0 ? decodeThreads() : Runtime.getRuntime().availableProcessors();
+    }
+
+    /**
+     * Decode the next batch while the batch before is on the model and being published (at most two batches in
+     * flight, outputs still in input order), or decode, score and publish each batch before the next. Unset: ahead
+     * on a GPU, and on a CPU while decoding a batch takes at least as long as its forward pass (docs/performance.md).
+     */
+    Optional<Boolean> decodeAhead();
+
     /** Topic read for inputs (the contract's petal.images; other names serve benchmarks). */
     String inputTopic();
 

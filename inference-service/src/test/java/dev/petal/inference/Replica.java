@@ -38,7 +38,7 @@ final class Replica implements AutoCloseable {
 
     /**
      * The configuration of a replica of {@code model} reading {@code input} in {@code group}: the stack's
-     * addresses, CPU, a 1 s latest-poll, and (so that a killed replica's partitions move within seconds,
+     * addresses, CPU, decoding ahead, a 1 s latest-poll, and (so that a killed replica's partitions move within seconds,
      * not Kafka's default 45) a 6 s consumer session, the broker's minimum.
      */
     static Map<String, String> config(Map<String, String> stackConfig, String model, String group, String input,
@@ -52,6 +52,8 @@ final class Replica implements AutoCloseable {
         c.put("petal.inference.device", "cpu");
         c.put("petal.inference.poll-interval", "1s");
         c.put("petal.inference.decode-threads", "2");
+        // The GPU default, so that kills, outages and takeovers meet two batches in flight; InferenceServiceTest runs the CPU default.
+        c.put("petal.inference.decode-ahead", "true");
         c.put("kafka.session.timeout.ms", "6000");
         c.put("kafka.heartbeat.interval.ms", "1000");
         c.putAll(more);

@@ -54,7 +54,7 @@ public class ImageScorer {
     public ImageScorer(InferenceSettings settings, ImageConfig images, InferenceMetrics metrics) {
         this.metrics = metrics;
         this.decoder = new ImageDecoder(images.limits());
-        int threads = settings.decodeThreads() > 0 ? settings.decodeThreads() : Runtime.getRuntime().availableProcessors();
+        int threads = settings.decodeThreadCount();
         this.decodePool = Executors.newFixedThreadPool(threads, r -> {
             Thread t = new Thread(r, "petal-decode");
             t.setDaemon(true);
@@ -72,7 +72,17 @@ public class ImageScorer {
     }
 
     public List<Outcome> score(List<ImageInput> inputs, Classifier classifier, int k) {
-        Preprocessor preprocessor = classifier.preprocessor();
+        return run(decode(inputs, classifier.preprocessor()), classifier, k);
+    }
+
+    /**
+     * A batch decoded for one model's preprocessor: the inputs that decoded packed densely at the front of
+     * {@code pixels}, and per input the reason it was rejected (null when it decoded).
+     */
+    public record Decoded(float[] pixels, int dense, Rejection[] rejections) {}
+
+    /** Fetches and decodes every input on the decode pool, the calling thread waiting: the first half of {@link #score}. */
+    public Decoded decode(List<ImageInput> inputs, Preprocessor preprocessor) {
         int perImage = preprocessor.tensorLength();
         float[] pixels = new float[inputs.size() * perImage];
         Rejection[] rejections = new Rejection[inputs.size()];
@@ -87,8 +97,6 @@ public class ImageScorer {
         for (Future<?> f : work) {
             await(f);
         }
-        long modelStart = System.nanoTime();
-        metrics.stage("decode", modelStart - decodeStart);
         // Pack the inputs that decoded to the front, so the model sees one dense batch.
         int good = 0;
         for (int i = 0; i < inputs.size(); i++) {
@@ -99,12 +107,23 @@ public class ImageScorer {
                 good++;
             }
         }
-        int dense = good;
-        List<List<Prediction.Scored>> tops = dense == 0 ? List.of() : await(modelThread.submit(() -> classifier.topK(pixels, dense, k)));
+        metrics.stage("decode", System.nanoTime() - decodeStart);
+        return new Decoded(pixels, good, rejections);
+    }
+
+    /**
+     * One forward pass over what decoded, on the model thread: the second half of {@link #score}. {@code decoded} must
+     * come from this classifier's preprocessor.
+     */
+    public List<Outcome> run(Decoded decoded, Classifier classifier, int k) {
+        long modelStart = System.nanoTime();
+        int dense = decoded.dense();
+        List<List<Prediction.Scored>> tops = dense == 0 ? List.of()
+                : await(modelThread.submit(() -> classifier.topK(decoded.pixels(), dense, k)));
         metrics.stage("model", System.nanoTime() - modelStart);
-        List<Outcome> outcomes = new ArrayList<>(inputs.size());
+        List<Outcome> outcomes = new ArrayList<>(decoded.rejections().length);
         int next = 0;
-        for (Rejection rejection : rejections) {
+        for (Rejection rejection : decoded.rejections()) {
             outcomes.add(rejection == null ? new Outcome(tops.get(next++), null) : new Outcome(null, rejection));
         }
         return outcomes;

@@ -13,7 +13,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
@@ -56,7 +55,7 @@ public class RecordScorer {
 
     /** A scored batch: output {@code i} answers input {@code i}. */
     public record Scored(List<ProducerRecord<byte[], byte[]>> outputs, List<Double> latencies, List<String> deadLetterClasses,
-                         long startNanos) {
+                         long startNanos, long modelNanos) {
         /** Counts the batch in the service's metrics; called once its outputs are on the broker. */
         public void count(InferenceMetrics metrics) {
             latencies.forEach(metrics::prediction);
@@ -70,39 +69,113 @@ public class RecordScorer {
      * ({@link CanaryRouter}), each leased for the whole batch; outputs in input order either way.
      */
     public Scored score(List<ConsumerRecord<byte[], byte[]>> batch, long arrivedAtMillis) {
-        long start = System.nanoTime();
-        Optional<ModelHolder.Lease> held = holder.acquire();
-        if (held.isEmpty()) {
-            throw new IllegalStateException("no model, though one was loaded before consumption started");
+        return finish(prepare(batch, arrivedAtMillis));
+    }
+
+    /**
+     * A batch routed and decoded, holding the model(s) it was decoded for until {@link #finish} runs them: between the
+     * two, the next batch can be decoded while this one is on the model. {@link #finish} releases the leases, also when
+     * it fails.
+     */
+    public static final class Prepared {
+        private final List<ConsumerRecord<byte[], byte[]>> batch;
+        private final long arrivedAtMillis;
+        private final long startNanos;
+        private final ModelHolder.Lease champion;
+        private final ModelHolder.Lease challenger;
+        private final boolean[] toChallenger;
+        private ImageScorer.Decoded championInputs;
+        private ImageScorer.Decoded challengerInputs;
+        private long decodeNanos;
+
+        private Prepared(List<ConsumerRecord<byte[], byte[]>> batch, long arrivedAtMillis, long startNanos,
+                         ModelHolder.Lease champion, ModelHolder.Lease challenger) {
+            this.batch = batch;
+            this.arrivedAtMillis = arrivedAtMillis;
+            this.startNanos = startNanos;
+            this.champion = champion;
+            this.challenger = challenger;
+            this.toChallenger = new boolean[batch.size()];
         }
-        List<ProducerRecord<byte[], byte[]>> outputs = new ArrayList<>(batch.size());
-        List<Double> latencies = new ArrayList<>();
-        List<String> deadClasses = new ArrayList<>();
-        Optional<ModelHolder.Lease> challenger = router.percent() > 0 ? watcher.canaryHolder().acquire() : Optional.empty();
-        try (ModelHolder.Lease lease = held.get()) {
-            boolean canary = challenger.isPresent();
-            boolean[] toChallenger = new boolean[batch.size()];
+
+        /** How long routing and decoding took. */
+        public long decodeNanos() {
+            return decodeNanos;
+        }
+
+        /** Whether the served model runs on a GPU. */
+        public boolean onGpu() {
+            return champion.classifier().device().isGpu();
+        }
+
+        /** Releases the models: done by {@link #finish}, or by the caller for a batch that will not be finished. */
+        public void release() {
+            champion.close();
+            if (challenger != null) {
+                challenger.close();
+            }
+        }
+    }
+
+    /** Leases the served model (and the challenger during a canary), routes each input and decodes it. */
+    public Prepared prepare(List<ConsumerRecord<byte[], byte[]>> batch, long arrivedAtMillis) {
+        long start = System.nanoTime();
+        ModelHolder.Lease champion = holder.acquire().orElseThrow(
+                () -> new IllegalStateException("no model, though one was loaded before consumption started"));
+        ModelHolder.Lease challenger = null;
+        Prepared prepared;
+        try {
+            challenger = router.percent() > 0 ? watcher.canaryHolder().acquire().orElse(null) : null;
+            prepared = new Prepared(batch, arrivedAtMillis, start, champion, challenger);
             List<ImageInput> championInputs = new ArrayList<>(batch.size());
             List<ImageInput> challengerInputs = new ArrayList<>();
             for (int i = 0; i < batch.size(); i++) {
                 ConsumerRecord<byte[], byte[]> in = batch.get(i);
-                toChallenger[i] = canary && router.toChallenger(in);
-                (toChallenger[i] ? challengerInputs : championInputs).add(inputOf(in));
+                prepared.toChallenger[i] = challenger != null && router.toChallenger(in);
+                (prepared.toChallenger[i] ? challengerInputs : championInputs).add(inputOf(in));
             }
-            List<ImageScorer.Outcome> championOutcomes = championInputs.isEmpty() ? List.of()
-                    : scorer.score(championInputs, lease.classifier());
-            List<ImageScorer.Outcome> challengerOutcomes = challengerInputs.isEmpty() ? List.of()
-                    : scorer.score(challengerInputs, challenger.get().classifier());
+            prepared.championInputs = scorer.decode(championInputs, champion.classifier().preprocessor());
+            prepared.challengerInputs = challengerInputs.isEmpty() ? null
+                    : scorer.decode(challengerInputs, challenger.classifier().preprocessor());
+            prepared.decodeNanos = System.nanoTime() - start;
+        } catch (RuntimeException | Error e) {
+            champion.close();
+            if (challenger != null) {
+                challenger.close();
+            }
+            throw e;
+        }
+        return prepared;
+    }
+
+    /** Runs a prepared batch through its model(s) and turns the results into one output per input, in input order. */
+    public Scored finish(Prepared prepared) {
+        List<ConsumerRecord<byte[], byte[]>> batch = prepared.batch;
+        List<ProducerRecord<byte[], byte[]>> outputs = new ArrayList<>(batch.size());
+        List<Double> latencies = new ArrayList<>();
+        List<String> deadClasses = new ArrayList<>();
+        ModelHolder.Lease lease = prepared.champion;
+        ModelHolder.Lease challenger = prepared.challenger;
+        long modelNanos;
+        long begun = System.nanoTime();
+        try {
+            boolean canary = challenger != null;
+            List<ImageScorer.Outcome> championOutcomes = prepared.championInputs.rejections().length == 0 ? List.of()
+                    : scorer.run(prepared.championInputs, lease.classifier(), scorer.topK());
+            List<ImageScorer.Outcome> challengerOutcomes = prepared.challengerInputs == null ? List.of()
+                    : scorer.run(prepared.challengerInputs, challenger.classifier(), scorer.topK());
             long scored = System.nanoTime();
+            modelNanos = scored - begun;
             int c = 0;
             int k = 0;
             for (int i = 0; i < batch.size(); i++) {
                 ConsumerRecord<byte[], byte[]> in = batch.get(i);
-                ImageScorer.Outcome outcome = toChallenger[i] ? challengerOutcomes.get(k++) : championOutcomes.get(c++);
-                ModelId model = (toChallenger[i] ? challenger.get() : lease).classifier().id();
-                String route = canary ? (toChallenger[i] ? CanaryRouter.CANARY : CanaryRouter.CHAMPION) : null;
+                boolean challenged = prepared.toChallenger[i];
+                ImageScorer.Outcome outcome = challenged ? challengerOutcomes.get(k++) : championOutcomes.get(c++);
+                ModelId model = (challenged ? challenger : lease).classifier().id();
+                String route = canary ? (challenged ? CanaryRouter.CANARY : CanaryRouter.CHAMPION) : null;
                 if (outcome.scored()) {
-                    long from = in.timestamp() > 0 ? in.timestamp() : arrivedAtMillis;
+                    long from = in.timestamp() > 0 ? in.timestamp() : prepared.arrivedAtMillis;
                     double latency = Math.max(0, System.currentTimeMillis() - from);
                     Prediction p = Prediction.of(OutputRecords.predictionId(in), outcome.top(), model,
                             Prediction.Source.record(in.topic(), in.partition(), in.offset()), latency);
@@ -118,12 +191,12 @@ public class RecordScorer {
             }
             metrics.stage("serialise", System.nanoTime() - scored);
             if (canary) {
-                monitor.evaluate(model(lease), model(challenger.get()));
+                monitor.evaluate(model(lease), model(challenger));
             }
         } finally {
-            challenger.ifPresent(ModelHolder.Lease::close);
+            prepared.release();
         }
-        return new Scored(outputs, latencies, deadClasses, start);
+        return new Scored(outputs, latencies, deadClasses, prepared.startNanos, modelNanos);
     }
 
     private static String model(ModelHolder.Lease lease) {

@@ -16,6 +16,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.eclipse.microprofile.reactive.messaging.Channel;
@@ -28,7 +30,10 @@ import org.jboss.logging.Logger;
  * {@code images} channel delivers batches (up to {@code petal.inference.max-batch} records, the broker waiting up to
  * {@code max-wait-ms} to fill one), each batch is scored by one model ({@link RecordScorer}), and its outputs leave
  * through the {@code outputs} channel. Batches are processed one at a time, in order, so outputs keep input order
- * within a partition, also across a hot reload.
+ * within a partition, also across a hot reload. With {@code petal.inference.decode-ahead} the next batch is decoded
+ * while the one before is on the model and being published ({@link RecordScorer#prepare}, then
+ * {@link RecordScorer#finish} on the thread {@code petal-score}): the models, publishing and acknowledgements stay one
+ * batch at a time, in arrival order.
  *
  * <p>At least once (the default): a batch is acknowledged only after every one of its outputs is acknowledged by the
  * broker, and the channel's commit strategy commits acknowledged offsets only. Publishing that fails (the broker away
@@ -56,8 +61,20 @@ public class ScoringChannel {
     private final MutinyEmitter<ProducerRecord<byte[], byte[]>> outputs;
     private volatile boolean started;
     private volatile boolean stopping;
-    /** Batches being scored (0 or 1: one at a time). */
+    /** Batches between arrival and acknowledgement: at most two, one decoding while the one before is on the model. */
     private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
+    /** With {@code petal.inference.decode-ahead}: runs each batch's model, outputs and acknowledgement, in arrival order. */
+    private final ExecutorService back = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "petal-score");
+        t.setDaemon(true);
+        return t;
+    });
+    /** Recent time to decode a batch and to run one through the model, for {@link #decodeAhead}. */
+    private volatile long decodeNanos;
+    private volatile long modelNanos;
+    private volatile boolean decodingAhead;
+    /** The batch before: done once its outputs are published and it is acknowledged (or dead-lettered). */
+    private volatile CompletableFuture<Void> batchBefore = CompletableFuture.completedFuture(null);
     /** When the previous batch was done (System.nanoTime), for the wait stage; 0 before the first. */
     private volatile long lastBatchEnded;
 
@@ -89,27 +106,89 @@ public class ScoringChannel {
     @Blocking(ordered = true)
     public CompletionStage<Void> score(KafkaRecordBatch<byte[], byte[]> batch) {
         inFlight.incrementAndGet();
+        boolean handedOn = false;
         long begun = System.nanoTime();
         if (lastBatchEnded != 0) {
             metrics.stage("wait", begun - lastBatchEnded);
         }
         try {
-            return stopping ? CompletableFuture.completedFuture(null) : scoreAndPublish(batch);
+            if (stopping) {
+                return CompletableFuture.completedFuture(null);
+            }
+            RecordScorer.Prepared prepared;
+            try {
+                prepared = scorer.prepare(inputsOf(batch), System.currentTimeMillis());
+            } finally {
+                // The batch before is done first, also when this one failed: the failure dead-letters this batch and
+                // commits its offsets, which must not pass those of the batch before while its outputs are unpublished.
+                awaitBatchBefore();
+            }
+            decodeNanos = average(decodeNanos, prepared.decodeNanos());
+            if (!decodeAhead(prepared)) {
+                return finishAndPublish(batch, prepared);
+            }
+            handedOn = true;
+            metrics.decodedAhead();
+            // The model and the publishing run on their own thread, so the connector hands over the next batch now
+            // and it decodes while this one is on the model.
+            batchBefore = CompletableFuture.supplyAsync(() -> finishAndPublish(batch, prepared), back)
+                    .thenCompose(acked -> acked)
+                    .exceptionallyCompose(failure -> batch.nack(unwrapped(failure)))
+                    .whenComplete((done, failure) -> inFlight.decrementAndGet());
+            return CompletableFuture.completedFuture(null);
         } finally {
             lastBatchEnded = System.nanoTime();
-            inFlight.decrementAndGet();
+            if (!handedOn) {
+                inFlight.decrementAndGet();
+            }
         }
     }
 
-    /** Not acknowledged (so not committed) when the service stops while its outputs cannot be published. */
-    private CompletionStage<Void> scoreAndPublish(KafkaRecordBatch<byte[], byte[]> batch) {
-        long arrived = System.currentTimeMillis();
-        List<KafkaRecord<byte[], byte[]>> messages = batch.getRecords();
-        List<ConsumerRecord<byte[], byte[]>> inputs = new ArrayList<>(messages.size());
-        for (KafkaRecord<byte[], byte[]> message : messages) {
+    /**
+     * Whether this batch goes on to the model on {@code petal-score}, so that the next one decodes beside it: as
+     * {@code petal.inference.decode-ahead} says; unset, on a GPU, and on a CPU while decoding a batch takes at least as
+     * long as its forward pass (camera photos: decoding beside the model hides the faster of the two; small photos: the
+     * model keeps every core busy and decoding beside it slows it more than it saves; docs/performance.md).
+     */
+    private boolean decodeAhead(RecordScorer.Prepared prepared) {
+        boolean ahead = settings.decodeAhead().orElseGet(() -> prepared.onGpu() || modelNanos > 0 && decodeNanos >= modelNanos);
+        if (ahead != decodingAhead) {
+            decodingAhead = ahead;
+            LOG.infof("%s (decode %.1f ms a batch, model %.1f ms)", ahead ? "decoding each batch beside the batch before's model"
+                    : "decoding each batch after the batch before is published", decodeNanos / 1e6, modelNanos / 1e6);
+        }
+        return ahead;
+    }
+
+    /** An exponential moving average over the last few batches (0: none yet). */
+    private static long average(long average, long latest) {
+        return average == 0 ? latest : (average * 4 + latest) / 5;
+    }
+
+    /** Waits for the batch handed to the model before this one to be published and acknowledged (or dead-lettered). */
+    private void awaitBatchBefore() {
+        long begun = System.nanoTime();
+        batchBefore.exceptionally(failure -> null).join();
+        metrics.stage("model-wait", System.nanoTime() - begun);
+    }
+
+    private static Throwable unwrapped(Throwable failure) {
+        return failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+    }
+
+    private static List<ConsumerRecord<byte[], byte[]>> inputsOf(KafkaRecordBatch<byte[], byte[]> batch) {
+        List<ConsumerRecord<byte[], byte[]>> inputs = new ArrayList<>(batch.getRecords().size());
+        for (KafkaRecord<byte[], byte[]> message : batch.getRecords()) {
             inputs.add(consumerRecord(message));
         }
-        RecordScorer.Scored scored = scorer.score(inputs, arrived);
+        return inputs;
+    }
+
+    /** Not acknowledged (so not committed) when the service stops while its outputs cannot be published. */
+    private CompletionStage<Void> finishAndPublish(KafkaRecordBatch<byte[], byte[]> batch, RecordScorer.Prepared prepared) {
+        List<KafkaRecord<byte[], byte[]>> messages = batch.getRecords();
+        RecordScorer.Scored scored = scorer.finish(prepared);
+        modelNanos = average(modelNanos, scored.modelNanos());
         List<Message<ProducerRecord<byte[], byte[]>>> out = new ArrayList<>(messages.size());
         for (int i = 0; i < messages.size(); i++) {
             out.add(answering(messages.get(i), scored.outputs().get(i)));

@@ -59,6 +59,11 @@ public final class Classifier implements AutoCloseable {
         this.manager = NDManager.newBaseManager(device);
     }
 
+    /** Where the forward pass runs. */
+    public Device device() {
+        return device;
+    }
+
     /**
      * Builds the network of {@code spec} on {@code device}, loads {@code weights} (safetensors, read as it
      * goes; not closed here) and compiles it to compute in {@code precision}.
