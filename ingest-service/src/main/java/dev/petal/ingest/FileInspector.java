@@ -1,5 +1,6 @@
 package dev.petal.ingest;
 
+import dev.petal.common.concurrent.DaemonThreads;
 import dev.petal.common.checkpoint.Sha256;
 import dev.petal.common.image.ImageLimits;
 import dev.petal.common.image.RejectedImageException;
@@ -49,11 +50,7 @@ public final class FileInspector implements AutoCloseable {
         this.check = check;
         this.known = known;
         this.window = threads * 8;
-        this.pool = Executors.newFixedThreadPool(threads, r -> {
-            Thread t = new Thread(r, "petal-inspect");
-            t.setDaemon(true);
-            return t;
-        });
+        this.pool = Executors.newFixedThreadPool(threads, DaemonThreads.named("petal-inspect"));
     }
 
     public ImageLimits limits() {

@@ -1,5 +1,6 @@
 package dev.petal.inference.scoring;
 
+import dev.petal.common.concurrent.DaemonThreads;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.petal.common.records.KafkaClients;
 import dev.petal.common.records.Topics;
@@ -99,11 +100,7 @@ public class CanaryMonitor {
     private final KafkaClients kafka;
     private final Window canary;
     private final Window champion;
-    private final ExecutorService actions = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "petal-canary");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ExecutorService actions = Executors.newSingleThreadExecutor(DaemonThreads.named("petal-canary"));
     private volatile boolean decided;
     private volatile Map<String, Object> decision;
 

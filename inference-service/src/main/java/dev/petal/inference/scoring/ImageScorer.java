@@ -1,5 +1,6 @@
 package dev.petal.inference.scoring;
 
+import dev.petal.common.concurrent.DaemonThreads;
 import dev.petal.common.image.DecodedImage;
 import dev.petal.common.image.ImageDecoder;
 import dev.petal.common.image.Preprocessor;
@@ -43,11 +44,7 @@ public class ImageScorer {
      * the channel's batches arrive on whichever worker thread is free, so without it each caller grows its own team
      * and the teams contend for the cores.
      */
-    private final ExecutorService modelThread = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "petal-model");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ExecutorService modelThread = Executors.newSingleThreadExecutor(DaemonThreads.named("petal-model"));
     private final int topK;
     private final InferenceMetrics metrics;
 
@@ -55,11 +52,7 @@ public class ImageScorer {
         this.metrics = metrics;
         this.decoder = new ImageDecoder(images.limits());
         int threads = settings.decodeThreadCount();
-        this.decodePool = Executors.newFixedThreadPool(threads, r -> {
-            Thread t = new Thread(r, "petal-decode");
-            t.setDaemon(true);
-            return t;
-        });
+        this.decodePool = Executors.newFixedThreadPool(threads, DaemonThreads.named("petal-decode"));
         this.topK = settings.topK();
     }
 

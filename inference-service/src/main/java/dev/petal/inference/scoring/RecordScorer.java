@@ -82,19 +82,18 @@ public class RecordScorer {
         private final long arrivedAtMillis;
         private final long startNanos;
         private final ModelHolder.Lease champion;
-        private final ModelHolder.Lease challenger;
+        private ModelHolder.Lease challenger;
         private final boolean[] toChallenger;
         private ImageScorer.Decoded championInputs;
         private ImageScorer.Decoded challengerInputs;
         private long decodeNanos;
 
         private Prepared(List<ConsumerRecord<byte[], byte[]>> batch, long arrivedAtMillis, long startNanos,
-                         ModelHolder.Lease champion, ModelHolder.Lease challenger) {
+                         ModelHolder.Lease champion) {
             this.batch = batch;
             this.arrivedAtMillis = arrivedAtMillis;
             this.startNanos = startNanos;
             this.champion = champion;
-            this.challenger = challenger;
             this.toChallenger = new boolean[batch.size()];
         }
 
@@ -122,11 +121,10 @@ public class RecordScorer {
         long start = System.nanoTime();
         ModelHolder.Lease champion = holder.acquire().orElseThrow(
                 () -> new IllegalStateException("no model, though one was loaded before consumption started"));
-        ModelHolder.Lease challenger = null;
-        Prepared prepared;
+        Prepared prepared = new Prepared(batch, arrivedAtMillis, start, champion);
         try {
-            challenger = router.percent() > 0 ? watcher.canaryHolder().acquire().orElse(null) : null;
-            prepared = new Prepared(batch, arrivedAtMillis, start, champion, challenger);
+            ModelHolder.Lease challenger = router.percent() > 0 ? watcher.canaryHolder().acquire().orElse(null) : null;
+            prepared.challenger = challenger;
             List<ImageInput> championInputs = new ArrayList<>(batch.size());
             List<ImageInput> challengerInputs = new ArrayList<>();
             for (int i = 0; i < batch.size(); i++) {
@@ -139,10 +137,7 @@ public class RecordScorer {
                     : scorer.decode(challengerInputs, challenger.classifier().preprocessor());
             prepared.decodeNanos = System.nanoTime() - start;
         } catch (RuntimeException | Error e) {
-            champion.close();
-            if (challenger != null) {
-                challenger.close();
-            }
+            prepared.release();
             throw e;
         }
         return prepared;

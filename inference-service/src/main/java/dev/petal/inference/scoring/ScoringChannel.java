@@ -1,5 +1,6 @@
 package dev.petal.inference.scoring;
 
+import dev.petal.common.concurrent.DaemonThreads;
 import dev.petal.inference.InferenceMetrics;
 import dev.petal.inference.InferenceSettings;
 import io.smallrye.mutiny.Uni;
@@ -64,11 +65,7 @@ public class ScoringChannel {
     /** Batches between arrival and acknowledgement: at most two, one decoding while the one before is on the model. */
     private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
     /** With {@code petal.inference.decode-ahead}: runs each batch's model, outputs and acknowledgement, in arrival order. */
-    private final ExecutorService back = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "petal-score");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ExecutorService back = Executors.newSingleThreadExecutor(DaemonThreads.named("petal-score"));
     /** Recent time to decode a batch and to run one through the model, for {@link #decodeAhead}. */
     private volatile long decodeNanos;
     private volatile long modelNanos;

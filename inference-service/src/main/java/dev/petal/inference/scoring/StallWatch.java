@@ -1,5 +1,6 @@
 package dev.petal.inference.scoring;
 
+import dev.petal.common.concurrent.DaemonThreads;
 import dev.petal.inference.InferenceSettings;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -131,11 +132,7 @@ public class StallWatch {
 
     private synchronized void startChecker() {
         if (checker == null) {
-            checker = Executors.newSingleThreadScheduledExecutor(r -> {
-                Thread t = new Thread(r, "petal-stall-watch");
-                t.setDaemon(true);
-                return t;
-            });
+            checker = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("petal-stall-watch"));
             checker.scheduleWithFixedDelay(this::checkQuietly, 1, 1, TimeUnit.SECONDS);
         }
     }

@@ -1,5 +1,6 @@
 package dev.petal.trainer.job;
 
+import dev.petal.common.concurrent.DaemonThreads;
 import dev.petal.common.image.ImageDecoder;
 import dev.petal.common.image.Preprocessor;
 import dev.petal.common.image.RejectedImageException;
@@ -46,7 +47,7 @@ final class BatchLoader implements AutoCloseable {
     private final DatasetIndex index;
     private final RecordFetcher fetcher;
     private final ImageDecoder decoder;
-    private final ExecutorService reader = Executors.newSingleThreadExecutor(r -> daemon(r, "petal-batch-reader"));
+    private final ExecutorService reader = Executors.newSingleThreadExecutor(DaemonThreads.named("petal-batch-reader"));
     private final ExecutorService decoders;
     private final int prefetch;
     private final AtomicInteger skipped = new AtomicInteger();
@@ -62,7 +63,7 @@ final class BatchLoader implements AutoCloseable {
         this.index = index;
         this.fetcher = fetcher;
         this.decoder = decoder;
-        this.decoders = Executors.newFixedThreadPool(decodeThreads, r -> daemon(r, "petal-decoder"));
+        this.decoders = Executors.newFixedThreadPool(decodeThreads, DaemonThreads.named("petal-decoder"));
         this.prefetch = prefetch;
         this.decodedBytesLeft = new AtomicLong(decodedCacheBytes);
     }
@@ -200,11 +201,6 @@ final class BatchLoader implements AutoCloseable {
         return image;
     }
 
-    private static Thread daemon(Runnable r, String name) {
-        Thread t = new Thread(r, name);
-        t.setDaemon(true);
-        return t;
-    }
 
     @Override
     public void close() {

@@ -1,5 +1,6 @@
 package dev.petal.trainer.job;
 
+import dev.petal.common.concurrent.DaemonThreads;
 import dev.petal.common.checkpoint.CheckpointManifest;
 import dev.petal.common.checkpoint.CheckpointStore;
 import dev.petal.common.records.ModelEvent;
@@ -30,11 +31,7 @@ final class CheckpointPublisher implements AutoCloseable {
     private final Duration firstBackoff;
     private final Duration maxBackoff;
     private final Duration giveUpAfter;
-    private final ExecutorService uploader = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "petal-checkpoint-upload");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ExecutorService uploader = Executors.newSingleThreadExecutor(DaemonThreads.named("petal-checkpoint-upload"));
 
     private Pending waiting;
     private boolean uploading;
