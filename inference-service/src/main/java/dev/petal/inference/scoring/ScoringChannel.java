@@ -53,8 +53,6 @@ public class ScoringChannel {
     /** What {@link StallWatch} sees waiting while a batch's outputs are being published. */
     static final String OUTPUTS = "outputs of a batch";
     private static final Logger LOG = Logger.getLogger(ScoringChannel.class);
-    /** Decoding ahead stops when a batch decodes in under this share of its forward pass (see {@link #decodeAhead}). */
-    private static final double BACK_BELOW = 0.6;
 
     private final InferenceSettings settings;
     private final RecordScorer scorer;
@@ -147,15 +145,10 @@ public class ScoringChannel {
      * Whether this batch goes on to the model on {@code petal-score}, so that the next one decodes beside it: as
      * {@code petal.inference.decode-ahead} says; unset, on a GPU, and on a CPU while decoding a batch takes at least as
      * long as its forward pass (camera photos: decoding beside the model hides the faster of the two; small photos: the
-     * model keeps every core busy and decoding beside it slows it more than it saves; docs/performance.md). Once ahead,
-     * it stays ahead until decoding takes under {@value #BACK_BELOW} of the forward pass: beside each other both slow
-     * down, the model more (decode/model fell from about 1 to 0.76-0.79 on camera photos in fp32), so a single
-     * threshold flipped the choice every few batches near it.
+     * model keeps every core busy and decoding beside it slows it more than it saves; docs/performance.md).
      */
     private boolean decodeAhead(RecordScorer.Prepared prepared) {
-        double threshold = decodingAhead ? BACK_BELOW : 1.0;
-        boolean ahead = settings.decodeAhead().orElseGet(
-                () -> prepared.onGpu() || modelNanos > 0 && decodeNanos >= threshold * modelNanos);
+        boolean ahead = settings.decodeAhead().orElseGet(() -> prepared.onGpu() || modelNanos > 0 && decodeNanos >= modelNanos);
         if (ahead != decodingAhead) {
             decodingAhead = ahead;
             LOG.infof("%s (decode %.1f ms a batch, model %.1f ms)", ahead ? "decoding each batch beside the batch before's model"
