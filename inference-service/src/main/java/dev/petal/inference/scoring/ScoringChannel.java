@@ -19,6 +19,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.eclipse.microprofile.reactive.messaging.Channel;
@@ -53,6 +54,7 @@ public class ScoringChannel {
     /** What {@link StallWatch} sees waiting while a batch's outputs are being published. */
     static final String OUTPUTS = "outputs of a batch";
     private static final Logger LOG = Logger.getLogger(ScoringChannel.class);
+    private static final long CHANGE_LOG_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
 
     private final InferenceSettings settings;
     private final RecordScorer scorer;
@@ -70,6 +72,9 @@ public class ScoringChannel {
     private volatile long decodeNanos;
     private volatile long modelNanos;
     private volatile boolean decodingAhead;
+    /** When {@link #logChange} last logged (System.nanoTime; 0: never), and the changes since that it did not log. */
+    private long changeLoggedAt;
+    private int changesNotLogged;
     /** The batch before: done once its outputs are published and it is acknowledged (or dead-lettered). */
     private volatile CompletableFuture<Void> batchBefore = CompletableFuture.completedFuture(null);
     /** When the previous batch was done (System.nanoTime), for the wait stage; 0 before the first. */
@@ -151,10 +156,26 @@ public class ScoringChannel {
         boolean ahead = settings.decodeAhead().orElseGet(() -> prepared.onGpu() || modelNanos > 0 && decodeNanos >= modelNanos);
         if (ahead != decodingAhead) {
             decodingAhead = ahead;
-            LOG.infof("%s (decode %.1f ms a batch, model %.1f ms)", ahead ? "decoding each batch beside the batch before's model"
-                    : "decoding each batch after the batch before is published", decodeNanos / 1e6, modelNanos / 1e6);
+            logChange(ahead);
         }
         return ahead;
+    }
+
+    /**
+     * Logs a change of {@link #decodeAhead}'s choice, at most once a minute: where decoding and the model take about as
+     * long (camera photos in fp32), the choice flips every few batches, and either way scores as fast.
+     */
+    private void logChange(boolean ahead) {
+        long now = System.nanoTime();
+        if (changeLoggedAt != 0 && now - changeLoggedAt < CHANGE_LOG_INTERVAL_NANOS) {
+            changesNotLogged++;
+            return;
+        }
+        LOG.infof("%s (decode %.1f ms a batch, model %.1f ms%s)", ahead ? "decoding each batch beside the batch before's model"
+                        : "decoding each batch after the batch before is published", decodeNanos / 1e6, modelNanos / 1e6,
+                changesNotLogged == 0 ? "" : "; " + changesNotLogged + " changes in the minute before not logged");
+        changeLoggedAt = now;
+        changesNotLogged = 0;
     }
 
     /** An exponential moving average over the last few batches (0: none yet). */
