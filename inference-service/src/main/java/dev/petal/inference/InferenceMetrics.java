@@ -85,6 +85,11 @@ public class InferenceMetrics {
         }
     }
 
+    /** Inputs scored and published so far (predictions and dead letters). */
+    public long inputs() {
+        return (long) inputs.count();
+    }
+
     /** Batches scored and published so far. */
     public long batches() {
         return batchSize.count();

@@ -33,6 +33,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -175,13 +176,16 @@ public class BenchCommand implements Callable<Integer> {
             reader.assign(outputs);
             reader.seekToBeginning(outputs);
             // Warm-up: the group joins and every thread has run once.
+            long countedBefore = metrics.inputs();
             sendAndAwait(producer, reader, images, files, "warm-", batch * 2, 0);
+            awaitCounted(countedBefore + batch * 2L);
             Map<String, Double> before = metrics.stageSeconds();
             long batchesBefore = metrics.batches();
             double aheadBefore = metrics.batchesDecodedAhead();
             long start = System.nanoTime();
             sendAndAwait(producer, reader, images, files, "tput-", count, 0);
             double seconds = (System.nanoTime() - start) / 1e9;
+            awaitCounted(countedBefore + batch * 2L + count);
             double kafkaRate = count / seconds;
             out.put("kafkaImagesPerSec", round(kafkaRate));
             out.put("kafkaToBareRatio", round(kafkaRate / bare));
@@ -366,6 +370,17 @@ public class BenchCommand implements Callable<Integer> {
 
     private static double percentile(double[] sorted, double q) {
         return sorted[Math.min(sorted.length - 1, (int) Math.ceil(q * sorted.length) - 1)];
+    }
+
+    /**
+     * Waits (up to 10 s) for the service to count {@code inputs} in all: it counts a batch just after publishing its
+     * outputs, so the reader can see them first, and a batch counted late would skew the per-batch figures.
+     */
+    private void awaitCounted(long inputs) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (metrics.inputs() < inputs && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
     }
 
     private static double round(double v) {
