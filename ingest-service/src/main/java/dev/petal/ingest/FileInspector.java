@@ -1,7 +1,7 @@
 package dev.petal.ingest;
 
-import dev.petal.common.concurrent.DaemonThreads;
 import dev.petal.common.checkpoint.Sha256;
+import dev.petal.common.concurrent.DaemonThreads;
 import dev.petal.common.image.ImageLimits;
 import dev.petal.common.image.RejectedImageException;
 import java.io.IOException;

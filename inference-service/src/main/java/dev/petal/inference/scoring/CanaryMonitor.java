@@ -1,7 +1,7 @@
 package dev.petal.inference.scoring;
 
-import dev.petal.common.concurrent.DaemonThreads;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.petal.common.concurrent.DaemonThreads;
 import dev.petal.common.records.KafkaClients;
 import dev.petal.common.records.Topics;
 import dev.petal.common.registry.AliasMove;

@@ -72,7 +72,7 @@ public class ScoringChannel {
     private volatile long decodeNanos;
     private volatile long modelNanos;
     private volatile boolean decodingAhead;
-    /** When {@link #logChange} last logged (System.nanoTime; 0: never), and the changes since that it did not log. */
+    /** When {@link #logChange} last logged (System.nanoTime; 0: never), and the changes since then that it did not log. */
     private long changeLoggedAt;
     private int changesNotLogged;
     /** The batch before: done once its outputs are published and it is acknowledged (or dead-lettered). */
@@ -173,7 +173,7 @@ public class ScoringChannel {
         }
         LOG.infof("%s (decode %.1f ms a batch, model %.1f ms%s)", ahead ? "decoding each batch beside the batch before's model"
                         : "decoding each batch after the batch before is published", decodeNanos / 1e6, modelNanos / 1e6,
-                changesNotLogged == 0 ? "" : "; " + changesNotLogged + " changes in the minute before not logged");
+                changesNotLogged == 0 ? "" : "; " + changesNotLogged + " changes since the line before, not logged");
         changeLoggedAt = now;
         changesNotLogged = 0;
     }

@@ -1,8 +1,8 @@
 package dev.petal.trainer.job;
 
-import dev.petal.common.concurrent.DaemonThreads;
 import dev.petal.common.checkpoint.CheckpointManifest;
 import dev.petal.common.checkpoint.CheckpointStore;
+import dev.petal.common.concurrent.DaemonThreads;
 import dev.petal.common.records.ModelEvent;
 import dev.petal.common.records.Topics;
 import java.time.Duration;
