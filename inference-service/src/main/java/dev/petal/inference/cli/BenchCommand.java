@@ -208,6 +208,9 @@ public class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** The stages on the consuming thread when decoding ahead; the others run beside them. */
+    private static final Set<String> FRONT_STAGES = Set.of("wait", "decode", "model-wait");
+
     /**
      * Where the throughput run's time went: seconds per stage of the channel ({@link InferenceMetrics#STAGES}) and
      * their share of the run's wall time ("other": the rest, such as the first send and the last read back; with
@@ -215,9 +218,6 @@ public class BenchCommand implements Callable<Integer> {
      * more than 1 and "other" counts the consuming thread's stages only), then
      * the decode stage's work per image in ms, summed over the decode threads.
      */
-    /** The stages on the consuming thread when decoding ahead; the others run beside them. */
-    private static final java.util.Set<String> FRONT_STAGES = java.util.Set.of("wait", "decode", "model-wait");
-
     private void putStages(ObjectNode out, Map<String, Double> before, Map<String, Double> after, double wallSeconds,
                            boolean decodeAhead) {
         ObjectNode stages = out.putObject("stageSeconds");
