@@ -92,6 +92,8 @@ def main():
                    help="PyTorch's; channels_last is its faster setting here, contiguous the tutorial as written")
     p.add_argument("--runtime", choices=["auto", "libtorch", "onnxruntime"], default="auto",
                    help="Petal's serving runtime (infer; auto: the faster on this CPU, as the inference service picks)")
+    p.add_argument("--device", choices=["cpu", "gpu"], default="cpu",
+                   help="gpu: both on the GPU (Petal needs a CUDA libtorch, docs/engine.md); pytorch and pytorch-frozen only")
     p.add_argument("--references", default="pytorch",
                    help="comma-separated, each alternating with Petal: pytorch, pytorch-frozen, onnxruntime, petal-fp32 (see above)")
     a = p.parse_args()
@@ -101,6 +103,8 @@ def main():
         sys.exit(f"--references: choose from pytorch, pytorch-frozen, onnxruntime, petal-fp32 (was {a.references})")
     if a.mode == "train" and (references != ["pytorch"] or a.precision == "int8"):
         sys.exit("train compares with pytorch only, in fp32 or bf16: the other references and int8 are for inference")
+    if a.device == "gpu" and not set(references) <= {"pytorch", "pytorch-frozen"}:
+        sys.exit("--device gpu compares with pytorch and pytorch-frozen only (the onnxruntime reference runs on a CPU)")
     if "onnxruntime" in references and a.reference_precision != "fp32":
         sys.exit("the onnxruntime reference runs fp32 only: leave out --reference-precision bf16")
 
@@ -113,7 +117,9 @@ def main():
     common = ["--arch", a.arch, "--batch-size", str(a.batch_size), "--image-size", str(a.image_size),
               "--steps", str(a.steps)]
     pytorch = [a.python, os.path.join(ROOT, "bench", "pytorch_reference.py"), a.mode] + common + [
-        "--precision", a.reference_precision, "--memory-format", a.reference_memory_format]
+        "--precision", a.reference_precision, "--memory-format", a.reference_memory_format,
+        "--device", "cuda" if a.device == "gpu" else "cpu"]
+    common += ["--device", "gpu"] if a.device == "gpu" else []
     commands = {"pytorch": pytorch, "pytorch-frozen": pytorch + ["--jit-freeze"],
                 "petal-fp32": [PETAL, "bench", a.mode] + common + ["--precision", "fp32", "--runtime", a.runtime]}
     if "onnxruntime" in references:

@@ -29,6 +29,9 @@ def main():
     p.add_argument("--profile", metavar="FILE", help="also write a Chrome trace of the timed steps to FILE")
     p.add_argument("--jit-freeze", action="store_true",
                    help="inference: trace the model and run it under torch.jit.freeze (PyTorch's fastest CPU route here)")
+    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
+                   help="cuda: the model on the GPU, the batch copied there from host memory each step and the result read "
+                        "back (loss and correct count; top-1), as Petal's bench does")
     p.add_argument("--export-onnx", metavar="FILE",
                    help="write the same network as ONNX (opset 13, any batch size) for bench/OnnxRuntimeReference.java, and exit")
     a = p.parse_args()
@@ -41,11 +44,19 @@ def main():
         model = model.to(memory_format=torch.channels_last)
         x = x.contiguous(memory_format=torch.channels_last)
     y = torch.randint(0, 5, (a.batch_size,))
+    cuda = a.device == "cuda"
     if a.export_onnx:
         torch.onnx.export(model.eval().to(memory_format=torch.contiguous_format), torch.randn(1, 3, a.image_size, a.image_size),
                           a.export_onnx, input_names=["input"], output_names=["logits"],
                           dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}, opset_version=13)
         return
+
+    if cuda:
+        model = model.to("cuda")
+        y = y.to("cuda")
+    # On the GPU each step starts from the host batch and ends reading its result back, as Petal's does.
+    memory_format = torch.channels_last if a.memory_format == "channels_last" else torch.contiguous_format
+    batch = (lambda dtype: x.to("cuda", dtype, memory_format=memory_format)) if cuda else (lambda dtype: x.to(dtype))
 
     if a.mode == "train":
         model.train()
@@ -56,22 +67,26 @@ def main():
 
         def step():
             opt.zero_grad(set_to_none=True)
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
-                out = model(x)
+            with torch.autocast(a.device, dtype=torch.bfloat16, enabled=autocast):
+                out = model(batch(torch.float32))
             loss = loss_fn(out.float(), y)
             loss.backward()
             opt.step()
+            if cuda:
+                loss.item(), (out.argmax(1) == y).sum().item()
     else:
         model.eval()
         dtype = torch.bfloat16 if a.precision == "bf16" else torch.float32
         model.to(dtype)
         if a.jit_freeze:
             with torch.no_grad():
-                model = torch.jit.freeze(torch.jit.trace(model, x.to(dtype)))
+                model = torch.jit.freeze(torch.jit.trace(model, batch(dtype)))
 
         def step():
             with torch.no_grad() if a.jit_freeze else torch.inference_mode():
-                model(x.to(dtype)).float()
+                logits = model(batch(dtype)).float()
+                if cuda:
+                    logits.topk(1).indices.cpu()
 
     for _ in range(a.warmup):
         step()
@@ -91,7 +106,7 @@ def main():
         "memoryFormat": a.memory_format, "jitFreeze": a.jit_freeze,
         "imagesPerSec": round(a.steps * a.batch_size / seconds, 3),
         "peakRssMb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "threads": torch.get_num_threads(),
+        "threads": torch.get_num_threads(), "device": torch.cuda.get_device_name() if cuda else "cpu",
         "allocator": native_allocator(),
     }))
 
