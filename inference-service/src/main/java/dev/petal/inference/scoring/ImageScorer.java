@@ -65,14 +65,17 @@ public class ImageScorer {
     }
 
     public List<Outcome> score(List<ImageInput> inputs, Classifier classifier, int k) {
-        return run(decode(inputs, classifier.preprocessor()), classifier, k);
+        return run(decode(inputs, classifier.preprocessor()), classifier, k).outcomes();
     }
 
     /**
      * A batch decoded for one model's preprocessor: the inputs that decoded packed densely at the front of
-     * {@code pixels}, and per input the reason it was rejected (null when it decoded).
+     * {@code pixels}, per input the reason it was rejected (null when it decoded), and how long decoding took.
      */
-    public record Decoded(float[] pixels, int dense, Rejection[] rejections) {}
+    public record Decoded(float[] pixels, int dense, Rejection[] rejections, long nanos) {}
+
+    /** One outcome per input of a {@link Decoded} batch, and how long its forward pass took. */
+    public record Forward(List<Outcome> outcomes, long nanos) {}
 
     /** Fetches and decodes every input on the decode pool, the calling thread waiting: the first half of {@link #score}. */
     public Decoded decode(List<ImageInput> inputs, Preprocessor preprocessor) {
@@ -100,26 +103,28 @@ public class ImageScorer {
                 good++;
             }
         }
-        metrics.stage("decode", System.nanoTime() - decodeStart);
-        return new Decoded(pixels, good, rejections);
+        long nanos = System.nanoTime() - decodeStart;
+        metrics.stage("decode", nanos);
+        return new Decoded(pixels, good, rejections, nanos);
     }
 
     /**
      * One forward pass over what decoded, on the model thread: the second half of {@link #score}. {@code decoded} must
      * come from this classifier's preprocessor.
      */
-    public List<Outcome> run(Decoded decoded, Classifier classifier, int k) {
+    public Forward run(Decoded decoded, Classifier classifier, int k) {
         long modelStart = System.nanoTime();
         int dense = decoded.dense();
         List<List<Prediction.Scored>> tops = dense == 0 ? List.of()
                 : await(modelThread.submit(() -> classifier.topK(decoded.pixels(), dense, k)));
-        metrics.stage("model", System.nanoTime() - modelStart);
+        long nanos = System.nanoTime() - modelStart;
+        metrics.stage("model", nanos);
         List<Outcome> outcomes = new ArrayList<>(decoded.rejections().length);
         int next = 0;
         for (Rejection rejection : decoded.rejections()) {
             outcomes.add(rejection == null ? new Outcome(tops.get(next++), null) : new Outcome(null, rejection));
         }
-        return outcomes;
+        return new Forward(outcomes, nanos);
     }
 
     private static <T> T await(Future<T> work) {

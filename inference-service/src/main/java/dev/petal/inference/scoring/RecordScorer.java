@@ -135,7 +135,8 @@ public class RecordScorer {
             prepared.championInputs = scorer.decode(championInputs, champion.classifier().preprocessor());
             prepared.challengerInputs = challengerInputs.isEmpty() ? null
                     : scorer.decode(challengerInputs, challenger.classifier().preprocessor());
-            prepared.decodeNanos = System.nanoTime() - start;
+            prepared.decodeNanos = prepared.championInputs.nanos()
+                    + (prepared.challengerInputs == null ? 0 : prepared.challengerInputs.nanos());
         } catch (RuntimeException | Error e) {
             prepared.release();
             throw e;
@@ -152,15 +153,16 @@ public class RecordScorer {
         ModelHolder.Lease lease = prepared.champion;
         ModelHolder.Lease challenger = prepared.challenger;
         long modelNanos;
-        long begun = System.nanoTime();
         try {
             boolean canary = challenger != null;
-            List<ImageScorer.Outcome> championOutcomes = prepared.championInputs.rejections().length == 0 ? List.of()
+            ImageScorer.Forward championForward = prepared.championInputs.rejections().length == 0 ? null
                     : scorer.run(prepared.championInputs, lease.classifier(), scorer.topK());
-            List<ImageScorer.Outcome> challengerOutcomes = prepared.challengerInputs == null ? List.of()
+            ImageScorer.Forward challengerForward = prepared.challengerInputs == null ? null
                     : scorer.run(prepared.challengerInputs, challenger.classifier(), scorer.topK());
+            List<ImageScorer.Outcome> championOutcomes = championForward == null ? List.of() : championForward.outcomes();
+            List<ImageScorer.Outcome> challengerOutcomes = challengerForward == null ? List.of() : challengerForward.outcomes();
+            modelNanos = (championForward == null ? 0 : championForward.nanos()) + (challengerForward == null ? 0 : challengerForward.nanos());
             long scored = System.nanoTime();
-            modelNanos = scored - begun;
             int c = 0;
             int k = 0;
             for (int i = 0; i < batch.size(); i++) {

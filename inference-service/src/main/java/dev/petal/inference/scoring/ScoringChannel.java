@@ -16,10 +16,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.eclipse.microprofile.reactive.messaging.Channel;
@@ -65,7 +67,7 @@ public class ScoringChannel {
     private volatile boolean started;
     private volatile boolean stopping;
     /** Batches between arrival and acknowledgement: at most two, one decoding while the one before is on the model. */
-    private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicInteger inFlight = new AtomicInteger();
     /** With {@code petal.inference.decode-ahead}: runs each batch's model, outputs and acknowledgement, in arrival order. */
     private final ExecutorService back = Executors.newSingleThreadExecutor(DaemonThreads.named("petal-score"));
     /** Recent time to decode a batch and to run one through the model, for {@link #decodeAhead}. */
@@ -191,7 +193,7 @@ public class ScoringChannel {
     }
 
     private static Throwable unwrapped(Throwable failure) {
-        return failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        return failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
     }
 
     private static List<ConsumerRecord<byte[], byte[]>> inputsOf(KafkaRecordBatch<byte[], byte[]> batch) {
