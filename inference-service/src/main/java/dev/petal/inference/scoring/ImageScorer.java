@@ -75,7 +75,10 @@ public class ImageScorer {
     public record Decoded(float[] pixels, int dense, Rejection[] rejections, long nanos) {}
 
     /** One outcome per input of a {@link Decoded} batch, and how long its forward pass took. */
-    public record Forward(List<Outcome> outcomes, long nanos) {}
+    public record Forward(List<Outcome> outcomes, long nanos) {
+        /** No inputs, no forward pass. */
+        public static final Forward NONE = new Forward(List.of(), 0);
+    }
 
     /** Fetches and decodes every input on the decode pool, the calling thread waiting: the first half of {@link #score}. */
     public Decoded decode(List<ImageInput> inputs, Preprocessor preprocessor) {

@@ -86,7 +86,6 @@ public class RecordScorer {
         private final boolean[] toChallenger;
         private ImageScorer.Decoded championInputs;
         private ImageScorer.Decoded challengerInputs;
-        private long decodeNanos;
 
         private Prepared(List<ConsumerRecord<byte[], byte[]>> batch, long arrivedAtMillis, long startNanos,
                          ModelHolder.Lease champion) {
@@ -97,9 +96,9 @@ public class RecordScorer {
             this.toChallenger = new boolean[batch.size()];
         }
 
-        /** How long routing and decoding took. */
+        /** How long decoding took, for the champion's inputs and the challenger's together. */
         public long decodeNanos() {
-            return decodeNanos;
+            return championInputs.nanos() + (challengerInputs == null ? 0 : challengerInputs.nanos());
         }
 
         /** Whether the served model runs on a GPU. */
@@ -135,8 +134,6 @@ public class RecordScorer {
             prepared.championInputs = scorer.decode(championInputs, champion.classifier().preprocessor());
             prepared.challengerInputs = challengerInputs.isEmpty() ? null
                     : scorer.decode(challengerInputs, challenger.classifier().preprocessor());
-            prepared.decodeNanos = prepared.championInputs.nanos()
-                    + (prepared.challengerInputs == null ? 0 : prepared.challengerInputs.nanos());
         } catch (RuntimeException | Error e) {
             prepared.release();
             throw e;
@@ -155,13 +152,13 @@ public class RecordScorer {
         long modelNanos;
         try {
             boolean canary = challenger != null;
-            ImageScorer.Forward championForward = prepared.championInputs.rejections().length == 0 ? null
+            ImageScorer.Forward championForward = prepared.championInputs.rejections().length == 0 ? ImageScorer.Forward.NONE
                     : scorer.run(prepared.championInputs, lease.classifier(), scorer.topK());
-            ImageScorer.Forward challengerForward = prepared.challengerInputs == null ? null
+            ImageScorer.Forward challengerForward = prepared.challengerInputs == null ? ImageScorer.Forward.NONE
                     : scorer.run(prepared.challengerInputs, challenger.classifier(), scorer.topK());
-            List<ImageScorer.Outcome> championOutcomes = championForward == null ? List.of() : championForward.outcomes();
-            List<ImageScorer.Outcome> challengerOutcomes = challengerForward == null ? List.of() : challengerForward.outcomes();
-            modelNanos = (championForward == null ? 0 : championForward.nanos()) + (challengerForward == null ? 0 : challengerForward.nanos());
+            List<ImageScorer.Outcome> championOutcomes = championForward.outcomes();
+            List<ImageScorer.Outcome> challengerOutcomes = challengerForward.outcomes();
+            modelNanos = championForward.nanos() + challengerForward.nanos();
             long scored = System.nanoTime();
             int c = 0;
             int k = 0;
