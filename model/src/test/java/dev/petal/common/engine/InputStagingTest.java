@@ -37,6 +37,24 @@ class InputStagingTest {
     }
 
     @Test
+    void aCopySplitIntoPartsPutsEveryValueInPlace() {
+        PyTorchEngine.get();
+        // 7 parts over a length they do not divide: the last slice is short.
+        InputStaging staging = new InputStaging(7);
+        float[] values = new float[3 * 224 * 224 + 5];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = i % 1000 - 500.25f;
+        }
+        try (NDManager manager = NDManager.newBaseManager()) {
+            staging.upload(manager, new float[values.length], new Shape(values.length)).close(); // sizes the buffer
+        }
+        staging.copy(values, values.length, 7);
+        float[] staged = new float[values.length];
+        staging.staged().get(staged);
+        assertArrayEquals(values, staged);
+    }
+
+    @Test
     void repeatedUploadsDoNotPileUpDirectMemory() {
         PyTorchEngine.get();
         BufferPoolMXBean direct = ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class).stream()
