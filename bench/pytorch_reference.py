@@ -32,6 +32,9 @@ def main():
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
                    help="cuda: the model on the GPU, the batch copied there from host memory each step and the result read "
                         "back (loss and correct count; top-1), as Petal's bench does")
+    p.add_argument("--cudnn-benchmark", action="store_true",
+                   help="cuda: let cuDNN time its convolution algorithms on the first batch and keep the fastest "
+                        "(Petal's side: -Dai.djl.pytorch.cudnn_benchmark=true)")
     p.add_argument("--export-onnx", metavar="FILE",
                    help="write the same network as ONNX (opset 13, any batch size) for bench/OnnxRuntimeReference.java, and exit")
     a = p.parse_args()
@@ -52,6 +55,7 @@ def main():
         return
 
     if cuda:
+        torch.backends.cudnn.benchmark = a.cudnn_benchmark
         model = model.to("cuda")
         y = y.to("cuda")
     # On the GPU each step starts from the host batch and ends reading its result back, as Petal's does.
