@@ -11,6 +11,7 @@ ratio Petal/PyTorch as one JSON line per mode.
   bench/compare.py infer --references pytorch,pytorch-frozen,onnxruntime --batch-size 1 --steps 50
   bench/compare.py infer --runtime libtorch --references onnxruntime   # Petal's libtorch program only
   bench/compare.py infer --precision int8 --references petal-fp32,pytorch-frozen,onnxruntime   # int8 against fp32
+  bench/compare.py infer --device gpu --petal-command "java -cp .gpu/classes:.gpu/lib/* GpuBench" --threads 16   # bench/gpu/run.sh
 
 References (alternating with Petal in each round): pytorch (eager, channels-last), pytorch-frozen
 (torch.jit.freeze of a trace, inference only) and onnxruntime (ONNX Runtime's Java API from Maven Central, all
@@ -22,6 +23,7 @@ import argparse
 import json
 import os
 import re
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -94,6 +96,11 @@ def main():
                    help="Petal's serving runtime (infer; auto: the faster on this CPU, as the inference service picks)")
     p.add_argument("--device", choices=["cpu", "gpu"], default="cpu",
                    help="gpu: both on the GPU (Petal needs a CUDA libtorch, docs/engine.md); pytorch and pytorch-frozen only")
+    p.add_argument("--warmup", type=int, default=3, help="untimed steps before the timed ones, on every side")
+    p.add_argument("--threads", type=int, default=2, help="the references' intra-op threads (Petal's engine sets its own)")
+    p.add_argument("--petal-command", metavar="COMMAND",
+                   help="what runs Petal's bench instead of ./petal (then in this process's environment, not ./petal env's): "
+                        "bench/gpu/run.sh's JRE on a machine without the build")
     p.add_argument("--references", default="pytorch",
                    help="comma-separated, each alternating with Petal: pytorch, pytorch-frozen, onnxruntime, petal-fp32 (see above)")
     a = p.parse_args()
@@ -113,21 +120,23 @@ def main():
         print(f"skipped: {a.python} has no torch/torchvision (apt-get install python3-torch python3-torchvision)")
         return
 
-    env = launcher_env()
+    env = dict(os.environ) if a.petal_command else launcher_env()
+    bench = (shlex.split(a.petal_command) if a.petal_command else [PETAL, "bench"]) + [a.mode]
     common = ["--arch", a.arch, "--batch-size", str(a.batch_size), "--image-size", str(a.image_size),
-              "--steps", str(a.steps)]
-    pytorch = [a.python, os.path.join(ROOT, "bench", "pytorch_reference.py"), a.mode] + common + [
+              "--steps", str(a.steps), "--warmup", str(a.warmup)]
+    threads = ["--threads", str(a.threads)]
+    pytorch = [a.python, os.path.join(ROOT, "bench", "pytorch_reference.py"), a.mode] + common + threads + [
         "--precision", a.reference_precision, "--memory-format", a.reference_memory_format,
         "--device", "cuda" if a.device == "gpu" else "cpu"]
     common += ["--device", "gpu"] if a.device == "gpu" else []
     commands = {"pytorch": pytorch, "pytorch-frozen": pytorch + ["--jit-freeze"],
-                "petal-fp32": [PETAL, "bench", a.mode] + common + ["--precision", "fp32", "--runtime", a.runtime]}
+                "petal-fp32": bench + common + ["--precision", "fp32", "--runtime", a.runtime]}
     if "onnxruntime" in references:
-        commands["onnxruntime"] = onnxruntime_command(a, env) + common
+        commands["onnxruntime"] = onnxruntime_command(a, env) + common + threads
     petal, runs = [], {r: [] for r in references}
     for r in range(a.rounds):
         runtime = ["--runtime", a.runtime] if a.mode == "infer" else []
-        petal.append(run([PETAL, "bench", a.mode] + common + ["--precision", a.precision] + runtime, env))
+        petal.append(run(bench + common + ["--precision", a.precision] + runtime, env))
         for ref in references:
             runs[ref].append(run(commands[ref], env))
             if petal[-1]["allocator"] != runs[ref][-1]["allocator"]:
