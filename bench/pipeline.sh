@@ -11,6 +11,8 @@
 # Python consumer stays in fp32.
 # PETAL_INFERENCE_RUNTIME=libtorch or onnxruntime pins the service's serving runtime (default auto: the faster one, timed at load).
 # LIGHT_RATE=N sends the light-load images at N/s (default 10; lower it for 12 MP photos, bench/make_12mp.py).
+# WARMUP=N scores N images on each side before its backlog (default 2 batches; as many as the backlog measures a
+# running service, whose heap has grown to its size, rather than a fresh JVM).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dataset="${1:-../shared/datasets/flowers}"
@@ -18,6 +20,7 @@ rounds="${2:-3}"
 count="${3:-2000}"
 python="${4:-/usr/bin/python3}"
 rate="${LIGHT_RATE:-10}"
+warmup=(); [[ -n "${WARMUP:-}" ]] && warmup=(--warmup-count "$WARMUP")
 [[ -d "$dataset" ]] || { echo "pipeline: no dataset at $dataset" >&2; exit 2; }
 "$python" -c 'import torch, torchvision, confluent_kafka, PIL' 2>/dev/null || {
   echo "pipeline: $python lacks torch, torchvision, confluent_kafka or PIL" \
@@ -29,10 +32,10 @@ results=()
 for round in $(seq "$rounds"); do
   for side in petal python; do
     if [[ $side == petal ]]; then
-      line=$(./petal inference bench --images "$dataset" --count "$count" --light-count 100 --rate "$rate" | tail -1)
+      line=$(./petal inference bench --images "$dataset" --count "$count" ${warmup[@]+"${warmup[@]}"} --light-count 100 --rate "$rate" | tail -1)
     else
       line=$("$python" bench/python_consumer.py --bootstrap "$bootstrap" --images "$dataset" --count "$count" \
-             --light-count 100 --rate "$rate" | tail -1)
+             ${warmup[@]+"${warmup[@]}"} --light-count 100 --rate "$rate" | tail -1)
     fi
     echo "{\"round\": $round, \"side\": \"$side\", \"bench\": $line}"
     results+=("$side	$line")

@@ -7,7 +7,7 @@ records (waiting at most --max-wait-ms), PIL decode, RGB, bilinear resize to --i
 torchvision's network under torch.jit.freeze in channels-last, one JSON prediction per input (top 5), produce,
 flush, then commit the batch's offsets.
 
-The driver (this process): fresh topics petal.pybench.*, a warm-up of 2 batches, then a backlog of --count images
+The driver (this process): fresh topics petal.pybench.*, a warm-up of 2 batches (--warmup-count), then a backlog of --count images
 sent as fast as possible; images/s from the first send to the last prediction read back; then --light-count images
 at --rate per second, latency send to prediction read back. Prints one JSON line.
 
@@ -31,6 +31,7 @@ def arguments():
     p.add_argument("--bootstrap", required=True)
     p.add_argument("--images", required=True, help="folder of .jpg/.png images, searched recursively")
     p.add_argument("--count", type=int, default=256)
+    p.add_argument("--warmup-count", type=int, default=None, help="images scored before the backlog (default: 2 batches)")
     p.add_argument("--light-count", type=int, default=100)
     p.add_argument("--rate", type=float, default=10)
     p.add_argument("--arch", default="resnet18")
@@ -139,7 +140,7 @@ def main():
     reader = Consumer({"bootstrap.servers": a.bootstrap, "group.id": GROUP + ".reader", "enable.auto.commit": False})
     reader.assign([TopicPartition(PREDICTIONS, p, 0) for p in range(PARTITIONS)])
     try:
-        send_and_await(producer, reader, files, "warm-", 2 * a.max_batch, 0)
+        send_and_await(producer, reader, files, "warm-", 2 * a.max_batch if a.warmup_count is None else a.warmup_count, 0)
         start = time.perf_counter()
         send_and_await(producer, reader, files, "tput-", a.count, 0)
         rate = a.count / (time.perf_counter() - start)

@@ -86,6 +86,9 @@ public class BenchCommand implements Callable<Integer> {
     @Option(names = "--count", defaultValue = "256", description = "Images in the throughput runs (default: ${DEFAULT-VALUE}).")
     int count;
 
+    @Option(names = "--warmup-count", description = "Images scored before the throughput run (default: two batches).")
+    Integer warmupCount;
+
     @Option(names = "--rate", defaultValue = "10", description = "Images per second under light load (default: ${DEFAULT-VALUE}).")
     double rate;
 
@@ -121,6 +124,10 @@ public class BenchCommand implements Callable<Integer> {
                 .anyMatch(t -> t.equals(images) || t.equals(predictions) || t.equals(dlq))) {
             System.err.println("petal bench: petal.inference.input-topic, output-topic and dead-letter-topic must be topics of"
                     + " the bench's own (it deletes them), not the contract's; ./petal inference bench sets petal.bench.*");
+            return 2;
+        }
+        if (warmupCount != null && warmupCount < 0) {
+            System.err.println("petal bench: --warmup-count must be 0 or more, was " + warmupCount);
             return 2;
         }
         List<byte[]> files = readImages();
@@ -175,17 +182,19 @@ public class BenchCommand implements Callable<Integer> {
             }
             reader.assign(outputs);
             reader.seekToBeginning(outputs);
-            // Warm-up: the group joins and every thread has run once.
+            // Warm-up: the group joins and every thread has run once; a longer one also lets the heap grow to its size
+            // under this load (a fresh JVM's growth, page by page, is a cost a running service has paid).
+            int warmup = warmupCount == null ? batch * 2 : warmupCount;
             long countedBefore = metrics.inputs();
-            sendAndAwait(producer, reader, images, files, "warm-", batch * 2, 0);
-            awaitCounted(countedBefore + batch * 2L);
+            sendAndAwait(producer, reader, images, files, "warm-", warmup, 0);
+            awaitCounted(countedBefore + warmup);
             Map<String, Double> before = metrics.stageSeconds();
             long batchesBefore = metrics.batches();
             double aheadBefore = metrics.batchesDecodedAhead();
             long start = System.nanoTime();
             sendAndAwait(producer, reader, images, files, "tput-", count, 0);
             double seconds = (System.nanoTime() - start) / 1e9;
-            awaitCounted(countedBefore + batch * 2L + count);
+            awaitCounted(countedBefore + warmup + count);
             double kafkaRate = count / seconds;
             out.put("kafkaImagesPerSec", round(kafkaRate));
             out.put("kafkaToBareRatio", round(kafkaRate / bare));
