@@ -11,8 +11,8 @@
 # Python consumer stays in fp32.
 # PETAL_INFERENCE_RUNTIME=libtorch or onnxruntime pins the service's serving runtime (default auto: the faster one, timed at load).
 # LIGHT_RATE=N sends the light-load images at N/s (default 10; lower it for 12 MP photos, bench/make_12mp.py).
-# WARMUP=N scores N images on each side before its backlog (default 2 batches; as many as the backlog measures a
-# running service, whose heap has grown to its size, rather than a fresh JVM).
+# WARMUP=N scores N images on each side before its backlog (default 2 batches). Set it to the backlog's size to
+# measure a running service, whose heap has already grown, rather than a fresh JVM.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dataset="${1:-../shared/datasets/flowers}"
