@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 
 /** The service's Prometheus metrics ({@code /q/metrics}), all named {@code petal_inference_*}. */
 @Startup // registers every meter at boot, so /q/metrics lists them before the first input
@@ -58,6 +59,7 @@ public class InferenceMetrics {
     private final Map<String, Counter> refusals = new ConcurrentHashMap<>();
     private final Map<String, Timer> stages = new LinkedHashMap<>();
     private final Map<String, Timer> imageParts = new LinkedHashMap<>();
+    private final LongAdder besideConsumingThread = new LongAdder();
     private final Set<String> versionsSeen = ConcurrentHashMap.newKeySet();
 
     public InferenceMetrics(MeterRegistry registry, ModelHolder holder) {
@@ -132,6 +134,19 @@ public class InferenceMetrics {
 
     public double batchesDecodedAhead() {
         return registry.counter("petal.inference.batches.decoded.ahead").count();
+    }
+
+    /**
+     * Time a batch decoded ahead spent on the model, serialising and publishing ({@code petal-score}'s part): those
+     * stages ran beside the consuming thread's, so a breakdown of the wall time leaves them out.
+     */
+    public void besideConsumingThread(long nanos) {
+        besideConsumingThread.add(nanos);
+    }
+
+    /** Seconds so far of {@link #besideConsumingThread}. */
+    public double besideConsumingThreadSeconds() {
+        return besideConsumingThread.sum() / 1e9;
     }
 
     public void prediction(double latencyMs) {

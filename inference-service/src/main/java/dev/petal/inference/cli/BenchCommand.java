@@ -189,6 +189,7 @@ public class BenchCommand implements Callable<Integer> {
             sendAndAwait(producer, reader, images, files, "warm-", warmup, 0);
             awaitCounted(countedBefore + warmup);
             Map<String, Double> before = metrics.stageSeconds();
+            double besideBefore = metrics.besideConsumingThreadSeconds();
             long batchesBefore = metrics.batches();
             double aheadBefore = metrics.batchesDecodedAhead();
             long start = System.nanoTime();
@@ -201,7 +202,7 @@ public class BenchCommand implements Callable<Integer> {
             long batches = Math.max(1, metrics.batches() - batchesBefore);
             double ahead = (metrics.batchesDecodedAhead() - aheadBefore) / batches;
             out.put("decodedAheadShare", round(ahead));
-            putStages(out, before, metrics.stageSeconds(), seconds, ahead > 0.5);
+            putStages(out, before, metrics.stageSeconds(), metrics.besideConsumingThreadSeconds() - besideBefore, seconds);
             out.put("meanBatch", round((double) count / batches));
             double[] latencies = sendAndAwait(producer, reader, images, files, "light-", lightCount, rate);
             Arrays.sort(latencies);
@@ -217,31 +218,27 @@ public class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** The stages on the consuming thread when decoding ahead; the others run beside them. */
-    private static final Set<String> FRONT_STAGES = Set.of("wait", "decode", "model-wait");
-
     /**
      * Where the throughput run's time went: seconds per stage of the channel ({@link InferenceMetrics#STAGES}) and
-     * their share of the run's wall time ("other": the rest, such as the first send and the last read back; with
-     * decode-ahead the model, serialise and publish stages overlap the next batch's decode, so the shares add up to
-     * more than 1 and "other" counts the consuming thread's stages only), then
-     * the decode stage's work per image in ms, summed over the decode threads.
+     * their share of the run's wall time, then "other": the wall time the consuming thread's stages do not account for
+     * (the first send, the last read back). The model, serialise and publish stages of the batches decoded ahead ran
+     * beside the next batch's decode ({@code besideSeconds}), so the shares can add up to more than 1 and "other"
+     * leaves those out. Then the decode stage's work per image in ms, summed over the decode threads.
      */
-    private void putStages(ObjectNode out, Map<String, Double> before, Map<String, Double> after, double wallSeconds,
-                           boolean decodeAhead) {
+    private void putStages(ObjectNode out, Map<String, Double> before, Map<String, Double> after, double besideSeconds,
+                           double wallSeconds) {
         ObjectNode stages = out.putObject("stageSeconds");
         ObjectNode shares = out.putObject("stageShares");
-        double accounted = 0;
+        double accounted = -besideSeconds;
         for (String stage : InferenceMetrics.STAGES) {
             double spent = after.get(stage) - before.get(stage);
-            if (!decodeAhead || FRONT_STAGES.contains(stage)) {
-                accounted += spent;
-            }
+            accounted += spent;
             stages.put(stage, round(spent));
             shares.put(stage, round(spent / wallSeconds));
         }
         stages.put("other", round(wallSeconds - accounted));
         shares.put("other", round((wallSeconds - accounted) / wallSeconds));
+        out.put("besideSeconds", round(besideSeconds));
         ObjectNode perImage = out.putObject("decodeMsPerImage");
         for (String part : InferenceMetrics.IMAGE_PARTS) {
             perImage.put(part, round((after.get("image." + part) - before.get("image." + part)) * 1000 / count));

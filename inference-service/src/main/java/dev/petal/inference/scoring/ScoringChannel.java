@@ -135,7 +135,14 @@ public class ScoringChannel {
             metrics.decodedAhead();
             // The model and the publishing run on their own thread, so the connector hands over the next batch now
             // and it decodes while this one is on the model.
-            batchBefore = CompletableFuture.supplyAsync(() -> finishAndPublish(batch, prepared), back)
+            batchBefore = CompletableFuture.supplyAsync(() -> {
+                        long onBack = System.nanoTime();
+                        try {
+                            return finishAndPublish(batch, prepared);
+                        } finally {
+                            metrics.besideConsumingThread(System.nanoTime() - onBack);
+                        }
+                    }, back)
                     .thenCompose(acked -> acked)
                     .exceptionallyCompose(failure -> batch.nack(unwrapped(failure)))
                     .whenComplete((done, failure) -> inFlight.decrementAndGet());
