@@ -31,6 +31,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -192,9 +193,14 @@ public class BenchCommand implements Callable<Integer> {
             double besideBefore = metrics.besideConsumingThreadSeconds();
             long batchesBefore = metrics.batches();
             double aheadBefore = metrics.batchesDecodedAhead();
+            // Named now, not earlier: native threads take the name of the thread that starts them, and ONNX Runtime's
+            // and libtorch's pools started on this one must count with the model, not with the bench's own work.
+            Thread.currentThread().setName(ThreadCpu.DRIVER);
+            Optional<ThreadCpu.Snapshot> cpuBefore = ThreadCpu.take();
             long start = System.nanoTime();
             sendAndAwait(producer, reader, images, files, "tput-", count, 0);
             double seconds = (System.nanoTime() - start) / 1e9;
+            Optional<ThreadCpu.Snapshot> cpuAfter = ThreadCpu.take();
             awaitCounted(countedBefore + warmup + count);
             double kafkaRate = count / seconds;
             out.put("kafkaImagesPerSec", round(kafkaRate));
@@ -204,6 +210,9 @@ public class BenchCommand implements Callable<Integer> {
             out.put("decodedAheadShare", round(ahead));
             putStages(out, before, metrics.stageSeconds(), metrics.besideConsumingThreadSeconds() - besideBefore, seconds);
             out.put("meanBatch", round((double) count / batches));
+            if (cpuBefore.isPresent() && cpuAfter.isPresent()) {
+                putCpu(out, ThreadCpu.secondsByGroup(cpuBefore.get(), cpuAfter.get(), ThreadCpu.processName()), seconds);
+            }
             double[] latencies = sendAndAwait(producer, reader, images, files, "light-", lightCount, rate);
             Arrays.sort(latencies);
             ObjectNode light = out.putObject("lightLoad");
@@ -243,6 +252,18 @@ public class BenchCommand implements Callable<Integer> {
         for (String part : InferenceMetrics.IMAGE_PARTS) {
             perImage.put(part, round((after.get("image." + part) - before.get("image." + part)) * 1000 / count));
         }
+    }
+
+    /**
+     * The throughput run's CPU seconds by thread group ({@link ThreadCpu}), this process's total, and what the run's wall
+     * time on every core leaves: the broker and other processes, or idle cores.
+     */
+    private static void putCpu(ObjectNode out, Map<String, Double> byGroup, double wallSeconds) {
+        ObjectNode cpu = out.putObject("cpuSeconds");
+        byGroup.forEach((group, spent) -> cpu.put(group, round(spent)));
+        double process = byGroup.values().stream().mapToDouble(Double::doubleValue).sum();
+        cpu.put("process", round(process));
+        cpu.put("otherProcessesOrIdle", round(Runtime.getRuntime().availableProcessors() * wallSeconds - process));
     }
 
     /** Deletes the bench's topics and group left by an earlier run (they are deleted at the next run, not at exit:
