@@ -20,7 +20,7 @@ import java.util.stream.Stream;
  * ("java", as the process) or {@code petal-model}'s, so they count with the model.
  */
 final class ThreadCpu {
-    /** The groups, in the order printed; a thread belongs to the first whose test its name passes. */
+    /** The groups, in the order printed; {@link #group} puts each thread in one of them by its name. */
     static final List<String> GROUPS = List.of("model", "decode", "kafkaClients", "jit", "gc", "benchDriver", "otherThreads");
     /** The name the benchmark gives its own thread, which sends the images and reads the predictions back. */
     static final String DRIVER = "petal-bench";
@@ -33,9 +33,6 @@ final class ThreadCpu {
 
     /** This process's threads now; empty where the kernel does not publish them (not Linux, no scheduler statistics). */
     static Optional<Snapshot> take() {
-        if (!Files.isDirectory(TASKS)) {
-            return Optional.empty();
-        }
         Map<String, Long> nanos = new HashMap<>();
         Map<String, String> names = new HashMap<>();
         try (Stream<Path> tasks = Files.list(TASKS)) {
@@ -48,7 +45,7 @@ final class ThreadCpu {
                 }
             }
         } catch (NoSuchFileException e) {
-            return Optional.empty();
+            return Optional.empty(); // no /proc/self/task: not Linux
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
