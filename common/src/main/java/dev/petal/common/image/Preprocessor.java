@@ -4,7 +4,12 @@ import java.awt.AlphaComposite;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
+import java.awt.image.ComponentSampleModel;
+import java.awt.image.DataBufferByte;
 import java.awt.image.DataBufferInt;
+import java.awt.image.Raster;
+import java.awt.image.SinglePixelPackedSampleModel;
+import java.util.Arrays;
 
 /**
  * Turns a decoded image of any colour model (grayscale, palette, RGBA, CMYK, 16-bit) into the
@@ -14,6 +19,8 @@ import java.awt.image.DataBufferInt;
 public final class Preprocessor {
     private final int size;
     private final Normalization normalization;
+    private final float[] scale = new float[3];
+    private final float[] shift = new float[3];
 
     public Preprocessor(int size, Normalization normalization) {
         if (size < 8) {
@@ -21,6 +28,10 @@ public final class Preprocessor {
         }
         this.size = size;
         this.normalization = normalization;
+        for (int c = 0; c < 3; c++) {
+            scale[c] = 1f / (255f * normalization.std(c));
+            shift[c] = normalization.mean(c) / normalization.std(c);
+        }
     }
 
     public int size() {
@@ -55,21 +66,167 @@ public final class Preprocessor {
         return rgb;
     }
 
-    /** Writes the CHW tensor of {@code source} into {@code out} starting at {@code offset}. */
+    /**
+     * Writes the CHW tensor of {@code source} into {@code out} starting at {@code offset}. Images in the
+     * layouts decoders produce (JPEG's {@code TYPE_3BYTE_BGR}; {@code TYPE_INT_RGB}, which
+     * {@link RgbConversion} gives every other colour model it converts) are resized, scaled and normalised in
+     * one pass from their pixel array, sampled as Java2D's bilinear {@link #toRgb} samples them (each output
+     * pixel's centre mapped into the source, edges clamped, rounded to 8 bits); Java2D's fixed-point weights
+     * make its pixels differ from these by at most 2 levels. Gray and the other layouts Java2D draws exactly
+     * go through {@link #toRgb}.
+     */
     public void toTensor(BufferedImage source, float[] out, int offset) {
-        int[] pixels = ((DataBufferInt) toRgb(source).getRaster().getDataBuffer()).getData();
-        int plane = size * size;
-        float[] scale = new float[3];
-        float[] shift = new float[3];
-        for (int c = 0; c < 3; c++) {
-            scale[c] = 1f / (255f * normalization.std(c));
-            shift[c] = normalization.mean(c) / normalization.std(c);
+        BufferedImage rgb = RgbConversion.toRgb(source);
+        if (resizeFromPixels(rgb, out, offset)) {
+            return;
         }
+        int[] pixels = ((DataBufferInt) toRgb(rgb).getRaster().getDataBuffer()).getData();
+        int plane = size * size;
         for (int i = 0; i < plane; i++) {
             int p = pixels[i];
             out[offset + i] = ((p >> 16) & 0xFF) * scale[0] - shift[0];
             out[offset + plane + i] = ((p >> 8) & 0xFF) * scale[1] - shift[1];
             out[offset + 2 * plane + i] = (p & 0xFF) * scale[2] - shift[2];
+        }
+    }
+
+    /** The one-pass route, where {@code image}'s pixels are one plain array of sRGB bytes or ints; false otherwise. */
+    private boolean resizeFromPixels(BufferedImage image, float[] out, int offset) {
+        Raster raster = image.getRaster();
+        if (raster.getSampleModelTranslateX() != 0 || raster.getSampleModelTranslateY() != 0
+                || raster.getDataBuffer().getNumBanks() != 1 || raster.getDataBuffer().getOffset() != 0
+                || !image.getColorModel().getColorSpace().isCS_sRGB()) {
+            return false;
+        }
+        int width = image.getWidth();
+        Axis rows;
+        RowResize rowResize;
+        if (image.getType() == BufferedImage.TYPE_3BYTE_BGR && isPackedBgr(raster, width)) {
+            byte[] bgr = ((DataBufferByte) raster.getDataBuffer()).getData();
+            Axis columns = Axis.of(width, size, 3);
+            rows = Axis.of(image.getHeight(), size, 3 * width);
+            rowResize = (rowStart, row) -> bgrRow(bgr, rowStart, columns, row);
+        } else if (image.getType() == BufferedImage.TYPE_INT_RGB
+                && raster.getSampleModel() instanceof SinglePixelPackedSampleModel packed
+                && packed.getScanlineStride() == width) {
+            int[] pixels = ((DataBufferInt) raster.getDataBuffer()).getData();
+            Axis columns = Axis.of(width, size, 1);
+            rows = Axis.of(image.getHeight(), size, width);
+            rowResize = (rowStart, row) -> rgbRow(pixels, rowStart, columns, row);
+        } else {
+            return false;
+        }
+        resize(rowResize, rows, out, offset);
+        return true;
+    }
+
+    private static boolean isPackedBgr(Raster raster, int width) {
+        return raster.getSampleModel() instanceof ComponentSampleModel model
+                && model.getPixelStride() == 3 && model.getScanlineStride() == 3 * width
+                && Arrays.equals(model.getBandOffsets(), new int[] {2, 1, 0});
+    }
+
+    /** Fills {@code row} with one source row (from array offset {@code rowStart}) resized to R, G, B floats per pixel. */
+    private interface RowResize {
+        void fill(int rowStart, float[] row);
+    }
+
+    /** Each output row blends two resized source rows; consecutive output rows often share one, resized once. */
+    private void resize(RowResize source, Axis rows, float[] out, int offset) {
+        float[] upper = new float[3 * size];
+        float[] lower = new float[3 * size];
+        int upperRow = -1;
+        int lowerRow = -1;
+        for (int y = 0; y < size; y++) {
+            int first = rows.first[y];
+            int second = rows.second[y];
+            if (first != upperRow) {
+                if (first == lowerRow) {
+                    float[] swap = upper;
+                    upper = lower;
+                    lower = swap;
+                    lowerRow = -1;
+                } else {
+                    source.fill(first, upper);
+                }
+                upperRow = first;
+            }
+            if (second != lowerRow) {
+                source.fill(second, lower);
+                lowerRow = second;
+            }
+            blendRows(upper, lower, rows.weight[y], out, offset + y * size);
+        }
+    }
+
+    private void bgrRow(byte[] bgr, int rowStart, Axis columns, float[] row) {
+        for (int x = 0; x < size; x++) {
+            int a = rowStart + columns.first[x];
+            int b = rowStart + columns.second[x];
+            float w = columns.weight[x];
+            for (int c = 0; c < 3; c++) {
+                float left = bgr[a + 2 - c] & 0xFF;
+                row[3 * x + c] = left + ((bgr[b + 2 - c] & 0xFF) - left) * w;
+            }
+        }
+    }
+
+    private void rgbRow(int[] rgb, int rowStart, Axis columns, float[] row) {
+        for (int x = 0; x < size; x++) {
+            int a = rgb[rowStart + columns.first[x]];
+            int b = rgb[rowStart + columns.second[x]];
+            float w = columns.weight[x];
+            for (int c = 0; c < 3; c++) {
+                int bits = 16 - 8 * c;
+                float left = (a >> bits) & 0xFF;
+                row[3 * x + c] = left + (((b >> bits) & 0xFF) - left) * w;
+            }
+        }
+    }
+
+    /** Blends two horizontally resized rows of RGB floats and writes one output row of each channel's plane. */
+    private void blendRows(float[] upper, float[] lower, float weight, float[] out, int start) {
+        int plane = size * size;
+        for (int c = 0; c < 3; c++) {
+            float channelScale = scale[c];
+            float channelShift = shift[c];
+            int base = start + c * plane;
+            for (int x = 0; x < size; x++) {
+                float top = upper[3 * x + c];
+                // Rounded to 8 bits, as Java2D's resize of an 8-bit image is.
+                int level = (int) (top + (lower[3 * x + c] - top) * weight + 0.5f);
+                out[base + x] = level * channelScale - channelShift;
+            }
+        }
+    }
+
+    /**
+     * Bilinear sampling along one axis: output pixel {@code i}'s centre maps to {@code (i + 0.5) * source /
+     * output - 0.5} in source pixels, between {@code first} and {@code second} (array offsets: source index times
+     * {@code step}) with {@code weight} on the second; beyond the first or last centre both are the edge pixel.
+     */
+    private record Axis(int[] first, int[] second, float[] weight) {
+        static Axis of(int source, int output, int step) {
+            int[] first = new int[output];
+            int[] second = new int[output];
+            float[] weight = new float[output];
+            double ratio = (double) source / output;
+            for (int i = 0; i < output; i++) {
+                double at = (i + 0.5) * ratio - 0.5;
+                int low = (int) Math.floor(at);
+                double w = at - low;
+                if (low < 0) {
+                    low = 0;
+                    w = 0;
+                } else if (low >= source - 1) {
+                    low = source - 1;
+                    w = 0;
+                }
+                first[i] = low * step;
+                second[i] = Math.min(low + 1, source - 1) * step;
+                weight[i] = (float) w;
+            }
+            return new Axis(first, second, weight);
         }
     }
 
