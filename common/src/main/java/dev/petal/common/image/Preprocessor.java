@@ -17,6 +17,9 @@ import java.util.Arrays;
  * Training and inference both call this, so a model sees the same pixels in both.
  */
 public final class Preprocessor {
+    /** Where {@code TYPE_3BYTE_BGR} keeps R, G and B in each pixel's three bytes. */
+    private static final int[] BGR_BAND_OFFSETS = {2, 1, 0};
+
     private final int size;
     private final Normalization normalization;
     private final float[] scale = new float[3];
@@ -123,7 +126,7 @@ public final class Preprocessor {
     private static boolean isPackedBgr(Raster raster, int width) {
         return raster.getSampleModel() instanceof ComponentSampleModel model
                 && model.getPixelStride() == 3 && model.getScanlineStride() == 3 * width
-                && Arrays.equals(model.getBandOffsets(), new int[] {2, 1, 0});
+                && Arrays.equals(model.getBandOffsets(), BGR_BAND_OFFSETS);
     }
 
     /** Fills {@code row} with one source row (from array offset {@code rowStart}) resized to R, G, B floats per pixel. */
