@@ -162,44 +162,63 @@ public final class Preprocessor {
         }
     }
 
-    private void bgrRow(byte[] bgr, int rowStart, Axis columns, float[] row) {
-        for (int x = 0; x < size; x++) {
-            int a = rowStart + columns.first[x];
-            int b = rowStart + columns.second[x];
-            float w = columns.weight[x];
-            for (int c = 0; c < 3; c++) {
-                float left = bgr[a + 2 - c] & 0xFF;
-                row[3 * x + c] = left + ((bgr[b + 2 - c] & 0xFF) - left) * w;
-            }
+    // The per-pixel loops below read arrays and fields into locals and write each channel out by hand: the inference
+    // service runs C1 only (docs/performance.md, "The JIT compiler"), which neither hoists loads out of a loop nor
+    // unrolls one. The arithmetic is the same, operation for operation.
+    private static void bgrRow(byte[] bgr, int rowStart, Axis columns, float[] row) {
+        int[] firsts = columns.first;
+        int[] seconds = columns.second;
+        float[] weights = columns.weight;
+        for (int x = 0, o = 0; x < firsts.length; x++, o += 3) {
+            int a = rowStart + firsts[x];
+            int b = rowStart + seconds[x];
+            float w = weights[x];
+            float red = bgr[a + 2] & 0xFF;
+            float green = bgr[a + 1] & 0xFF;
+            float blue = bgr[a] & 0xFF;
+            row[o] = red + ((bgr[b + 2] & 0xFF) - red) * w;
+            row[o + 1] = green + ((bgr[b + 1] & 0xFF) - green) * w;
+            row[o + 2] = blue + ((bgr[b] & 0xFF) - blue) * w;
         }
     }
 
-    private void rgbRow(int[] rgb, int rowStart, Axis columns, float[] row) {
-        for (int x = 0; x < size; x++) {
-            int a = rgb[rowStart + columns.first[x]];
-            int b = rgb[rowStart + columns.second[x]];
-            float w = columns.weight[x];
-            for (int c = 0; c < 3; c++) {
-                int bits = 16 - 8 * c;
-                float left = (a >> bits) & 0xFF;
-                row[3 * x + c] = left + (((b >> bits) & 0xFF) - left) * w;
-            }
+    private static void rgbRow(int[] rgb, int rowStart, Axis columns, float[] row) {
+        int[] firsts = columns.first;
+        int[] seconds = columns.second;
+        float[] weights = columns.weight;
+        for (int x = 0, o = 0; x < firsts.length; x++, o += 3) {
+            int a = rgb[rowStart + firsts[x]];
+            int b = rgb[rowStart + seconds[x]];
+            float w = weights[x];
+            float red = (a >> 16) & 0xFF;
+            float green = (a >> 8) & 0xFF;
+            float blue = a & 0xFF;
+            row[o] = red + (((b >> 16) & 0xFF) - red) * w;
+            row[o + 1] = green + (((b >> 8) & 0xFF) - green) * w;
+            row[o + 2] = blue + ((b & 0xFF) - blue) * w;
         }
     }
 
     /** Blends two horizontally resized rows of RGB floats and writes one output row of each channel's plane. */
     private void blendRows(float[] upper, float[] lower, float weight, float[] out, int start) {
-        int plane = size * size;
-        for (int c = 0; c < 3; c++) {
-            float channelScale = scale[c];
-            float channelShift = shift[c];
-            int base = start + c * plane;
-            for (int x = 0; x < size; x++) {
-                float top = upper[3 * x + c];
-                // Rounded to 8 bits, as Java2D's resize of an 8-bit image is.
-                int level = (int) (top + (lower[3 * x + c] - top) * weight + 0.5f);
-                out[base + x] = level * channelScale - channelShift;
-            }
+        int width = size;
+        int plane = width * width;
+        float redScale = scale[0];
+        float greenScale = scale[1];
+        float blueScale = scale[2];
+        float redShift = shift[0];
+        float greenShift = shift[1];
+        float blueShift = shift[2];
+        int green = start + plane;
+        int blue = start + 2 * plane;
+        for (int x = 0, i = 0; x < width; x++, i += 3) {
+            // Rounded to 8 bits, as Java2D's resize of an 8-bit image is.
+            float top = upper[i];
+            out[start + x] = (int) (top + (lower[i] - top) * weight + 0.5f) * redScale - redShift;
+            top = upper[i + 1];
+            out[green + x] = (int) (top + (lower[i + 1] - top) * weight + 0.5f) * greenScale - greenShift;
+            top = upper[i + 2];
+            out[blue + x] = (int) (top + (lower[i + 2] - top) * weight + 0.5f) * blueScale - blueShift;
         }
     }
 
