@@ -32,26 +32,18 @@ final class ServiceProcess {
     }
 
     /**
-     * {@link #serviceJvmOptions()}, and for the inference service {@code PETAL_INFERENCE_JVM_OPTS} after them, by
-     * default {@value #INFERENCE_OPTIONS}: its heap starts where it settles under load, so that the one step a 16 MB
-     * start took later happens before a soak's warm-up baseline, not after it, and it compiles with C1 only, since C2
-     * kept taking CPU from the model long into a backlog (docs/performance.md). The launcher does the same for
-     * {@code ./petal inference serve}, the inference image too.
+     * {@link #serviceJvmOptions()}, and for the inference service {@code PETAL_INFERENCE_JVM_OPTS} after them: the
+     * launcher defines both, the inference service's default with them (its heap and JIT, docs/configuration.md), so
+     * {@code ./petal up} starts it as {@code ./petal inference serve} would; none when unset.
      */
     static List<String> serviceJvmOptions(String service) {
         List<String> options = new ArrayList<>(serviceJvmOptions());
-        if ("inference".equals(service) && !options.isEmpty()) {
-            String extra = System.getenv("PETAL_INFERENCE_JVM_OPTS");
-            extra = extra == null ? INFERENCE_OPTIONS : extra;
-            if (!extra.isBlank()) {
-                options.addAll(List.of(extra.trim().split("\\s+")));
-            }
+        String extra = System.getenv("PETAL_INFERENCE_JVM_OPTS");
+        if ("inference".equals(service) && !options.isEmpty() && extra != null && !extra.isBlank()) {
+            options.addAll(List.of(extra.trim().split("\\s+")));
         }
         return options;
     }
-
-    /** The inference service's initial heap (a later {@code -Xms} wins over {@code PETAL_JVM_OPTS}' 16 MB) and JIT. */
-    static final String INFERENCE_OPTIONS = "-Xms128m -XX:TieredStopAtLevel=1";
 
     /** Launches {@code java <jvmArgs> <mainArgs>} detached from this process, logging to {@code log}. */
     static Process launch(List<String> jvmArgs, Map<String, String> systemProperties, List<String> mainArgs, Path log)
