@@ -3,7 +3,7 @@ package dev.petal.common.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import com.google.protobuf.CodedOutputStream;
-import java.io.ByteArrayOutputStream;
+import com.google.protobuf.WireFormat;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -245,20 +245,25 @@ public final class OnnxGraph {
 
     /** Adds float32 {@code values} of {@code shape} as an initializer; returns its name. */
     private String initializer(long[] shape, float[] values) {
-        ByteBuffer raw = ByteBuffer.allocate(values.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-        raw.asFloatBuffer().put(values);
-        return initializer(FLOAT, shape, raw.array());
+        String name = name("w");
+        graph.message(5, tensor(shape, FLOAT, name).floats(9, values));
+        return name;
     }
 
     /** Adds an initializer of {@code type} (TensorProto, raw little-endian data); returns its name. */
     private String initializer(int type, long[] shape, byte[] raw) {
         String name = name("w");
+        graph.message(5, tensor(shape, type, name).bytes(9, raw));
+        return name;
+    }
+
+    /** A TensorProto's dims, data type and name; its data (field 9, raw_data) follows. */
+    private static Message tensor(long[] shape, int type, String name) {
         Message tensor = new Message();
         for (long d : shape) {
             tensor.int64(1, d);
         }
-        graph.message(5, tensor.int32(2, type).string(8, name).bytes(9, raw));
-        return name;
+        return tensor.int32(2, type).string(8, name);
     }
 
     /**
@@ -312,46 +317,139 @@ public final class OnnxGraph {
         return new Message().string(1, name).message(2, new Message().message(1, tensorType));
     }
 
-    /** One protobuf message being written; nested messages are written whole, then embedded by length. */
+    /**
+     * One protobuf message, kept as its fields until {@link #toByteArray}: a nested message or a tensor's data is held by
+     * reference and written once, straight into the model's one array of exactly its size. Encoding each message whole
+     * and embedding its bytes in its parent copied every weight four times over through growing buffers, hundreds of
+     * megabytes of garbage a load that a serving JVM's old generation kept until a full collection.
+     */
     private static final class Message {
-        private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        private final CodedOutputStream out = CodedOutputStream.newInstance(bytes);
+        private final List<Field> fields = new ArrayList<>();
+        private int size = -1;
+
+        /** One field's encoding: its size, tag included, and how to write it. */
+        private interface Field {
+            int size();
+
+            void writeTo(CodedOutputStream out) throws IOException;
+        }
 
         Message int64(int field, long value) {
-            return write(() -> out.writeInt64(field, value));
+            return add(new Field() {
+                public int size() {
+                    return CodedOutputStream.computeInt64Size(field, value);
+                }
+
+                public void writeTo(CodedOutputStream out) throws IOException {
+                    out.writeInt64(field, value);
+                }
+            });
         }
 
         Message int32(int field, int value) {
-            return write(() -> out.writeInt32(field, value));
+            return add(new Field() {
+                public int size() {
+                    return CodedOutputStream.computeInt32Size(field, value);
+                }
+
+                public void writeTo(CodedOutputStream out) throws IOException {
+                    out.writeInt32(field, value);
+                }
+            });
         }
 
         Message string(int field, String value) {
-            return write(() -> out.writeString(field, value));
+            return add(new Field() {
+                public int size() {
+                    return CodedOutputStream.computeStringSize(field, value);
+                }
+
+                public void writeTo(CodedOutputStream out) throws IOException {
+                    out.writeString(field, value);
+                }
+            });
         }
 
         Message bytes(int field, byte[] value) {
-            return write(() -> out.writeByteArray(field, value));
+            return add(new Field() {
+                public int size() {
+                    return CodedOutputStream.computeByteArraySize(field, value);
+                }
+
+                public void writeTo(CodedOutputStream out) throws IOException {
+                    out.writeByteArray(field, value);
+                }
+            });
+        }
+
+        /** {@code values} as length-delimited little-endian float32 bytes (a TensorProto's raw_data). */
+        Message floats(int field, float[] values) {
+            int length = values.length * Float.BYTES;
+            return add(new Field() {
+                public int size() {
+                    return CodedOutputStream.computeTagSize(field) + CodedOutputStream.computeUInt32SizeNoTag(length) + length;
+                }
+
+                public void writeTo(CodedOutputStream out) throws IOException {
+                    out.writeTag(field, WireFormat.WIRETYPE_LENGTH_DELIMITED);
+                    out.writeUInt32NoTag(length);
+                    for (float v : values) {
+                        out.writeFixed32NoTag(Float.floatToRawIntBits(v));
+                    }
+                }
+            });
         }
 
         Message message(int field, Message value) {
-            return bytes(field, value.toByteArray());
+            return add(new Field() {
+                public int size() {
+                    int length = value.size();
+                    return CodedOutputStream.computeTagSize(field) + CodedOutputStream.computeUInt32SizeNoTag(length) + length;
+                }
+
+                public void writeTo(CodedOutputStream out) throws IOException {
+                    out.writeTag(field, WireFormat.WIRETYPE_LENGTH_DELIMITED);
+                    out.writeUInt32NoTag(value.size());
+                    value.writeTo(out);
+                }
+            });
+        }
+
+        /** The encoded size; computed once, when the message is complete (a nested one is, before it is embedded). */
+        int size() {
+            if (size < 0) {
+                int total = 0;
+                for (Field f : fields) {
+                    total += f.size();
+                }
+                size = total;
+            }
+            return size;
         }
 
         byte[] toByteArray() {
-            write(out::flush);
-            return bytes.toByteArray();
-        }
-
-        private interface Write {
-            void run() throws IOException;
-        }
-
-        private Message write(Write w) {
+            byte[] bytes = new byte[size()];
+            CodedOutputStream out = CodedOutputStream.newInstance(bytes);
             try {
-                w.run();
+                writeTo(out);
             } catch (IOException e) {
-                throw new UncheckedIOException(e); // a ByteArrayOutputStream does not fail
+                throw new UncheckedIOException(e); // writing into an array of the right size does not fail
             }
+            out.checkNoSpaceLeft();
+            return bytes;
+        }
+
+        private void writeTo(CodedOutputStream out) throws IOException {
+            for (Field f : fields) {
+                f.writeTo(out);
+            }
+        }
+
+        private Message add(Field field) {
+            if (size >= 0) {
+                throw new IllegalStateException("a message is complete once its size is taken");
+            }
+            fields.add(field);
             return this;
         }
     }
