@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.stream.IntStream;
 
@@ -22,7 +21,7 @@ import java.util.stream.IntStream;
  * host cost (one core copies a batch of 32 images more slowly than the GPU scores it; docs/performance.md),
  * while on a CPU those cores belong to libtorch and the decoders.
  */
-public final class InputStaging {
+public final class InputStaging implements AutoCloseable {
     /** Below this many bytes a part, splitting the copy costs more than it saves. */
     private static final int MIN_PART_BYTES = 1 << 20;
 
@@ -46,7 +45,8 @@ public final class InputStaging {
         }
         int bytes = length * Float.BYTES;
         if (buffer.capacity() < bytes) {
-            buffer = ByteBuffer.allocateDirect(bytes).order(ByteOrder.nativeOrder());
+            DirectBuffers.give(buffer);
+            buffer = DirectBuffers.take(bytes);
         }
         buffer.clear().limit(bytes);
         int parts = manager.getDevice().isGpu() ? Math.min(maxParts, bytes / MIN_PART_BYTES) : 1;
@@ -69,6 +69,13 @@ public final class InputStaging {
                 target.asFloatBuffer().put(from, values, from, to - from);
             }
         });
+    }
+
+    /** Hands the buffer on ({@link DirectBuffers}); the last upload's tensor must be closed already. */
+    @Override
+    public void close() {
+        DirectBuffers.give(buffer);
+        buffer = ByteBuffer.allocateDirect(0);
     }
 
     /** What the buffer holds now, for tests. */

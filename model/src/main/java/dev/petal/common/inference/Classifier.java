@@ -285,5 +285,6 @@ public final class Classifier implements AutoCloseable {
             onnx.close();
         }
         manager.close();
+        input.close();
     }
 }

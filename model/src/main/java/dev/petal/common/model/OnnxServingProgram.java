@@ -4,8 +4,8 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import dev.petal.common.engine.DirectBuffers;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.Map;
 import java.util.Set;
@@ -25,8 +25,8 @@ public final class OnnxServingProgram implements AutoCloseable {
     private final int classes;
     private final Precision precision;
     private final long[] imageShape;
-    /** The input batch, reused: grown to the largest batch seen. */
-    private FloatBuffer staging;
+    /** The input batch, reused: grown to the largest batch seen, handed on at {@link #close} ({@link DirectBuffers}). */
+    private ByteBuffer staging;
 
     private OnnxServingProgram(OrtEnvironment environment, OrtSession session, LayerPlan plan, Precision precision) {
         this.environment = environment;
@@ -83,11 +83,12 @@ public final class OnnxServingProgram implements AutoCloseable {
     private synchronized float[] run(float[] pixels, int batch, String output) {
         long[] shape = {batch, imageShape[0], imageShape[1], imageShape[2]};
         int length = (int) (batch * imageShape[0] * imageShape[1] * imageShape[2]);
-        if (staging == null || staging.capacity() < length) {
+        if (staging == null || staging.capacity() < length * Float.BYTES) {
             // ONNX Runtime reads a direct buffer in place; a heap array it would copy into a new direct one per batch.
-            staging = ByteBuffer.allocateDirect(length * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+            DirectBuffers.give(staging);
+            staging = DirectBuffers.take(length * Float.BYTES);
         }
-        FloatBuffer in = staging.clear().put(pixels, 0, length).flip();
+        FloatBuffer in = staging.clear().asFloatBuffer().put(pixels, 0, length).flip();
         try (OnnxTensor x = OnnxTensor.createTensor(environment, in, shape);
              OrtSession.Result result = session.run(Map.of(OnnxGraph.INPUT, x), Set.of(output))) {
             FloatBuffer out = ((OnnxTensor) result.get(0)).getFloatBuffer();
@@ -100,7 +101,9 @@ public final class OnnxServingProgram implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
+        DirectBuffers.give(staging);
+        staging = null;
         try {
             session.close();
         } catch (OrtException e) {
