@@ -161,14 +161,27 @@ public final class Classifier implements AutoCloseable {
     private static final Map<LayerPlan, ServingRuntime> FASTER = new ConcurrentHashMap<>();
     /** The batch {@link ServingRuntime#AUTO} times: a backlog's batches are larger, one image at a time is smaller. */
     static final int TIMED_BATCH = 8;
-    private static final int TIMED_RUNS = 3;
+    /** Timed runs of each program, taken in turns. */
+    private static final int TIMED_ROUNDS = 5;
 
-    /** Times both programs on this network's first load in the process, remembers the verdict, and closes the slower. */
+    /**
+     * Times both programs on this network's first load in the process, remembers the verdict, and closes the slower.
+     * The runs alternate and each program keeps its fastest: a service's first load coincides with its own start and
+     * often its neighbours', and a load that fades while one program is timed and then the other picked the slower one.
+     */
     private void keepFaster() {
         float[] pixels = new float[TIMED_BATCH * preprocessor.tensorLength()];
         java.util.Arrays.fill(pixels, 0.5f);
-        long libtorch = fastestOf(() -> libtorchProbabilities(pixels, TIMED_BATCH));
-        long onnxRuntime = fastestOf(() -> onnx.probabilities(pixels, TIMED_BATCH));
+        Runnable libtorchBatch = () -> libtorchProbabilities(pixels, TIMED_BATCH);
+        Runnable onnxBatch = () -> onnx.probabilities(pixels, TIMED_BATCH);
+        libtorchBatch.run(); // the first run allocates and plans
+        onnxBatch.run();
+        long libtorch = Long.MAX_VALUE;
+        long onnxRuntime = Long.MAX_VALUE;
+        for (int round = 0; round < TIMED_ROUNDS; round++) {
+            libtorch = Math.min(libtorch, timed(libtorchBatch));
+            onnxRuntime = Math.min(onnxRuntime, timed(onnxBatch));
+        }
         ServingRuntime known = onnxRuntime < libtorch ? ServingRuntime.ONNXRUNTIME : ServingRuntime.LIBTORCH;
         FASTER.put(spec.plan(), known);
         String verdict = String.format(java.util.Locale.ROOT, "%.1f ms a batch of %d against %s's %.1f ms", millis(Math.min(libtorch, onnxRuntime)),
@@ -184,15 +197,10 @@ public final class Classifier implements AutoCloseable {
         }
     }
 
-    private static long fastestOf(Runnable batch) {
-        batch.run(); // the first run allocates and plans
-        long best = Long.MAX_VALUE;
-        for (int i = 0; i < TIMED_RUNS; i++) {
-            long start = System.nanoTime();
-            batch.run();
-            best = Math.min(best, System.nanoTime() - start);
-        }
-        return best;
+    private static long timed(Runnable batch) {
+        long start = System.nanoTime();
+        batch.run();
+        return System.nanoTime() - start;
     }
 
     private static double millis(long nanos) {
