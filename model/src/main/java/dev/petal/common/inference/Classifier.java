@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.petal.common.checkpoint.WeightsFile;
+import dev.petal.common.engine.FreeMemory;
 import dev.petal.common.engine.InputStaging;
 import dev.petal.common.engine.PyTorchEngine;
 import dev.petal.common.image.Preprocessor;
@@ -117,6 +118,7 @@ public final class Classifier implements AutoCloseable {
             if (classifier.program != null && classifier.onnx != null) {
                 classifier.keepFaster();
             }
+            FreeMemory.release(); // the load's copies of the weights are freed by now
             return classifier;
         } catch (RuntimeException e) {
             classifier.close();
@@ -294,5 +296,6 @@ public final class Classifier implements AutoCloseable {
         }
         manager.close();
         input.close();
+        FreeMemory.release();
     }
 }
