@@ -327,102 +327,55 @@ public final class OnnxGraph {
         private final List<Field> fields = new ArrayList<>();
         private int size = -1;
 
-        /** One field's encoding: its size, tag included, and how to write it. */
-        private interface Field {
-            int size();
+        /** One field's encoded size, tag included, and how to write it. */
+        private record Field(int size, Write write) {}
 
-            void writeTo(CodedOutputStream out) throws IOException;
+        private interface Write {
+            void to(CodedOutputStream out) throws IOException;
         }
 
         Message int64(int field, long value) {
-            return add(new Field() {
-                public int size() {
-                    return CodedOutputStream.computeInt64Size(field, value);
-                }
-
-                public void writeTo(CodedOutputStream out) throws IOException {
-                    out.writeInt64(field, value);
-                }
-            });
+            return add(CodedOutputStream.computeInt64Size(field, value), out -> out.writeInt64(field, value));
         }
 
         Message int32(int field, int value) {
-            return add(new Field() {
-                public int size() {
-                    return CodedOutputStream.computeInt32Size(field, value);
-                }
-
-                public void writeTo(CodedOutputStream out) throws IOException {
-                    out.writeInt32(field, value);
-                }
-            });
+            return add(CodedOutputStream.computeInt32Size(field, value), out -> out.writeInt32(field, value));
         }
 
         Message string(int field, String value) {
-            return add(new Field() {
-                public int size() {
-                    return CodedOutputStream.computeStringSize(field, value);
-                }
-
-                public void writeTo(CodedOutputStream out) throws IOException {
-                    out.writeString(field, value);
-                }
-            });
+            return add(CodedOutputStream.computeStringSize(field, value), out -> out.writeString(field, value));
         }
 
         Message bytes(int field, byte[] value) {
-            return add(new Field() {
-                public int size() {
-                    return CodedOutputStream.computeByteArraySize(field, value);
-                }
-
-                public void writeTo(CodedOutputStream out) throws IOException {
-                    out.writeByteArray(field, value);
-                }
-            });
+            return add(CodedOutputStream.computeByteArraySize(field, value), out -> out.writeByteArray(field, value));
         }
 
         /** {@code values} as length-delimited little-endian float32 bytes (a TensorProto's raw_data). */
         Message floats(int field, float[] values) {
-            int length = values.length * Float.BYTES;
-            return add(new Field() {
-                public int size() {
-                    return CodedOutputStream.computeTagSize(field) + CodedOutputStream.computeUInt32SizeNoTag(length) + length;
-                }
-
-                public void writeTo(CodedOutputStream out) throws IOException {
-                    out.writeTag(field, WireFormat.WIRETYPE_LENGTH_DELIMITED);
-                    out.writeUInt32NoTag(length);
-                    for (float v : values) {
-                        out.writeFixed32NoTag(Float.floatToRawIntBits(v));
-                    }
+            return delimited(field, values.length * Float.BYTES, out -> {
+                for (float v : values) {
+                    out.writeFixed32NoTag(Float.floatToRawIntBits(v));
                 }
             });
         }
 
+        /** Embeds {@code value}, which is complete from here on. */
         Message message(int field, Message value) {
-            return add(new Field() {
-                public int size() {
-                    int length = value.size();
-                    return CodedOutputStream.computeTagSize(field) + CodedOutputStream.computeUInt32SizeNoTag(length) + length;
-                }
+            return delimited(field, value.size(), value::writeTo);
+        }
 
-                public void writeTo(CodedOutputStream out) throws IOException {
-                    out.writeTag(field, WireFormat.WIRETYPE_LENGTH_DELIMITED);
-                    out.writeUInt32NoTag(value.size());
-                    value.writeTo(out);
-                }
+        private Message delimited(int field, int length, Write content) {
+            return add(CodedOutputStream.computeTagSize(field) + CodedOutputStream.computeUInt32SizeNoTag(length) + length, out -> {
+                out.writeTag(field, WireFormat.WIRETYPE_LENGTH_DELIMITED);
+                out.writeUInt32NoTag(length);
+                content.to(out);
             });
         }
 
-        /** The encoded size; computed once, when the message is complete (a nested one is, before it is embedded). */
+        /** The encoded size; taken once the message is complete (embedding a message takes it). */
         int size() {
             if (size < 0) {
-                int total = 0;
-                for (Field f : fields) {
-                    total += f.size();
-                }
-                size = total;
+                size = fields.stream().mapToInt(Field::size).sum();
             }
             return size;
         }
@@ -441,15 +394,15 @@ public final class OnnxGraph {
 
         private void writeTo(CodedOutputStream out) throws IOException {
             for (Field f : fields) {
-                f.writeTo(out);
+                f.write().to(out);
             }
         }
 
-        private Message add(Field field) {
+        private Message add(int fieldSize, Write write) {
             if (size >= 0) {
                 throw new IllegalStateException("a message is complete once its size is taken");
             }
-            fields.add(field);
+            fields.add(new Field(fieldSize, write));
             return this;
         }
     }
