@@ -7,7 +7,8 @@ import com.sun.jna.NativeLibrary;
  * Hands the native allocator's free pages back to the operating system, once a model has been loaded or closed.
  * tcmalloc (and glibc, more slowly) keeps the pages a process frees for its next allocations; a load allocates and
  * frees several copies of the weights (libtorch's, the ONNX graph, ONNX Runtime's), and a serving JVM with a hot reload
- * a minute kept growing for a quarter of an hour before its allocator reused them (docs/performance.md, "Soak").
+ * a minute kept growing for a quarter of an hour before its allocator reused them (docs/performance.md, "Hot reloads on
+ * ONNX Runtime").
  * Only at those moments: libtorch reuses the pages each batch frees, and tcmalloc handing them back on every free
  * ({@code TCMALLOC_AGGRESSIVE_DECOMMIT}) made its forward passes three times slower.
  */
