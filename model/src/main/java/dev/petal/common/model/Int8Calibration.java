@@ -47,7 +47,7 @@ public final class Int8Calibration implements AutoCloseable {
     public static Int8Calibration of(ModelParameters params, int threads) {
         OrtEnvironment environment = OrtEnvironment.getEnvironment();
         try (OrtSession.SessionOptions options = OnnxServingProgram.options(threads)) {
-            return new Int8Calibration(environment.createSession(OnnxGraph.probing(params), options), params.plan());
+            return new Int8Calibration(OnnxGraph.probing(params, model -> environment.createSession(model, options)), params.plan());
         } catch (OrtException e) {
             throw new IllegalStateException("ONNX Runtime cannot open the calibration graph: " + e.getMessage(), e);
         }

@@ -1,7 +1,11 @@
 package dev.petal.common.model;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.onnxruntime.OrtException;
 import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.WireFormat;
 import java.io.IOException;
@@ -26,7 +30,10 @@ import java.util.Map;
  * (pooling and the classifier) stays fp32.
  *
  * <p>The bytes are the ONNX protobuf wire format (onnx.proto's field numbers), written with protobuf's own encoder:
- * only the handful of messages a ResNet needs, so no generated classes.
+ * only the handful of messages a ResNet needs, so no generated classes. They are written once, into native memory that
+ * is freed as soon as the {@link Reader} returns, the fp32 weights copied straight from libtorch's: a serving JVM writes
+ * a graph on every hot reload, and any heap array of the model's size would stay in its old generation until a full
+ * collection (docs/performance.md, "Hot reloads on ONNX Runtime").
  */
 public final class OnnxGraph {
     public static final String INPUT = "pixels";
@@ -62,19 +69,25 @@ public final class OnnxGraph {
         this.probing = probing;
     }
 
-    /** The ONNX model of {@code params}' network, in fp32; {@code params} are left as they are. */
-    public static byte[] of(ModelParameters params) {
-        return write(params, null, false);
+    /** What opens a graph: it gets the model's bytes in a direct buffer that is valid only until it returns. */
+    @FunctionalInterface
+    public interface Reader<T> {
+        T read(ByteBuffer model) throws OrtException;
+    }
+
+    /** Hands the ONNX model of {@code params}' network, in fp32, to {@code reader}; {@code params} are left as they are. */
+    public static <T> T of(ModelParameters params, Reader<T> reader) throws OrtException {
+        return write(params, null, false, reader);
     }
 
     /** As {@link #of}, with each site but the input as an extra output named after the site ({@link #sites}). */
-    public static byte[] probing(ModelParameters params) {
-        return write(params, null, true);
+    public static <T> T probing(ModelParameters params, Reader<T> reader) throws OrtException {
+        return write(params, null, true, reader);
     }
 
     /** The network in int8 (QDQ), each site's tensor quantized over its range in {@code ranges}. */
-    public static byte[] quantized(ModelParameters params, ActivationRanges ranges) {
-        return write(params, java.util.Objects.requireNonNull(ranges, "ranges"), false);
+    public static <T> T quantized(ModelParameters params, ActivationRanges ranges, Reader<T> reader) throws OrtException {
+        return write(params, java.util.Objects.requireNonNull(ranges, "ranges"), false, reader);
     }
 
     /** The sites {@link #probing} outputs, in the order the network computes them: every site but the input. */
@@ -91,16 +104,20 @@ public final class OnnxGraph {
         return out;
     }
 
-    private static byte[] write(ModelParameters params, ActivationRanges ranges, boolean probing) {
+    private static <T> T write(ModelParameters params, ActivationRanges ranges, boolean probing, Reader<T> reader)
+            throws OrtException {
         try (NDManager folding = params.manager().newSubManager()) {
             OnnxGraph g = new OnnxGraph(params, folding, ranges, probing);
             g.build();
-            return new Message()
+            Message model = new Message()
                     .int64(1, IR_VERSION)
                     .string(2, "petal")
                     .message(7, g.graph)
-                    .message(8, new Message().string(1, "").int64(2, OPSET))
-                    .toByteArray();
+                    .message(8, new Message().string(1, "").int64(2, OPSET));
+            // libtorch's memory, freed when `folding` closes, rather than a direct ByteBuffer, which only a collection frees.
+            ByteBuffer bytes = folding.create(new Shape(model.size()), DataType.UINT8, Device.cpu()).toByteBuffer(true);
+            model.writeTo(bytes);
+            return reader.read(bytes.rewind());
         }
     }
 
@@ -133,8 +150,8 @@ public final class OnnxGraph {
         graph.message(1, node("Flatten", new String[] {pooled}, flat).message(5, integer("axis", 1)));
         NDArray headWeight = params.get(head.name() + ".weight");
         NDArray headBias = params.get(head.name() + ".bias");
-        String weight = initializer(headWeight.getShape().getShape(), headWeight.toFloatArray());
-        String bias = initializer(headBias.getShape().getShape(), headBias.toFloatArray());
+        String weight = initializer(headWeight);
+        String bias = initializer(headBias);
         graph.message(1, node("Gemm", new String[] {flat, weight, bias}, LOGITS).message(5, integer("transB", 1)));
         graph.message(1, node("Softmax", new String[] {LOGITS}, PROBABILITIES).message(5, integer("axis", 1)));
         graph.message(11, valueInfo(INPUT, -1, 3, plan.imageSize(), plan.imageSize()));
@@ -149,8 +166,8 @@ public final class OnnxGraph {
         String weight;
         String bias;
         if (ranges == null) {
-            weight = initializer(f.weight().getShape().getShape(), f.weight().toFloatArray());
-            bias = initializer(f.bias().getShape().getShape(), f.bias().toFloatArray());
+            weight = initializer(f.weight());
+            bias = initializer(f.bias());
         } else {
             String[] wb = quantizedWeights(f, levels.get(input).scale());
             weight = wb[0];
@@ -243,10 +260,10 @@ public final class OnnxGraph {
         return out;
     }
 
-    /** Adds float32 {@code values} of {@code shape} as an initializer; returns its name. */
-    private String initializer(long[] shape, float[] values) {
+    /** Adds float32 {@code values} as an initializer, copied from libtorch when the graph is written; returns its name. */
+    private String initializer(NDArray values) {
         String name = name("w");
-        graph.message(5, tensor(shape, FLOAT, name).floats(9, values));
+        graph.message(5, tensor(values.getShape().getShape(), FLOAT, name).floats(9, values));
         return name;
     }
 
@@ -318,10 +335,9 @@ public final class OnnxGraph {
     }
 
     /**
-     * One protobuf message, kept as its fields until {@link #toByteArray}: a nested message or a tensor's data is held by
-     * reference and written once, straight into the model's one array of exactly its size. Encoding each message whole
-     * and embedding its bytes in its parent copied every weight four times over through growing buffers, hundreds of
-     * megabytes of garbage a load that a serving JVM's old generation kept until a full collection.
+     * One protobuf message, kept as its fields until {@link #writeTo}: a nested message or a tensor's data is held by
+     * reference and written once, straight into the model's one buffer of exactly its size. Encoding each message whole
+     * and embedding its bytes in its parent copied every weight four times over through growing buffers.
      */
     private static final class Message {
         private final List<Field> fields = new ArrayList<>();
@@ -350,13 +366,16 @@ public final class OnnxGraph {
             return add(CodedOutputStream.computeByteArraySize(field, value), out -> out.writeByteArray(field, value));
         }
 
-        /** {@code values} as length-delimited little-endian float32 bytes (a TensorProto's raw_data). */
-        Message floats(int field, float[] values) {
-            return delimited(field, values.length * Float.BYTES, out -> {
-                for (float v : values) {
-                    out.writeFixed32NoTag(Float.floatToRawIntBits(v));
-                }
-            });
+        /**
+         * {@code values}' float32 bytes, length-delimited (a TensorProto's raw_data, which is little-endian): copied
+         * from libtorch's memory as they lie, on the little-endian hosts libtorch ships for.
+         */
+        Message floats(int field, NDArray values) {
+            if (values.getDataType() != DataType.FLOAT32 || ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
+                throw new IllegalStateException("ONNX raw data wants little-endian float32; got " + values.getDataType()
+                        + " in " + ByteOrder.nativeOrder());
+            }
+            return delimited(field, Math.toIntExact(values.size() * Float.BYTES), out -> out.writeRawBytes(values.toByteBuffer(true)));
         }
 
         /** Embeds {@code value}, which is complete from here on. */
@@ -380,16 +399,15 @@ public final class OnnxGraph {
             return size;
         }
 
-        byte[] toByteArray() {
-            byte[] bytes = new byte[size()];
+        /** Writes the message into {@code bytes}, which has exactly its size left. */
+        void writeTo(ByteBuffer bytes) {
             CodedOutputStream out = CodedOutputStream.newInstance(bytes);
             try {
                 writeTo(out);
             } catch (IOException e) {
-                throw new UncheckedIOException(e); // writing into an array of the right size does not fail
+                throw new UncheckedIOException(e); // writing into a buffer of the right size does not fail
             }
             out.checkNoSpaceLeft();
-            return bytes;
         }
 
         private void writeTo(CodedOutputStream out) throws IOException {

@@ -43,11 +43,11 @@ public final class OnnxServingProgram implements AutoCloseable {
 
     /** As above, in int8 over {@code ranges}; fp32 where {@code ranges} is null. */
     public static OnnxServingProgram of(ModelParameters params, ActivationRanges ranges, int threads) {
-        byte[] model = ranges == null ? OnnxGraph.of(params) : OnnxGraph.quantized(params, ranges);
         OrtEnvironment environment = OrtEnvironment.getEnvironment();
         try (OrtSession.SessionOptions options = options(threads)) {
-            return new OnnxServingProgram(environment, environment.createSession(model, options), params.plan(),
-                    ranges == null ? Precision.FP32 : Precision.INT8);
+            OnnxGraph.Reader<OrtSession> open = model -> environment.createSession(model, options);
+            OrtSession session = ranges == null ? OnnxGraph.of(params, open) : OnnxGraph.quantized(params, ranges, open);
+            return new OnnxServingProgram(environment, session, params.plan(), ranges == null ? Precision.FP32 : Precision.INT8);
         } catch (OrtException e) {
             throw new IllegalStateException("ONNX Runtime cannot open the model's graph: " + e.getMessage(), e);
         }

@@ -56,15 +56,12 @@ class OnnxGraphInt8Test {
         for (String site : OnnxGraph.sites(plan)) {
             sites.put(site, new ActivationRanges.Range(-random.nextFloat() * 4, 1 + random.nextFloat() * 4));
         }
-        byte[] graph;
-        try (NDManager manager = NDManager.newBaseManager();
-             ModelParameters params = ModelParameters.initialised(plan, manager, false)) {
-            graph = OnnxGraph.quantized(params, new ActivationRanges(sites));
-        }
         Path optimised = dir.resolve("optimised.onnx");
-        try (OrtSession.SessionOptions options = OnnxServingProgram.options(1)) {
+        try (NDManager manager = NDManager.newBaseManager();
+             ModelParameters params = ModelParameters.initialised(plan, manager, false);
+             OrtSession.SessionOptions options = OnnxServingProgram.options(1)) {
             options.setOptimizedModelFilePath(optimised.toString());
-            OrtEnvironment.getEnvironment().createSession(graph, options).close();
+            OnnxGraph.quantized(params, new ActivationRanges(sites), model -> OrtEnvironment.getEnvironment().createSession(model, options)).close();
         }
         String ops = new String(Files.readAllBytes(optimised), StandardCharsets.ISO_8859_1);
         assertEquals(plan.convUnits().size(), count(ops, "QLinearConv"), "integer convolutions");
