@@ -31,6 +31,18 @@ public final class DirectBuffers {
         return ByteBuffer.allocateDirect(bytes).order(ByteOrder.nativeOrder());
     }
 
+    /**
+     * {@code current}, cleared, where it holds {@code bytes}; else a larger one from {@link #take}, {@code current}
+     * handed back: how a model's staging buffer grows to the largest batch it has seen.
+     */
+    public static ByteBuffer atLeast(ByteBuffer current, int bytes) {
+        if (current != null && current.capacity() >= bytes) {
+            return current.clear();
+        }
+        give(current);
+        return take(bytes);
+    }
+
     /** Hands back a buffer from {@link #take} that its owner no longer reads; null or empty is ignored. */
     public static void give(ByteBuffer buffer) {
         if (buffer == null || buffer.capacity() == 0) {

@@ -44,11 +44,8 @@ public final class InputStaging implements AutoCloseable {
             throw new IllegalArgumentException("need " + length + " floats for " + shape + ", got " + values.length);
         }
         int bytes = length * Float.BYTES;
-        if (buffer.capacity() < bytes) {
-            DirectBuffers.give(buffer);
-            buffer = DirectBuffers.take(bytes);
-        }
-        buffer.clear().limit(bytes);
+        buffer = DirectBuffers.atLeast(buffer, bytes);
+        buffer.limit(bytes);
         int parts = manager.getDevice().isGpu() ? Math.min(maxParts, bytes / MIN_PART_BYTES) : 1;
         copy(values, length, parts);
         return manager.create(buffer, shape, DataType.FLOAT32);

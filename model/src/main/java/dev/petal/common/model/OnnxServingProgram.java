@@ -83,12 +83,9 @@ public final class OnnxServingProgram implements AutoCloseable {
     private synchronized float[] run(float[] pixels, int batch, String output) {
         long[] shape = {batch, imageShape[0], imageShape[1], imageShape[2]};
         int length = (int) (batch * imageShape[0] * imageShape[1] * imageShape[2]);
-        if (staging == null || staging.capacity() < length * Float.BYTES) {
-            // ONNX Runtime reads a direct buffer in place; a heap array it would copy into a new direct one per batch.
-            DirectBuffers.give(staging);
-            staging = DirectBuffers.take(length * Float.BYTES);
-        }
-        FloatBuffer in = staging.clear().asFloatBuffer().put(pixels, 0, length).flip();
+        // ONNX Runtime reads a direct buffer in place; a heap array it would copy into a new direct one per batch.
+        staging = DirectBuffers.atLeast(staging, length * Float.BYTES);
+        FloatBuffer in = staging.asFloatBuffer().put(pixels, 0, length).flip();
         try (OnnxTensor x = OnnxTensor.createTensor(environment, in, shape);
              OrtSession.Result result = session.run(Map.of(OnnxGraph.INPUT, x), Set.of(output))) {
             FloatBuffer out = ((OnnxTensor) result.get(0)).getFloatBuffer();

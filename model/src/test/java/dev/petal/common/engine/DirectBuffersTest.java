@@ -44,4 +44,15 @@ class DirectBuffersTest {
         assertTrue((first == b && second == c) || (first == c && second == b), "the two largest kept");
         assertNotSame(a, DirectBuffers.take(LARGE + 5_000_000), "the smallest was left to the collector");
     }
+
+    @Test
+    void aStagingBufferIsKeptWhileItFitsAndHandedBackWhenItGrows() {
+        ByteBuffer small = DirectBuffers.atLeast(null, LARGE + 7_000_000);
+        small.position(16);
+        assertSame(small, DirectBuffers.atLeast(small, LARGE + 6_000_000), "a batch that fits reuses the buffer");
+        assertEquals(0, small.position(), "cleared for the next batch");
+        ByteBuffer grown = DirectBuffers.atLeast(small, LARGE + 8_000_000);
+        assertTrue(grown.capacity() >= LARGE + 8_000_000);
+        assertSame(small, DirectBuffers.take(LARGE + 7_000_000), "the outgrown buffer was handed back");
+    }
 }
