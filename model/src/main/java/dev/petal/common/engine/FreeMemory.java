@@ -14,41 +14,34 @@ import com.sun.jna.NativeLibrary;
  */
 public final class FreeMemory {
     private static final System.Logger LOG = System.getLogger(FreeMemory.class.getName());
-    /** tcmalloc's {@code MallocExtension_ReleaseFreeMemory()} where it is preloaded, else glibc's {@code malloc_trim(0)}; null where neither is found. */
-    private static final Function RELEASE = find();
+    /** tcmalloc's {@code MallocExtension_ReleaseFreeMemory()} where it is preloaded, else glibc's {@code malloc_trim(0)}; nothing where neither is found. */
+    private static final Runnable RELEASE = find();
 
     private FreeMemory() {
     }
 
     /** Returns the allocator's free pages to the operating system; nothing where no allocator call was found. */
     public static void release() {
-        if (RELEASE == null) {
-            return;
-        }
         try {
-            if ("malloc_trim".equals(RELEASE.getName())) {
-                RELEASE.invokeInt(new Object[] {0L});
-            } else {
-                RELEASE.invokeVoid(new Object[0]);
-            }
+            RELEASE.run();
         } catch (RuntimeException | LinkageError e) {
             LOG.log(System.Logger.Level.DEBUG, "releasing the allocator's free memory failed", e);
         }
     }
 
-    private static Function find() {
+    private static Runnable find() {
         try {
             NativeLibrary process = NativeLibrary.getProcess();
-            for (String name : new String[] {"MallocExtension_ReleaseFreeMemory", "malloc_trim"}) {
-                try {
-                    return process.getFunction(name);
-                } catch (UnsatisfiedLinkError absent) {
-                    // try the next
-                }
+            try {
+                Function tcmalloc = process.getFunction("MallocExtension_ReleaseFreeMemory");
+                return () -> tcmalloc.invokeVoid(new Object[0]);
+            } catch (UnsatisfiedLinkError notPreloaded) {
+                Function glibc = process.getFunction("malloc_trim");
+                return () -> glibc.invokeInt(new Object[] {0L});
             }
         } catch (RuntimeException | LinkageError e) {
             LOG.log(System.Logger.Level.DEBUG, "no allocator call to release free memory", e);
+            return () -> { };
         }
-        return null;
     }
 }
