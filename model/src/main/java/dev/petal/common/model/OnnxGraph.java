@@ -223,31 +223,27 @@ public final class OnnxGraph {
      * DequantizeLinear on axis 0. Returns the weight's and the bias's dequantized names.
      */
     private String[] quantizedWeights(ModelParameters.FoldedConvolution f, float inputScale) {
-        long[] shape = f.weight().getShape().getShape();
-        float[] w = f.weight().toFloatArray();
+        NDArray w = f.weight();
+        int channels = (int) w.getShape().get(0);
+        float[] largest = w.reshape(channels, -1).abs().max(new int[] {1}).toFloatArray();
         float[] b = f.bias().toFloatArray();
-        int channels = (int) shape[0];
-        int perChannel = w.length / channels;
-        byte[] q = new byte[w.length];
+        float[] channelScales = new float[channels];
         ByteBuffer scales = ByteBuffer.allocate(channels * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
         ByteBuffer biasScales = ByteBuffer.allocate(channels * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
         ByteBuffer biasLevels = ByteBuffer.allocate(channels * Integer.BYTES).order(ByteOrder.LITTLE_ENDIAN);
         for (int c = 0; c < channels; c++) {
-            float largest = 0;
-            for (int i = c * perChannel; i < (c + 1) * perChannel; i++) {
-                largest = Math.max(largest, Math.abs(w[i]));
-            }
-            float scale = largest > 0 ? largest / WEIGHT_LEVELS : 1f;
-            for (int i = c * perChannel; i < (c + 1) * perChannel; i++) {
-                q[i] = (byte) Math.max(-WEIGHT_LEVELS, Math.min(WEIGHT_LEVELS, Math.rint(w[i] / scale)));
-            }
+            float scale = largest[c] > 0 ? largest[c] / WEIGHT_LEVELS : 1f;
+            channelScales[c] = scale;
             float biasScale = inputScale * scale;
             scales.putFloat(scale);
             biasScales.putFloat(biasScale);
             biasLevels.putInt((int) Math.max(Integer.MIN_VALUE + 1, Math.min(Integer.MAX_VALUE, Math.rint(b[c] / biasScale))));
         }
+        // The weights' levels in libtorch, where they are written from: rounded half to even, as Math.rint.
+        NDArray levels = w.div(folding.create(channelScales, new Shape(channels, 1, 1, 1)))
+                .round().clip(-WEIGHT_LEVELS, WEIGHT_LEVELS).toType(DataType.INT8, false);
         long[] perAxis = {channels};
-        String weight = dequantized(initializer(INT8, shape, q), initializer(FLOAT, perAxis, scales.array()),
+        String weight = dequantized(initializer(levels), initializer(FLOAT, perAxis, scales.array()),
                 initializer(INT8, perAxis, new byte[channels]));
         String bias = dequantized(initializer(INT32, perAxis, biasLevels.array()), initializer(FLOAT, perAxis, biasScales.array()),
                 initializer(INT32, perAxis, new byte[channels * Integer.BYTES]));
@@ -260,10 +256,15 @@ public final class OnnxGraph {
         return out;
     }
 
-    /** Adds float32 {@code values} as an initializer, copied from libtorch when the graph is written; returns its name. */
+    /** Adds float32 or int8 {@code values} as an initializer, copied from libtorch when the graph is written; returns its name. */
     private String initializer(NDArray values) {
+        int type = switch (values.getDataType()) {
+            case FLOAT32 -> FLOAT;
+            case INT8 -> INT8;
+            default -> throw new IllegalStateException("no ONNX initializer for " + values.getDataType());
+        };
         String name = name("w");
-        graph.message(5, tensor(values.getShape().getShape(), FLOAT, name).floats(9, values));
+        graph.message(5, tensor(values.getShape().getShape(), type, name).raw(9, values));
         return name;
     }
 
@@ -367,15 +368,15 @@ public final class OnnxGraph {
         }
 
         /**
-         * {@code values}' float32 bytes, length-delimited (a TensorProto's raw_data, which is little-endian): copied
-         * from libtorch's memory as they lie, on the little-endian hosts libtorch ships for.
+         * {@code values}' bytes, length-delimited (a TensorProto's raw_data, which is little-endian): copied from
+         * libtorch's memory as they lie, in row-major order, on the little-endian hosts libtorch ships for.
          */
-        Message floats(int field, NDArray values) {
-            if (values.getDataType() != DataType.FLOAT32 || ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
-                throw new IllegalStateException("ONNX raw data wants little-endian float32; got " + values.getDataType()
-                        + " in " + ByteOrder.nativeOrder());
+        Message raw(int field, NDArray values) {
+            if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
+                throw new IllegalStateException("ONNX raw data is little-endian; this host is " + ByteOrder.nativeOrder());
             }
-            return delimited(field, Math.toIntExact(values.size() * Float.BYTES), out -> out.writeRawBytes(values.toByteBuffer(true)));
+            int length = Math.toIntExact(values.size() * values.getDataType().getNumOfBytes());
+            return delimited(field, length, out -> out.writeRawBytes(values.toByteBuffer(true)));
         }
 
         /** Embeds {@code value}, which is complete from here on. */
