@@ -106,17 +106,21 @@ public final class OnnxGraph {
 
     private static <T> T write(ModelParameters params, ActivationRanges ranges, boolean probing, Reader<T> reader)
             throws OrtException {
-        try (NDManager folding = params.manager().newSubManager()) {
-            OnnxGraph g = new OnnxGraph(params, folding, ranges, probing);
-            g.build();
-            Message model = new Message()
-                    .int64(1, IR_VERSION)
-                    .string(2, "petal")
-                    .message(7, g.graph)
-                    .message(8, new Message().string(1, "").int64(2, OPSET));
-            // libtorch's memory, freed when `folding` closes, rather than a direct ByteBuffer, which only a collection frees.
-            ByteBuffer bytes = folding.create(new Shape(model.size()), DataType.UINT8, Device.cpu()).toByteBuffer(true);
-            model.writeTo(bytes);
+        // libtorch's memory, freed when `written` closes, rather than a direct ByteBuffer, which only a collection frees.
+        try (NDManager written = params.manager().newSubManager()) {
+            ByteBuffer bytes;
+            try (NDManager folding = params.manager().newSubManager()) {
+                OnnxGraph g = new OnnxGraph(params, folding, ranges, probing);
+                g.build();
+                Message model = new Message()
+                        .int64(1, IR_VERSION)
+                        .string(2, "petal")
+                        .message(7, g.graph)
+                        .message(8, new Message().string(1, "").int64(2, OPSET));
+                bytes = written.create(new Shape(model.size()), DataType.UINT8, Device.cpu()).toByteBuffer(true);
+                model.writeTo(bytes);
+            }
+            // The folded weights are freed before the reader makes its own copy: a load's peak holds one copy fewer.
             return reader.read(bytes.rewind());
         }
     }
