@@ -59,8 +59,8 @@ public interface InferenceSettings {
     String device();
 
     /**
-     * What the model computes in: fp32; bf16 (bfloat16; about 1.5x the images/s on CPUs with AVX-512
-     * BF16 or AMX, slower on CPUs without them); or int8 (ONNX Runtime's integer kernels on a CPU, over the
+     * What the model computes in: fp32; bf16 (bfloat16; faster on CPUs with AVX-512 BF16 or AMX, slower on
+     * CPUs without them); or int8 (ONNX Runtime's integer kernels on a CPU, over the
      * calibration the trainer stores with each validated version). docs/performance.md gives their speed and accuracy.
      */
     Precision precision();
