@@ -7,8 +7,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
+import java.util.Arrays;
 import java.util.Optional;
+import java.util.Set;
 import java.util.stream.Stream;
 import java.io.InputStream;
 import java.net.URL;
@@ -78,16 +79,29 @@ public final class PyTorchEngine {
         if (device.isGpu() || precision == Precision.FP32) {
             return Optional.empty();
         }
+        Set<String> flags = cpuFlags();
+        return flags.isEmpty() ? Optional.empty() : precisionCaveat(precision, flags); // empty: not Linux, nothing known
+    }
+
+    /** The CPU's flags (avx512_bf16, amx_int8, ...) from /proc/cpuinfo; none where they cannot be read (not Linux). */
+    public static Set<String> cpuFlags() {
         try (Stream<String> lines = Files.lines(Path.of("/proc/cpuinfo"))) {
-            return lines.filter(l -> l.startsWith("flags")).findFirst().flatMap(flags -> precisionCaveat(precision, flags));
+            return lines.filter(l -> l.startsWith("flags")).findFirst().map(PyTorchEngine::flags).orElse(Set.of());
         } catch (IOException | UncheckedIOException e) {
-            return Optional.empty(); // not Linux: nothing known
+            return Set.of();
         }
     }
 
     /** {@link #precisionCaveat(Precision, Device)} for a CPU with this {@code flags} line of /proc/cpuinfo. */
     static Optional<String> precisionCaveat(Precision precision, String cpuFlags) {
-        List<String> flags = List.of(cpuFlags.split("\\s+"));
+        return precisionCaveat(precision, flags(cpuFlags));
+    }
+
+    private static Set<String> flags(String cpuinfoLine) {
+        return Set.copyOf(Arrays.asList(cpuinfoLine.split("\\s+")));
+    }
+
+    private static Optional<String> precisionCaveat(Precision precision, Set<String> flags) {
         return switch (precision) {
             case FP32 -> Optional.empty();
             case BF16 -> flags.contains("avx512_bf16") || flags.contains("amx_bf16") ? Optional.empty()

@@ -8,11 +8,13 @@ import ai.djl.ndarray.types.Shape;
 import ai.onnxruntime.OrtException;
 import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.WireFormat;
+import dev.petal.common.engine.PyTorchEngine;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,8 +28,8 @@ import java.util.Map;
  * <p>Three forms of the same network: fp32 ({@link #of}); fp32 with every {@link ActivationRanges} site as an extra
  * output, to measure the ranges ({@link #probing}); and int8 ({@link #quantized}), in ONNX's QDQ form: each site's
  * tensor passes a QuantizeLinear/DequantizeLinear pair (uint8, per tensor, from its range), each convolution's weights
- * are int8 per output channel and its bias int32, which ONNX Runtime fuses into its integer kernels. The head
- * (pooling and the classifier) stays fp32.
+ * are quantized per output channel ({@link WeightStorage}) and its bias int32, which ONNX Runtime fuses into its
+ * integer kernels. The head (pooling and the classifier) stays fp32.
  *
  * <p>The bytes are the ONNX protobuf wire format (onnx.proto's field numbers), written with protobuf's own encoder:
  * only the handful of messages a ResNet needs, so no generated classes. They are written once, into native memory that
@@ -47,8 +49,9 @@ public final class OnnxGraph {
     private static final int UINT8 = 2;
     private static final int INT8 = 3;
     private static final int INT32 = 6;
-    /** Weights map onto [-127, 127]: symmetric, so their zero point is 0. */
+    /** Weights map onto [-127, 127]: symmetric, so their zero point is 0 (128 when stored offset as uint8). */
     private static final int WEIGHT_LEVELS = 127;
+    private static final int WEIGHT_OFFSET = 128;
     private static final int ATTRIBUTE_INT = 2;
     private static final int ATTRIBUTE_INTS = 7;
 
@@ -56,17 +59,45 @@ public final class OnnxGraph {
     private final NDManager folding;
     /** Null: fp32. */
     private final ActivationRanges ranges;
+    private final WeightStorage storage;
     private final boolean probing;
     private final Message graph = new Message();
     /** The uint8 levels of each dequantized tensor, by its name (int8 only). */
     private final Map<String, Levels> levels = new HashMap<>();
     private int names;
 
-    private OnnxGraph(ModelParameters params, NDManager folding, ActivationRanges ranges, boolean probing) {
+    private OnnxGraph(ModelParameters params, NDManager folding, ActivationRanges ranges, WeightStorage storage, boolean probing) {
         this.params = params;
         this.folding = folding;
         this.ranges = ranges;
+        this.storage = storage;
         this.probing = probing;
+    }
+
+    /**
+     * How int8 weights are stored; the values are the same either way. {@code SIGNED}: int8 levels with zero point 0,
+     * which ONNX Runtime runs on its symmetric convolution kernels (VNNI). {@code OFFSET}: the same levels plus 128, as
+     * uint8 with zero point 128, which it runs as a general quantized matrix product, for which it has AMX kernels:
+     * faster on a CPU with AMX (docs/performance.md).
+     */
+    enum WeightStorage {
+        SIGNED, OFFSET;
+
+        private static final System.Logger LOG = System.getLogger(OnnxGraph.class.getName());
+        private static volatile WeightStorage here;
+
+        /** {@code OFFSET} on a CPU with AMX-INT8, {@code SIGNED} elsewhere; the first call logs the choice. */
+        static WeightStorage forThisCpu() {
+            WeightStorage chosen = here;
+            if (chosen == null) {
+                chosen = PyTorchEngine.cpuFlags().contains("amx_int8") ? OFFSET : SIGNED;
+                here = chosen;
+                LOG.log(System.Logger.Level.INFO, chosen == OFFSET
+                        ? "int8 weights stored as uint8 offset by 128, for ONNX Runtime's AMX kernels (this CPU has AMX-INT8)"
+                        : "int8 weights stored as signed levels, for ONNX Runtime's symmetric convolution kernels (no AMX-INT8 here)");
+            }
+            return chosen;
+        }
     }
 
     /** What opens a graph: it gets the model's bytes in a direct buffer that is valid only until it returns. */
@@ -77,17 +108,26 @@ public final class OnnxGraph {
 
     /** Hands the ONNX model of {@code params}' network, in fp32, to {@code reader}; {@code params} are left as they are. */
     public static <T> T of(ModelParameters params, Reader<T> reader) throws OrtException {
-        return write(params, null, false, reader);
+        return write(params, null, WeightStorage.SIGNED, false, reader);
     }
 
     /** As {@link #of}, with each site but the input as an extra output named after the site ({@link #sites}). */
     public static <T> T probing(ModelParameters params, Reader<T> reader) throws OrtException {
-        return write(params, null, true, reader);
+        return write(params, null, WeightStorage.SIGNED, true, reader);
     }
 
-    /** The network in int8 (QDQ), each site's tensor quantized over its range in {@code ranges}. */
+    /**
+     * The network in int8 (QDQ), each site's tensor quantized over its range in {@code ranges}, the weights stored as
+     * suits this CPU ({@link WeightStorage#forThisCpu}).
+     */
     public static <T> T quantized(ModelParameters params, ActivationRanges ranges, Reader<T> reader) throws OrtException {
-        return write(params, java.util.Objects.requireNonNull(ranges, "ranges"), false, reader);
+        return quantized(params, ranges, WeightStorage.forThisCpu(), reader);
+    }
+
+    /** As above, the weights stored as {@code storage}. */
+    static <T> T quantized(ModelParameters params, ActivationRanges ranges, WeightStorage storage, Reader<T> reader)
+            throws OrtException {
+        return write(params, java.util.Objects.requireNonNull(ranges, "ranges"), storage, false, reader);
     }
 
     /** The sites {@link #probing} outputs, in the order the network computes them: every site but the input. */
@@ -104,13 +144,13 @@ public final class OnnxGraph {
         return out;
     }
 
-    private static <T> T write(ModelParameters params, ActivationRanges ranges, boolean probing, Reader<T> reader)
-            throws OrtException {
+    private static <T> T write(ModelParameters params, ActivationRanges ranges, WeightStorage storage, boolean probing,
+            Reader<T> reader) throws OrtException {
         // libtorch's memory, freed when `written` closes, rather than a direct ByteBuffer, which only a collection frees.
         try (NDManager written = params.manager().newSubManager()) {
             ByteBuffer bytes;
             try (NDManager folding = params.manager().newSubManager()) {
-                OnnxGraph g = new OnnxGraph(params, folding, ranges, probing);
+                OnnxGraph g = new OnnxGraph(params, folding, ranges, storage, probing);
                 g.build();
                 Message model = new Message()
                         .int64(1, IR_VERSION)
@@ -245,10 +285,17 @@ public final class OnnxGraph {
         }
         // The weights' levels in libtorch, where they are written from: rounded half to even, as Math.rint.
         NDArray levels = w.div(folding.create(channelScales, new Shape(channels, 1, 1, 1)))
-                .round().clip(-WEIGHT_LEVELS, WEIGHT_LEVELS).toType(DataType.INT8, false);
+                .round().clip(-WEIGHT_LEVELS, WEIGHT_LEVELS);
+        byte[] zeroPoints = new byte[channels];
+        if (storage == WeightStorage.OFFSET) {
+            levels = levels.add(WEIGHT_OFFSET).toType(DataType.UINT8, false);
+            Arrays.fill(zeroPoints, (byte) WEIGHT_OFFSET);
+        } else {
+            levels = levels.toType(DataType.INT8, false);
+        }
         long[] perAxis = {channels};
         String weight = dequantized(initializer(levels), initializer(FLOAT, perAxis, scales.array()),
-                initializer(INT8, perAxis, new byte[channels]));
+                initializer(storage == WeightStorage.OFFSET ? UINT8 : INT8, perAxis, zeroPoints));
         String bias = dequantized(initializer(INT32, perAxis, biasLevels.array()), initializer(FLOAT, perAxis, biasScales.array()),
                 initializer(INT32, perAxis, new byte[channels * Integer.BYTES]));
         return new String[] {weight, bias};
@@ -260,11 +307,12 @@ public final class OnnxGraph {
         return out;
     }
 
-    /** Adds float32 or int8 {@code values} as an initializer, copied from libtorch when the graph is written; returns its name. */
+    /** Adds float32, int8 or uint8 {@code values} as an initializer, copied from libtorch when the graph is written; returns its name. */
     private String initializer(NDArray values) {
         int type = switch (values.getDataType()) {
             case FLOAT32 -> FLOAT;
             case INT8 -> INT8;
+            case UINT8 -> UINT8;
             default -> throw new IllegalStateException("no ONNX initializer for " + values.getDataType());
         };
         String name = name("w");

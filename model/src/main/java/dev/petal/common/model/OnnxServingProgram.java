@@ -43,10 +43,15 @@ public final class OnnxServingProgram implements AutoCloseable {
 
     /** As above, in int8 over {@code ranges}; fp32 where {@code ranges} is null. */
     public static OnnxServingProgram of(ModelParameters params, ActivationRanges ranges, int threads) {
+        return of(params, ranges, ranges == null ? null : OnnxGraph.WeightStorage.forThisCpu(), threads);
+    }
+
+    /** As above, int8 weights stored as {@code storage} (unused in fp32). */
+    static OnnxServingProgram of(ModelParameters params, ActivationRanges ranges, OnnxGraph.WeightStorage storage, int threads) {
         OrtEnvironment environment = OrtEnvironment.getEnvironment();
         try (OrtSession.SessionOptions options = options(threads)) {
             OnnxGraph.Reader<OrtSession> open = model -> environment.createSession(model, options);
-            OrtSession session = ranges == null ? OnnxGraph.of(params, open) : OnnxGraph.quantized(params, ranges, open);
+            OrtSession session = ranges == null ? OnnxGraph.of(params, open) : OnnxGraph.quantized(params, ranges, storage, open);
             return new OnnxServingProgram(environment, session, params.plan(), ranges == null ? Precision.FP32 : Precision.INT8);
         } catch (OrtException e) {
             throw new IllegalStateException("ONNX Runtime cannot open the model's graph: " + e.getMessage(), e);

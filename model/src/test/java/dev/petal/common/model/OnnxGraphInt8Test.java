@@ -17,6 +17,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /** The int8 graph: its levels as ONNX defines them, and what ONNX Runtime makes of it. */
 class OnnxGraphInt8Test {
@@ -44,10 +46,12 @@ class OnnxGraphInt8Test {
 
     /**
      * The point of the QDQ form: ONNX Runtime fuses every convolution with its quantize pairs into an integer
-     * convolution (QLinearConv) and each residual sum into an integer add, leaving no float convolution behind.
+     * convolution (QLinearConv) and each residual sum into an integer add, leaving no float convolution behind; with the
+     * weights stored either way.
      */
-    @Test
-    void onnxRuntimeRunsEveryConvolutionAndSumOnIntegers(@TempDir Path dir) throws Exception {
+    @ParameterizedTest
+    @EnumSource(OnnxGraph.WeightStorage.class)
+    void onnxRuntimeRunsEveryConvolutionAndSumOnIntegers(OnnxGraph.WeightStorage storage, @TempDir Path dir) throws Exception {
         PyTorchEngine.get();
         LayerPlan plan = SPEC.plan();
         Map<String, ActivationRanges.Range> sites = new HashMap<>();
@@ -61,7 +65,8 @@ class OnnxGraphInt8Test {
              ModelParameters params = ModelParameters.initialised(plan, manager, false);
              OrtSession.SessionOptions options = OnnxServingProgram.options(1)) {
             options.setOptimizedModelFilePath(optimised.toString());
-            OnnxGraph.quantized(params, new ActivationRanges(sites), model -> OrtEnvironment.getEnvironment().createSession(model, options)).close();
+            OnnxGraph.quantized(params, new ActivationRanges(sites), storage,
+                    model -> OrtEnvironment.getEnvironment().createSession(model, options)).close();
         }
         String ops = new String(Files.readAllBytes(optimised), StandardCharsets.ISO_8859_1);
         assertEquals(plan.convUnits().size(), count(ops, "QLinearConv"), "integer convolutions");

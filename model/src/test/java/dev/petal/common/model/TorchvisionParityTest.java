@@ -31,6 +31,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -118,9 +119,10 @@ class TorchvisionParityTest {
      * to 1 of 256 levels of its range and each weight to 1 of 255 of its channel's, so about 0.4% of a range per
      * rounding, compounding through the layers (hence a few percent, as bf16), and every label must stay the same.
      */
-    @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"resnet18", "resnet50", "resnext50_32x4d"})
-    void int8ProgramStaysWithinRoundingOfTorchvision(String arch) {
+    @ParameterizedTest(name = "{0}, weights {1}")
+    @CsvSource({"resnet18, SIGNED", "resnet18, OFFSET", "resnet50, SIGNED", "resnet50, OFFSET", "resnext50_32x4d, SIGNED",
+            "resnext50_32x4d, OFFSET"})
+    void int8ProgramStaysWithinRoundingOfTorchvision(String arch, OnnxGraph.WeightStorage storage) {
         JsonNode expected = golden.path("models").path(arch);
         LayerPlan plan = spec(arch).plan();
         try (NDManager manager = NDManager.newBaseManager();
@@ -133,7 +135,7 @@ class TorchvisionParityTest {
                 ranges = calibration.ranges();
             }
             assertEquals(OnnxGraph.sites(plan).size() + 1, ranges.sites().size(), "a range for the input and each site");
-            try (OnnxServingProgram program = OnnxServingProgram.of(params, ranges, 2)) {
+            try (OnnxServingProgram program = OnnxServingProgram.of(params, ranges, storage, 2)) {
                 double[] golden = matrix(expected.path("evalLogits"));
                 float[] logits = program.logits(x.toFloatArray(), batch);
                 assertClose(arch + " int8 evaluation logits", golden, logits, INT8_TOLERANCE);
