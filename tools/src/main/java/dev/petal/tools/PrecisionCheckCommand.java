@@ -2,6 +2,7 @@ package dev.petal.tools;
 
 import ai.djl.Device;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.petal.common.cli.UserErrors;
 import dev.petal.common.image.ImageDecoder;
 import dev.petal.common.image.Preprocessor;
 import dev.petal.common.image.RejectedImageException;
@@ -36,10 +37,14 @@ import picocli.CommandLine.Option;
  * checkpoint's calibration; a version without one (not validated by the trainer) is calibrated here on the same
  * split, and the output says so.
  */
-@Command(name = "precision-check", mixinStandardHelpOptions = true,
+// No mixinStandardHelpOptions: its -V/--version would clash with --version, the model version to check.
+@Command(name = "precision-check",
         description = "Score a checkpoint's valid split in fp32, bf16 and int8 and compare accuracy, agreement and speed; prints one JSON line.")
 public class PrecisionCheckCommand implements Callable<Integer> {
     private static final int BATCH = 32;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+    boolean help;
 
     @Option(names = "--model-name", defaultValue = "petal", description = "Model in object storage (default: ${DEFAULT-VALUE}).")
     String modelName;
@@ -77,7 +82,7 @@ public class PrecisionCheckCommand implements Callable<Integer> {
             }
             loaded = ModelSource.fromStore(storage.checkpoints(), modelName, chosen);
         } catch (ObjectStoreException e) {
-            System.err.println("petal precision-check: cannot read model '" + modelName + "' from object storage: " + e.getMessage());
+            System.err.println("petal precision-check: cannot read model '" + modelName + "': " + UserErrors.message(e));
             return 1;
         } catch (CheckpointIntegrityException e) {
             System.err.println("petal precision-check: cannot use the model: " + e.getMessage());

@@ -43,6 +43,25 @@ class ToolsCommandTest {
     }
 
     @Test
+    void everyToolPrintsItsHelp(QuarkusMainLauncher launcher) {
+        for (String[] command : new String[][] {{"bench", "--help"}, {"soak", "--help"}, {"precision-check", "--help"}}) {
+            LaunchResult help = launcher.launch(command);
+            assertEquals(0, help.exitCode(), String.join(" ", command) + ": " + help.getErrorOutput());
+            assertTrue(help.getOutput().startsWith("Usage: petal " + command[0]), help.getOutput());
+        }
+        assertTrue(launcher.launch("precision-check", "--help").getOutput().contains("--version"), "the model version option");
+    }
+
+    /** Without object storage (no stack up, no PETAL_S3_*), one line that says how to get one, not the SDK's pages. */
+    @Test
+    void precisionCheckWithoutObjectStorageSaysWhatToDo(QuarkusMainLauncher launcher) {
+        LaunchResult run = launcher.launch("precision-check", "--model-name", "nothing");
+        assertEquals(1, run.exitCode(), run.getErrorOutput());
+        assertTrue(run.getErrorOutput().contains("petal precision-check: cannot read model 'nothing': "), run.getErrorOutput());
+        assertTrue(!run.getErrorOutput().contains("AwsCredentialsProviderChain"), run.getErrorOutput());
+    }
+
+    @Test
     void aMistakeIsOneLineAndExitCodeTwo(QuarkusMainLauncher launcher) {
         LaunchResult noMode = launcher.launch("bench");
         assertEquals(2, noMode.exitCode());

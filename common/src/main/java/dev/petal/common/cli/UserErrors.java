@@ -69,7 +69,7 @@ public final class UserErrors implements IExecutionExceptionHandler {
     }
 
     /** The one line for {@code exception}: its own message where it speaks to the user, else what kind of failure it was. */
-    static String message(Throwable exception) {
+    public static String message(Throwable exception) {
         Throwable kafka = find(exception, "org.apache.kafka.common.KafkaException");
         if (kafka != null) {
             return "cannot use Kafka: " + text(kafka) + "; is the broker running (./petal up, ./petal status)"

@@ -3,6 +3,7 @@ package dev.petal.inference.cli;
 import dev.petal.common.checkpoint.CheckpointIntegrityException;
 import dev.petal.common.cli.ComputeOptions;
 import dev.petal.common.cli.ModelOptions;
+import dev.petal.common.cli.UserErrors;
 import dev.petal.common.checkpoint.TorchvisionWeightsFile;
 import dev.petal.common.storage.ObjectStoreException;
 import dev.petal.common.engine.PyTorchEngine;
@@ -80,7 +81,10 @@ public class ClassifyCommand implements Callable<Integer> {
         LoadedModel loaded;
         try {
             loaded = load();
-        } catch (CheckpointIntegrityException | ObjectStoreException | java.io.UncheckedIOException e) {
+        } catch (ObjectStoreException e) {
+            System.err.println("petal classify: cannot use the model " + model + ": " + UserErrors.message(e));
+            return 1;
+        } catch (CheckpointIntegrityException | java.io.UncheckedIOException e) {
             System.err.println("petal classify: cannot use the model " + model + ": " + e.getMessage());
             return 1;
         }
