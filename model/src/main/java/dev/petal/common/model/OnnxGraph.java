@@ -51,7 +51,6 @@ public final class OnnxGraph {
     private static final int INT32 = 6;
     /** Weights map onto [-127, 127]: symmetric, so their zero point is 0 (128 when stored offset as uint8). */
     private static final int WEIGHT_LEVELS = 127;
-    private static final int WEIGHT_OFFSET = 128;
     private static final int ATTRIBUTE_INT = 2;
     private static final int ATTRIBUTE_INTS = 7;
 
@@ -81,7 +80,16 @@ public final class OnnxGraph {
      * faster on a CPU with AMX (docs/performance.md).
      */
     enum WeightStorage {
-        SIGNED, OFFSET;
+        SIGNED(DataType.INT8, 0), OFFSET(DataType.UINT8, 128);
+
+        /** The levels' type; each level is stored plus {@code zeroPoint}. */
+        final DataType type;
+        final int zeroPoint;
+
+        WeightStorage(DataType type, int zeroPoint) {
+            this.type = type;
+            this.zeroPoint = zeroPoint;
+        }
 
         private static final System.Logger LOG = System.getLogger(OnnxGraph.class.getName());
         private static volatile WeightStorage here;
@@ -285,17 +293,12 @@ public final class OnnxGraph {
         }
         // The weights' levels in libtorch, where they are written from: rounded half to even, as Math.rint.
         NDArray levels = w.div(folding.create(channelScales, new Shape(channels, 1, 1, 1)))
-                .round().clip(-WEIGHT_LEVELS, WEIGHT_LEVELS);
+                .round().clip(-WEIGHT_LEVELS, WEIGHT_LEVELS).add(storage.zeroPoint).toType(storage.type, false);
         byte[] zeroPoints = new byte[channels];
-        if (storage == WeightStorage.OFFSET) {
-            levels = levels.add(WEIGHT_OFFSET).toType(DataType.UINT8, false);
-            Arrays.fill(zeroPoints, (byte) WEIGHT_OFFSET);
-        } else {
-            levels = levels.toType(DataType.INT8, false);
-        }
+        Arrays.fill(zeroPoints, (byte) storage.zeroPoint);
         long[] perAxis = {channels};
         String weight = dequantized(initializer(levels), initializer(FLOAT, perAxis, scales.array()),
-                initializer(storage == WeightStorage.OFFSET ? UINT8 : INT8, perAxis, zeroPoints));
+                initializer(onnxType(storage.type), perAxis, zeroPoints));
         String bias = dequantized(initializer(INT32, perAxis, biasLevels.array()), initializer(FLOAT, perAxis, biasScales.array()),
                 initializer(INT32, perAxis, new byte[channels * Integer.BYTES]));
         return new String[] {weight, bias};
@@ -309,15 +312,19 @@ public final class OnnxGraph {
 
     /** Adds float32, int8 or uint8 {@code values} as an initializer, copied from libtorch when the graph is written; returns its name. */
     private String initializer(NDArray values) {
-        int type = switch (values.getDataType()) {
+        String name = name("w");
+        graph.message(5, tensor(values.getShape().getShape(), onnxType(values.getDataType()), name).raw(9, values));
+        return name;
+    }
+
+    /** TensorProto's data type for {@code type}. */
+    private static int onnxType(DataType type) {
+        return switch (type) {
             case FLOAT32 -> FLOAT;
             case INT8 -> INT8;
             case UINT8 -> UINT8;
-            default -> throw new IllegalStateException("no ONNX initializer for " + values.getDataType());
+            default -> throw new IllegalStateException("no ONNX initializer for " + type);
         };
-        String name = name("w");
-        graph.message(5, tensor(values.getShape().getShape(), type, name).raw(9, values));
-        return name;
     }
 
     /** Adds an initializer of {@code type} (TensorProto, raw little-endian data); returns its name. */
