@@ -42,6 +42,9 @@ class CommandErrorsEndToEndTest {
                 Arguments.of(1, "cannot use object storage", List.of("train")),
                 Arguments.of(2, "Invalid value", List.of("train", "--epochs", "zero")),
                 Arguments.of(2, "Unknown option", List.of("train", "--no-such-flag")),
+                // Reached through a prefix of the launcher's: the help it points at is a command that exists.
+                Arguments.of(2, "See './petal inference serve --help'", List.of("inference", "serve", "--no-such-flag")),
+                Arguments.of(2, "See './petal trainer serve --help'", List.of("trainer", "serve", "--no-such-flag")),
                 Arguments.of(2, "--epochs must be between 1 and 1000", List.of("train", "--epochs", "0")),
                 Arguments.of(2, "unknown architecture 'resnet19'", List.of("train", "--arch", "resnet19")),
                 Arguments.of(1, "Kafka", List.of("ingest", "images", "IMAGE")),
