@@ -73,7 +73,8 @@ public final class PyTorchEngine {
      * Why {@code precision} would cost here, or empty, from the CPU's flags in {@code /proc/cpuinfo}: bf16 on an x86 CPU
      * without AVX-512 BF16 or AMX (libtorch emulates bfloat16, slower than fp32); int8 on one without VNNI or AMX (ONNX
      * Runtime's uint8-by-int8 kernels fall back to AVX2's saturating multiply-add, which gains less and can cost
-     * accuracy). Empty for fp32, on a GPU, and where the flags cannot be read.
+     * accuracy); int8 on one with AMX-BF16 (libtorch's bf16 on AMX tiles can be the faster of the two there). Empty for
+     * fp32, on a GPU, and where the flags cannot be read.
      */
     public static Optional<String> precisionCaveat(Precision precision, Device device) {
         if (device.isGpu() || precision == Precision.FP32) {
@@ -107,9 +108,13 @@ public final class PyTorchEngine {
             case BF16 -> flags.contains("avx512_bf16") || flags.contains("amx_bf16") ? Optional.empty()
                     : Optional.of("this CPU has neither AVX-512 BF16 nor AMX: libtorch emulates bf16 here, slower than fp32; use fp32"
                             + " on this machine");
-            case INT8 -> flags.contains("avx512_vnni") || flags.contains("avx_vnni") || flags.contains("amx_int8") ? Optional.empty()
-                    : Optional.of("this CPU has neither VNNI nor AMX: ONNX Runtime's int8 kernels use AVX2's saturating multiply-add"
-                            + " here, which gains less over fp32 and can cost accuracy; check with ./petal precision-check");
+            case INT8 -> !(flags.contains("avx512_vnni") || flags.contains("avx_vnni") || flags.contains("amx_int8"))
+                    ? Optional.of("this CPU has neither VNNI nor AMX: ONNX Runtime's int8 kernels use AVX2's saturating multiply-add"
+                            + " here, which gains less over fp32 and can cost accuracy; check with ./petal precision-check")
+                    : flags.contains("amx_bf16")
+                    ? Optional.of("this CPU has AMX-BF16, where bf16 can outrun int8 at fp32's accuracy; compare them on this model"
+                            + " with ./petal precision-check")
+                    : Optional.empty();
         };
     }
 

@@ -21,14 +21,18 @@ class PyTorchEngineTest {
         assertEquals(Optional.empty(), PyTorchEngine.precisionCaveat(Precision.BF16, Device.gpu()));
     }
 
-    /** Int8's integer kernels want VNNI (AVX-512 or AVX) or AMX; fp32 never gets a caveat. */
+    /** Int8's integer kernels want VNNI (AVX-512 or AVX) or AMX, and with AMX-BF16 bf16 may beat it; fp32 never gets a caveat. */
     @Test
-    void int8IsFlaggedOnlyOnCpusWithoutVnniOrAmx() {
+    void int8IsFlaggedWithoutVnniOrAmxAndWhereBf16MayBeFaster() {
         String avx2 = "flags\t\t: fpu vme sse2 avx2 fma";
         assertTrue(PyTorchEngine.precisionCaveat(Precision.INT8, avx2).orElseThrow().contains("neither VNNI nor AMX"));
         assertEquals(Optional.empty(), PyTorchEngine.precisionCaveat(Precision.INT8, avx2 + " avx512f avx512_vnni"));
         assertEquals(Optional.empty(), PyTorchEngine.precisionCaveat(Precision.INT8, avx2 + " avx_vnni"));
         assertEquals(Optional.empty(), PyTorchEngine.precisionCaveat(Precision.INT8, avx2 + " amx_tile amx_int8"));
+        // A Xeon with AMX: bf16 may be the faster of the two there (docs/performance.md), so int8 points at precision-check.
+        String amx = avx2 + " avx512f avx512_vnni avx512_bf16 amx_bf16 amx_tile amx_int8";
+        assertTrue(PyTorchEngine.precisionCaveat(Precision.INT8, amx).orElseThrow().contains("bf16 can outrun int8"));
+        assertEquals(Optional.empty(), PyTorchEngine.precisionCaveat(Precision.BF16, amx));
         assertEquals(Optional.empty(), PyTorchEngine.precisionCaveat(Precision.FP32, avx2));
     }
 }
